@@ -1,0 +1,3 @@
+"""stopship: a production-readiness gate for GitHub."""
+
+__version__ = "0.1.0"

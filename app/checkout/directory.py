@@ -1,0 +1,157 @@
+"""Snapshot of a local directory: `.gitignore` respected inside a git work tree, default excludes,
+git blob ids, binary and over-size files skipped and counted, symlinks never followed
+out of PATH."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from app.engine.snapshot import MAX_FILE_BYTES, Snapshot, SnapshotEntry, git_blob_sha, looks_binary
+
+DEFAULT_EXCLUDED_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        "node_modules",
+        "bower_components",
+        ".venv",
+        "venv",
+        "env",
+        ".env.d",
+        "virtualenv",
+        ".tox",
+        ".nox",
+        "__pycache__",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".stopship_cache",
+        "vendor",
+        "third_party",
+        "dist",
+        "build",
+        "target",
+        ".next",
+        ".nuxt",
+        "out",
+        "coverage",
+        ".gradle",
+        ".idea",
+        ".terraform",
+        "site-packages",
+        "generated",
+        "__generated__",
+        ".eggs",
+    }
+)
+_GENERATED_SUFFIXES = (
+    ".min.js",
+    ".min.css",
+    ".map",
+    "_pb2.py",
+    "_pb2_grpc.py",
+    ".pb.go",
+    ".generated.ts",
+    ".gen.go",
+)
+
+
+def _excluded(rel: str) -> bool:
+    parts = rel.split("/")
+    if any(p in DEFAULT_EXCLUDED_DIRS or p.endswith(".egg-info") for p in parts[:-1]):
+        return True
+    return parts[-1].endswith(_GENERATED_SUFFIXES)
+
+
+def _git_listing(root: Path) -> list[str] | None:
+    """Tracked and untracked-not-ignored files below `root`, relative to it; None outside git."""
+    git = shutil.which("git")
+    if git is None:
+        return None
+    try:
+        inside = subprocess.run(  # noqa: S603 - fixed argv, no shell, no input from the repository
+            [git, "rev-parse", "--is-inside-work-tree"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        if inside.returncode != 0 or inside.stdout.strip() != "true":
+            return None
+        listed = subprocess.run(  # noqa: S603
+            [
+                git,
+                "ls-files",
+                "-z",
+                "--cached",
+                "--others",
+                "--exclude-standard",
+                "--",
+                ".",
+                *(f":(exclude,glob)**/{d}/**" for d in sorted(DEFAULT_EXCLUDED_DIRS)),
+            ],
+            cwd=root,
+            capture_output=True,
+            timeout=120,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    names = [n.decode("utf-8", "surrogateescape") for n in listed.stdout.split(b"\0") if n]
+    return sorted(set(names))
+
+
+def _walk(root: Path) -> list[str]:
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(
+            d for d in dirnames if d not in DEFAULT_EXCLUDED_DIRS and not d.endswith(".egg-info")
+        )
+        rel_dir = os.path.relpath(dirpath, root)
+        for name in filenames:
+            out.append(name if rel_dir == "." else f"{rel_dir}/{name}".replace(os.sep, "/"))
+    return sorted(out)
+
+
+def read_local(root: Path, rel: str) -> bytes:
+    """Read one snapshot file (used by workers, which re-read rather than receive bytes)."""
+    return (root / rel).read_bytes()
+
+
+def directory_snapshot(root: Path) -> Snapshot:
+    """Every analysable file below `root`, with git blob ids computed from the working tree."""
+    root = root.resolve()
+    listing = _git_listing(root)
+    names = listing if listing is not None else _walk(root)
+    snapshot = Snapshot(entries=[], loader=lambda rel: read_local(root, rel))
+    for rel in names:
+        if _excluded(rel):
+            snapshot.skip("excluded (vendored, generated or dependency folder)")
+            continue
+        full = root / rel
+        try:
+            if full.is_symlink():
+                target = full.resolve()
+                if not target.is_relative_to(root) or not target.is_file():
+                    snapshot.skip("symlink outside path")
+                    continue
+            elif not full.is_file():
+                continue
+            size = full.stat().st_size
+            if size > MAX_FILE_BYTES:
+                snapshot.skip("larger than 1 MiB")
+                continue
+            data = full.read_bytes()
+        except OSError:
+            snapshot.skip("unreadable")
+            continue
+        if looks_binary(data):
+            snapshot.skip("binary")
+            continue
+        snapshot.entries.append(SnapshotEntry(rel, git_blob_sha(data), len(data)))
+    return snapshot

@@ -1,0 +1,49 @@
+"""The few git questions the CLI asks about a local checkout (read-only, fixed argv, no shell)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+
+class GitError(RuntimeError):
+    pass
+
+
+def _git(root: Path, *args: str) -> str:
+    git = shutil.which("git")
+    if git is None:
+        raise GitError("git is not installed")
+    try:
+        done = subprocess.run(  # noqa: S603 - fixed argv, no shell
+            [git, *args], cwd=root, capture_output=True, text=True, timeout=60, check=False
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise GitError(str(exc)) from exc
+    if done.returncode != 0:
+        raise GitError(done.stderr.strip() or f"git {' '.join(args)} failed")
+    return done.stdout
+
+
+def changed_since(root: Path, ref: str) -> set[str]:
+    """Paths below `root` (relative to it) changed since `ref`, including untracked files."""
+    if ref.startswith("-"):
+        raise GitError(f"not a git ref: {ref!r}")
+    try:
+        _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    except GitError:
+        raise GitError(f"--changed-since: {ref!r} is not a commit in {root}") from None
+    diff = _git(root, "diff", "--name-only", "--relative", "--no-renames", ref, "--", ".")
+    untracked = _git(root, "ls-files", "--others", "--exclude-standard", "--", ".")
+    return {line for line in (diff + untracked).splitlines() if line}
+
+
+def repository_name(root: Path) -> str:
+    """`owner/name` from the origin remote when there is one, else the folder's name."""
+    try:
+        url = _git(root, "config", "--get", "remote.origin.url").strip()
+    except GitError:
+        return root.resolve().name
+    tail = url.rstrip("/").removesuffix(".git").replace(":", "/").split("/")
+    return "/".join(tail[-2:]) if len(tail) >= 2 else root.resolve().name

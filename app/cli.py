@@ -1,0 +1,192 @@
+"""`stopship` command line: check a checkout, browse the rules, run the App and its worker."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from app import __version__
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
+cli = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="stopship: a production-readiness gate for GitHub.",
+)
+
+
+class OutputFormat(StrEnum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+    sarif = "sarif"
+    github = "github"
+
+
+class FailOn(StrEnum):
+    stop_ship = "stop-ship"
+    high = "high"
+    never = "never"
+
+
+def _die(message: str) -> typer.Exit:
+    typer.echo(f"stopship: {message}", err=True)
+    return typer.Exit(2)
+
+
+class _LazyProgress:
+    """A progress bar on stderr that appears only once a scan has run for more than a second."""
+
+    def __init__(self) -> None:
+        self.start = time.monotonic()
+        self.bar: Progress | None = None
+        self.task: TaskID | None = None
+        self.enabled = sys.stderr.isatty()
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or time.monotonic() - self.start < 1.0:
+            return
+        if self.bar is None:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+            self.bar = Progress(
+                "Scanning",
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self.bar.start()
+            self.task = self.bar.add_task("scan", total=total)
+        if self.task is not None:
+            self.bar.update(self.task, completed=done, total=total)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+@cli.command()
+def check(
+    path: Annotated[Path, typer.Argument(help="The checkout to audit.")] = Path("."),
+    format: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.text,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here, not stdout.")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="Config file (default PATH/.github/stopship.yml).")
+    ] = None,
+    min_score: Annotated[
+        int | None, typer.Option(min=0, max=100, help="Fail below this score.")
+    ] = None,
+    fail_on: Annotated[
+        FailOn, typer.Option(help="What fails the gate (exit 1).")
+    ] = FailOn.stop_ship,
+    changed_since: Annotated[
+        str | None, typer.Option(help="List findings only in files changed since this git ref.")
+    ] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Analyse every file again.")] = False,
+    jobs: Annotated[
+        int | None, typer.Option(min=1, help="Worker processes (default: every core).")
+    ] = None,
+) -> None:
+    """Audit a checkout: exit 0 when the gate passes, 1 when it fails, 2 on usage/config errors."""
+    from app.checkout.audit_local import LocalAuditError, audit_checkout
+    from app.render import renderer_for
+
+    progress = _LazyProgress()
+    try:
+        report, ruleset = audit_checkout(
+            path,
+            config_file=config,
+            changed_since=changed_since,
+            use_cache=not no_cache and not os.environ.get("STOPSHIP_NO_CACHE"),
+            jobs=jobs,
+            progress=progress,
+        )
+    except LocalAuditError as exc:
+        raise _die(str(exc)) from None
+    finally:
+        progress.close()
+    if format is OutputFormat.text:
+        from app.render.text import render as render_text
+
+        body = render_text(report, ruleset, color=output is None and sys.stdout.isatty())
+    else:
+        body = renderer_for(format.value)(report, ruleset)
+    if output is not None:
+        try:
+            output.write_text(body, encoding="utf-8")
+        except OSError as exc:
+            raise _die(f"--output {output}: {exc.strerror or exc}") from None
+    else:
+        sys.stdout.write(body)
+    raise typer.Exit(gate_exit_code(report, fail_on, min_score))
+
+
+def gate_exit_code(report: object, fail_on: FailOn, min_score: int | None) -> int:
+    """1 when the gate fails: findings at `fail_on` or worse, or a score under the minimum (the
+    explicit one, else the strictness profile's unless `fail_on` is never)."""
+    from app.engine.report import Report
+
+    assert isinstance(report, Report)
+    failed = False
+    if fail_on is FailOn.stop_ship:
+        failed = bool(report.stop_ship)
+    elif fail_on is FailOn.high:
+        failed = any(f.stop_ship or f.severity.rank >= 3 for f in report.findings)
+    floor = (
+        min_score
+        if min_score is not None
+        else (report.min_score if fail_on is not FailOn.never else None)
+    )
+    if floor is not None and report.score < floor:
+        failed = True
+    return 1 if failed else 0
+
+
+@cli.command()
+def rules(
+    rule_id: Annotated[str | None, typer.Argument(help="A rule id, e.g. SEC001.")] = None,
+) -> None:
+    """List the rule catalogue, or print one rule's documentation."""
+    from app.engine.ruleset import RuleError, load_ruleset
+    from app.render.rule_docs import catalogue, rule_page
+
+    try:
+        ruleset = load_ruleset()
+    except RuleError as exc:
+        raise _die(str(exc)) from None
+    if rule_id is None:
+        typer.echo(catalogue(ruleset))
+        return
+    rule = ruleset.by_id.get(rule_id.upper()) or next(
+        (r for r in ruleset.rules if r.name == rule_id), None
+    )
+    if rule is None:
+        raise _die(f"no rule {rule_id!r}; `stopship rules` lists them")
+    typer.echo(rule_page(rule))
+
+
+@cli.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The pure core: snapshot -> findings -> score. No network, no database, no GitHub."""

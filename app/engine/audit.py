@@ -1,0 +1,220 @@
+"""From per-file results to a Report: repository rules, suppressions, config, strictness, score.
+
+Pure: it is handed every path and every FileResult; it reads nothing itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from app.engine.config import StopshipConfig
+from app.engine.detectors import REPO_DETECTORS, RepoHit, RepoView
+from app.engine.model import CATEGORY_BY_ID, Fact, FileResult, Finding, Severity, Suppression
+from app.engine.paths import matches_any
+from app.engine.report import Report, ScanStats
+from app.engine.ruleset import Rule, Ruleset
+from app.engine.scoring import (
+    category_scores,
+    gates,
+    grade_for,
+    projected_score,
+    quick_wins,
+    total_score,
+    verdict_for,
+)
+from app.engine.stack import detect_stack
+from app.engine.suppressions import suppression_for
+
+_WS = re.compile(r"\s+")
+
+# Decides whether an inline suppression may be honoured (a PR into a release branch may not
+# silence its own stop-ship findings): (path, suppression, finding) -> honoured?
+SuppressionPolicy = Callable[[str, Suppression, Finding], bool]
+
+
+@dataclass
+class AuditInput:
+    repo: str
+    paths: list[str]
+    results: dict[str, FileResult]
+    stats: ScanStats = field(default_factory=ScanStats)
+    # Limit the listed findings to these paths (the score still covers the whole tree).
+    changed_paths: set[str] | None = None
+    suppression_policy: SuppressionPolicy | None = None
+    date: str | None = None
+
+
+def fingerprint(rule: str, path: str | None, text: str, occurrence: int) -> str:
+    """Stable identity: rule, path, whitespace-normalised matched text, occurrence number."""
+    norm = _WS.sub(" ", text).strip()
+    raw = f"{rule}\0{path or ''}\0{norm}\0{occurrence}".encode()
+    return hashlib.sha1(raw, usedforsecurity=False).hexdigest()
+
+
+def is_stop_ship(rule: Rule, severity: Severity, path: str | None, config: StopshipConfig) -> bool:
+    """CHECKS.md strictness: Low -> critical security S only; Medium -> every S; High -> every S
+    and every high-or-worse security finding; paid/payments -> also every payment-path finding of
+    medium severity or worse."""
+    strictness = config.strictness
+    if strictness.level == "Low":
+        stop = rule.stop_ship and rule.category == "security" and severity is Severity.CRITICAL
+    elif strictness.level == "Medium":
+        stop = rule.stop_ship
+    else:
+        stop = rule.stop_ship or (rule.category == "security" and severity.rank >= 3)
+    if (
+        not stop
+        and strictness.payments_stop_ship
+        and path is not None
+        and severity.rank >= 2
+        and matches_any(path, config.payment_paths)
+    ):
+        stop = True
+    return stop
+
+
+class _FindingFactory:
+    def __init__(self, ruleset: Ruleset, config: StopshipConfig) -> None:
+        self.ruleset = ruleset
+        self.config = config
+        self.disabled = set(config.rules.disable)
+        self._occurrences: dict[tuple[str, str | None, str], int] = defaultdict(int)
+
+    def make(
+        self, rule_id: str, path: str | None, line: int | None, text: str, detail: str
+    ) -> Finding | None:
+        rule = self.ruleset.by_id.get(rule_id)
+        if rule is None or rule_id in self.disabled:
+            return None
+        severity = self.config.rules.severity.get(rule_id, rule.severity)
+        norm = _WS.sub(" ", text).strip()
+        key = (rule_id, path, norm)
+        occurrence = self._occurrences[key]
+        self._occurrences[key] += 1
+        message = rule.message if not detail else f"{rule.message}: {detail}"
+        return Finding(
+            fingerprint=fingerprint(rule_id, path, text, occurrence),
+            rule=rule_id,
+            name=rule.name,
+            category=rule.category,
+            severity=severity,
+            stop_ship=is_stop_ship(rule, severity, path, self.config),
+            path=path,
+            line=line,
+            message=message,
+            fix=rule.fix,
+            points=rule.points,
+            max_points=rule.max_points,
+        )
+
+
+def _facts_view(paths: list[str], results: dict[str, FileResult]) -> RepoView:
+    facts: dict[str, list[tuple[str, Fact]]] = defaultdict(list)
+    for path in paths:
+        result = results.get(path)
+        if result is None:
+            continue
+        for fact in result.facts:
+            facts[fact.kind].append((path, fact))
+    return RepoView(paths=paths, facts=dict(facts))
+
+
+def _repo_hits(rule: Rule, view: RepoView) -> list[RepoHit]:
+    m = rule.matcher.repo
+    assert m is not None
+    if m.detector:
+        return list(REPO_DETECTORS[m.detector](view, m.options))
+    if m.when and not any(view.has(k) for k in m.when):
+        return []
+    if any(view.has(k) for k in m.missing):
+        return []
+    return [RepoHit()]
+
+
+def build_report(ruleset: Ruleset, config: StopshipConfig, audit: AuditInput) -> Report:
+    """Turn per-file results and the tree into the scored Report."""
+    paths = [p for p in audit.paths if not matches_any(p, config.ignore_paths)]
+    factory = _FindingFactory(ruleset, config)
+    open_findings: list[Finding] = []
+    suppressed: list[Finding] = []
+    fired: set[str] = set()
+    for path in sorted(paths):
+        result = audit.results.get(path)
+        if result is None:
+            continue
+        for hit in result.hits:
+            finding = factory.make(hit.rule, path, hit.line, hit.text, hit.detail)
+            if finding is None:
+                continue
+            fired.add(hit.rule)
+            sup = suppression_for(hit.rule, hit.line, result.suppressions)
+            if sup is not None and (
+                audit.suppression_policy is None or audit.suppression_policy(path, sup, finding)
+            ):
+                finding.suppressed_by = sup.reason or "(no reason given)"
+                suppressed.append(finding)
+            else:
+                open_findings.append(finding)
+
+    view = _facts_view(paths, audit.results)
+    praise: list[str] = []
+    for rule in ruleset.repo_rules():
+        if rule.id in factory.disabled:
+            continue
+        hits = _repo_hits(rule, view)
+        if not hits and rule.praise:
+            praise.append(rule.praise)
+        for repo_hit in hits:
+            finding = factory.make(
+                rule.id, repo_hit.path, repo_hit.line, repo_hit.text, repo_hit.detail
+            )
+            if finding is not None:
+                fired.add(rule.id)
+                open_findings.append(finding)
+
+    categories = category_scores(open_findings)
+    score = total_score(categories)
+    listed = open_findings
+    if audit.changed_paths is not None:
+        changed = audit.changed_paths
+        listed = [f for f in open_findings if f.path is None or f.path in changed]
+    listed.sort(
+        key=lambda f: (not f.stop_ship, -f.severity.rank, f.category, f.path or "", f.line or 0)
+    )
+    wins = quick_wins(open_findings)
+    gate_rules: dict[str, set[str]] = defaultdict(set)
+    for rule in ruleset.rules:
+        if rule.gate:
+            gate_rules[rule.gate].add(rule.id)
+    for rule in ruleset.file_rules():
+        if rule.praise and rule.id not in fired and rule.id not in factory.disabled:
+            praise.append(rule.praise)
+    done_well = [f"{c.name}: no findings" for c in categories if c.score == 100] + praise
+    return Report(
+        repo=audit.repo,
+        date=audit.date or datetime.now(UTC).strftime("%Y-%m-%d"),
+        stack=detect_stack(view),
+        strictness=config.strictness.describe(),
+        min_score=config.minimum_score,
+        score=score,
+        grade=grade_for(score),
+        verdict=verdict_for(listed, score, categories, config),
+        categories=categories,
+        findings=listed,
+        suppressed=suppressed,
+        quick_wins=wins,
+        gates=gates(listed, score, categories, config, gate_rules),
+        done_well=done_well,
+        projected_score=projected_score(open_findings, wins),
+        stats=audit.stats,
+        out_of_scope=len(open_findings) - len(listed),
+    )
+
+
+def category_name(category_id: str) -> str:
+    return CATEGORY_BY_ID[category_id].name

@@ -1,0 +1,175 @@
+"""`.github/stopship.yml`: the repository's configuration, parsed from bytes and validated.
+
+Errors name the file, the key and the reason: `.github/stopship.yml: release_branches[2]: ...`.
+Launch context decides strictness (CHECKS.md): which findings are stop-ship and the minimum score.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from app.engine.model import Severity
+
+CONFIG_PATH = ".github/stopship.yml"
+MAX_CONFIG_BYTES = 256 * 1024
+
+
+class ConfigError(ValueError):
+    """A configuration that cannot be used; str() says file, key and reason."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _valid_glob(value: str) -> str:
+    if not value or value.strip() != value:
+        raise ValueError("not a valid glob (empty or surrounded by spaces)")
+    if value.count("[") != value.count("]"):
+        raise ValueError(f"not a valid glob: unbalanced brackets in {value!r}")
+    return value
+
+
+class Launch(_Strict):
+    stage: Literal["internal", "beta", "public", "paid"] = "beta"
+    user_data: bool = False
+    payments: bool = False
+
+
+class RulesConfig(_Strict):
+    disable: tuple[str, ...] = ()
+    severity: dict[str, Severity] = Field(default_factory=dict)
+
+    @field_validator("disable")
+    @classmethod
+    def _ids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            if not re.fullmatch(r"[A-Z]{2,5}\d{3}", item):
+                raise ValueError(f"{item!r} is not a rule id (like SEC001)")
+        return value
+
+
+class Annotations(_Strict):
+    level: Literal["notice", "warning", "failure"] | None = None
+    max: int = Field(default=1000, ge=0, le=10_000)
+
+
+class StopshipConfig(_Strict):
+    release_branches: tuple[str, ...] = ("main", "master", "release/*", "releases/*")
+    launch: Launch = Launch()
+    min_score: int | None = Field(default=None, ge=0, le=100)
+    rules: RulesConfig = RulesConfig()
+    ignore_paths: tuple[str, ...] = ()
+    payment_paths: tuple[str, ...] = (
+        "**/payment*/**",
+        "**/payments*",
+        "**/billing*/**",
+        "**/billing*",
+        "**/checkout*",
+        "**/stripe*",
+        "**/invoice*",
+        "**/webhooks/stripe*",
+    )
+    annotations: Annotations = Annotations()
+    # Conclusion when the gate does not apply (not a release branch) or passes with findings.
+    conclusion_outside_release: Literal["neutral", "success"] = "neutral"
+
+    @field_validator("release_branches", "ignore_paths", "payment_paths")
+    @classmethod
+    def _globs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for i, item in enumerate(value):
+            try:
+                _valid_glob(item)
+            except ValueError as exc:
+                raise ValueError(f"[{i}]: {exc}") from None
+        return value
+
+    @property
+    def strictness(self) -> Strictness:
+        return strictness_for(self.launch)
+
+    @property
+    def minimum_score(self) -> int:
+        return self.min_score if self.min_score is not None else self.strictness.min_score
+
+
+@dataclass(frozen=True)
+class Strictness:
+    level: Literal["Low", "Medium", "High"]
+    min_score: int
+    security_min: int | None
+    payments_stop_ship: bool
+    reason: str
+
+    def describe(self) -> str:
+        return f"{self.level} ({self.reason})"
+
+
+def strictness_for(launch: Launch) -> Strictness:
+    """CHECKS.md: internal -> Low, beta -> Medium, public -> High, paid or payments -> High+."""
+    reasons = [f"{launch.stage} launch"]
+    if launch.user_data:
+        reasons.append("user data")
+    if launch.payments:
+        reasons.append("payments")
+    reason = ", ".join(reasons)
+    paid = launch.stage == "paid" or launch.payments
+    if launch.stage in ("public", "paid") or launch.payments:
+        return Strictness("High", 80, 90, paid, reason)
+    if launch.stage == "beta":
+        return Strictness("Medium", 70, None, False, reason)
+    return Strictness("Low", 50, None, False, reason)
+
+
+def _describe(exc: ValidationError, path: str) -> str:
+    parts = []
+    for error in exc.errors():
+        key = ""
+        for item in error["loc"]:
+            key += f"[{item}]" if isinstance(item, int) else (f".{item}" if key else str(item))
+        msg = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            msg = "unknown key"
+        parts.append(f"{path}: {key or '(top level)'}: {msg}")
+    return "; ".join(parts)
+
+
+def parse_config(data: bytes | None, path: str = CONFIG_PATH) -> StopshipConfig:
+    """Parse the config file's bytes (None or empty: defaults); raise ConfigError on any problem."""
+    if not data:
+        return StopshipConfig()
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: larger than {MAX_CONFIG_BYTES // 1024} KiB")
+    try:
+        raw: Any = yaml.safe_load(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        raise ConfigError(
+            f"{path}: {where}not valid YAML: {getattr(exc, 'problem', exc)}"
+        ) from None
+    if raw is None:
+        return StopshipConfig()
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: (top level): expected a mapping of settings")
+    try:
+        return StopshipConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, path)) from None
+
+
+def check_rule_ids(config: StopshipConfig, known: set[str], path: str = CONFIG_PATH) -> None:
+    """Reject disables and overrides of rule ids the catalogue does not have."""
+    for i, rule in enumerate(config.rules.disable):
+        if rule not in known:
+            raise ConfigError(f"{path}: rules.disable[{i}]: unknown rule {rule}")
+    for rule in config.rules.severity:
+        if rule not in known:
+            raise ConfigError(f"{path}: rules.severity.{rule}: unknown rule {rule}")

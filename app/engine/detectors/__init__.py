@@ -1,0 +1,77 @@
+"""Named Python detectors, for what a regex or an ast-grep pattern cannot express.
+
+A file detector takes a FileContext and the rule's `options` and yields Hits (the engine fills in
+the rule id) or Facts. A repo detector takes a RepoView and yields RepoHits. Modules in this package
+register themselves with the decorators below and are imported on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.engine.context import FileContext
+from app.engine.model import Fact, Hit, ParseProblem
+
+FileDetector = Callable[[FileContext, dict[str, Any]], Iterable[Hit | Fact | ParseProblem]]
+
+
+@dataclass(frozen=True)
+class RepoHit:
+    """A repository-level finding: `path`/`line` None when it is about the repository as a whole."""
+
+    path: str | None = None
+    line: int | None = None
+    text: str = ""
+    detail: str = ""
+
+
+@dataclass
+class RepoView:
+    """What repository-level rules see: every path and every fact, never file contents."""
+
+    paths: list[str]
+    facts: dict[str, list[tuple[str, Fact]]] = field(default_factory=dict)
+
+    def has(self, kind: str) -> bool:
+        return bool(self.facts.get(kind))
+
+    def where(self, kind: str) -> list[tuple[str, Fact]]:
+        return self.facts.get(kind, [])
+
+
+RepoDetector = Callable[[RepoView, dict[str, Any]], Iterable[RepoHit]]
+
+FILE_DETECTORS: dict[str, FileDetector] = {}
+REPO_DETECTORS: dict[str, RepoDetector] = {}
+
+
+def file_detector(name: str) -> Callable[[FileDetector], FileDetector]:
+    def register(fn: FileDetector) -> FileDetector:
+        if name in FILE_DETECTORS:
+            raise RuntimeError(f"file detector {name!r} registered twice")
+        FILE_DETECTORS[name] = fn
+        return fn
+
+    return register
+
+
+def repo_detector(name: str) -> Callable[[RepoDetector], RepoDetector]:
+    def register(fn: RepoDetector) -> RepoDetector:
+        if name in REPO_DETECTORS:
+            raise RuntimeError(f"repo detector {name!r} registered twice")
+        REPO_DETECTORS[name] = fn
+        return fn
+
+    return register
+
+
+def _import_all() -> None:
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
+
+
+_import_all()

@@ -1,0 +1,150 @@
+"""What a path is: its language (file kind) and its role (test, migration, CLI, lock file...).
+
+Everything the analysis of a file may depend on besides its bytes is derived here from the path,
+so that `(blob id, path kind)` is a sound cache key.
+"""
+
+from __future__ import annotations
+
+import re
+from fnmatch import fnmatchcase
+from functools import lru_cache
+from pathlib import PurePosixPath
+
+_BY_SUFFIX = {
+    ".py": "python",
+    ".pyi": "python",
+    ".js": "javascript",
+    ".mjs": "javascript",
+    ".cjs": "javascript",
+    ".jsx": "javascript",
+    ".ts": "typescript",
+    ".mts": "typescript",
+    ".cts": "typescript",
+    ".tsx": "tsx",
+    ".go": "go",
+    ".java": "java",
+    ".kt": "kotlin",
+    ".sql": "sql",
+    ".yml": "yaml",
+    ".yaml": "yaml",
+    ".json": "json",
+    ".toml": "toml",
+    ".properties": "properties",
+    ".xml": "xml",
+    ".gradle": "gradle",
+    ".kts": "gradle",
+    ".sh": "shell",
+    ".tf": "terraform",
+}
+
+LOCK_FILES = frozenset(
+    {
+        "package-lock.json",
+        "npm-shrinkwrap.json",
+        "pnpm-lock.yaml",
+        "yarn.lock",
+        "poetry.lock",
+        "Pipfile.lock",
+        "uv.lock",
+        "pdm.lock",
+        "Cargo.lock",
+        "go.sum",
+        "composer.lock",
+        "Gemfile.lock",
+        "bun.lockb",
+        "gradle.lockfile",
+    }
+)
+
+_TEST_DIRS = frozenset(
+    {
+        "test",
+        "tests",
+        "testing",
+        "__tests__",
+        "__mocks__",
+        "spec",
+        "specs",
+        "fixtures",
+        "fixture",
+        "testdata",
+        "e2e",
+        "cypress",
+        "examples",
+        "example",
+        "samples",
+        "sample",
+        "docs",
+        "doc",
+        "benchmarks",
+        "benchmark",
+        "testutils",
+        "conftest",
+    }
+)
+_TEST_FILE = re.compile(
+    r"(^test_.*\.py$|.*_test\.py$|^conftest\.py$|.*_test\.go$|.*\.(test|spec)\.[cm]?[jt]sx?$"
+    r"|.*Tests?\.java$|.*IT\.java$)"
+)
+_CLI_FILE = re.compile(
+    r"(^cli\.py$|^__main__\.py$|^manage\.py$|^setup\.py$|^noxfile\.py$|^fabfile\.py$)"
+)
+_CLI_DIRS = frozenset({"scripts", "script", "bin", "tools", "commands", "management", "cmd"})
+_MIGRATION_DIRS = frozenset({"migrations", "migration", "alembic", "versions", "migrate"})
+
+
+def language_of(path: str) -> str | None:
+    """The file kind the rules are selected by (`python`, `dockerfile`, `compose`, ...), or None."""
+    p = PurePosixPath(path)
+    name = p.name
+    lower = name.lower()
+    if lower == "dockerfile" or lower.startswith("dockerfile.") or lower.endswith(".dockerfile"):
+        return "dockerfile"
+    if lower == "containerfile":
+        return "dockerfile"
+    if re.fullmatch(r"(docker-)?compose([.-][\w.-]+)?\.ya?ml", lower):
+        return "compose"
+    parts = p.parts
+    if (
+        len(parts) >= 3
+        and parts[0] == ".github"
+        and parts[1] == "workflows"
+        and lower.endswith((".yml", ".yaml"))
+    ):
+        return "workflow"
+    if lower == ".env" or lower.startswith(".env."):
+        return "env"
+    if lower in {".gitignore", ".dockerignore"}:
+        return lower[1:]
+    return _BY_SUFFIX.get(p.suffix.lower())
+
+
+@lru_cache(maxsize=65536)
+def roles_of(path: str) -> frozenset[str]:
+    """The roles of a path: `test`, `migration`, `cli`, `lockfile`, `vendored`, `generated`."""
+    p = PurePosixPath(path)
+    dirs = {d.lower() for d in p.parts[:-1]}
+    name = p.name
+    roles: set[str] = set()
+    if name in LOCK_FILES:
+        roles.add("lockfile")
+    if dirs & _TEST_DIRS or _TEST_FILE.match(name):
+        roles.add("test")
+    if _CLI_FILE.match(name) or dirs & _CLI_DIRS:
+        roles.add("cli")
+    if dirs & _MIGRATION_DIRS or re.search(r"(^|/)\d+[_-][\w.-]*\.(up|down)?\.?sql$", path):
+        roles.add("migration")
+    return frozenset(roles)
+
+
+def matches_any(path: str, globs: list[str] | tuple[str, ...]) -> bool:
+    """True when `path` matches one of `globs` (fnmatch; `**/` also matches the top level)."""
+    for glob in globs:
+        if fnmatchcase(path, glob):
+            return True
+        if glob.startswith("**/") and fnmatchcase(path, glob[3:]):
+            return True
+        if glob.endswith("/**") and (path == glob[:-3] or path.startswith(glob[:-2])):
+            return True
+    return False

@@ -1,0 +1,106 @@
+"""The one Report every renderer reads. Renderers compute nothing the Report does not hold."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from app.engine.model import Finding
+
+
+@dataclass(frozen=True)
+class CategoryScore:
+    id: str
+    name: str
+    weight: int
+    score: int
+    deductions: int
+
+    @property
+    def weighted(self) -> float:
+        return self.score * self.weight / 100
+
+
+@dataclass(frozen=True)
+class QuickWin:
+    rule: str
+    name: str
+    points: int
+    fix: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Gate:
+    name: str
+    passed: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class Stack:
+    languages: tuple[str, ...] = ()
+    frameworks: tuple[str, ...] = ()
+    databases: tuple[str, ...] = ()
+    infrastructure: tuple[str, ...] = ()
+    ci: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        parts = [
+            ", ".join(x)
+            for x in (self.languages, self.frameworks, self.databases, self.infrastructure, self.ci)
+            if x
+        ]
+        return " · ".join(parts) or "unknown"
+
+    def as_dict(self) -> dict[str, list[str]]:
+        return {
+            "languages": list(self.languages),
+            "frameworks": list(self.frameworks),
+            "databases": list(self.databases),
+            "infrastructure": list(self.infrastructure),
+            "ci": list(self.ci),
+        }
+
+
+@dataclass(frozen=True)
+class ScanStats:
+    files_total: int = 0
+    files_analyzed: int = 0
+    cache_hits: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    parse_problems: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class Report:
+    repo: str
+    date: str
+    stack: Stack
+    strictness: str
+    min_score: int
+    score: int
+    grade: str
+    verdict: str
+    categories: list[CategoryScore]
+    findings: list[Finding]
+    suppressed: list[Finding]
+    quick_wins: list[QuickWin]
+    gates: list[Gate]
+    done_well: list[str]
+    projected_score: int
+    stats: ScanStats = field(default_factory=ScanStats)
+    # Findings hidden by --changed-since (outside the changed files); they still count in the score.
+    out_of_scope: int = 0
+
+    @property
+    def stop_ship(self) -> list[Finding]:
+        return [f for f in self.findings if f.stop_ship]
+
+    def by_severity(self, severity: str) -> list[Finding]:
+        return [f for f in self.findings if f.severity == severity and not f.stop_ship]
+
+    def counts(self) -> dict[str, int]:
+        out = {"stop_ship": len(self.stop_ship)}
+        for s in ("critical", "high", "medium", "low"):
+            out[s] = sum(1 for f in self.findings if f.severity == s)
+        return out

@@ -1,0 +1,348 @@
+"""Rules as data: `rules/*.yml` loaded and validated by pydantic, with a digest for caching.
+
+A rule file holds `rules:` (findings) and optionally `facts:` (small records that repository-level
+rules read). Errors name the file, the rule and the field:
+`rules/security.yml: SEC004: matcher: ...`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from app.engine.model import CATEGORY_BY_ID, Severity
+from app.engine.paths import language_of, matches_any, roles_of
+
+LANGUAGES = frozenset(
+    {
+        "python",
+        "javascript",
+        "typescript",
+        "tsx",
+        "go",
+        "java",
+        "kotlin",
+        "dockerfile",
+        "compose",
+        "workflow",
+        "yaml",
+        "json",
+        "toml",
+        "sql",
+        "env",
+        "gitignore",
+        "dockerignore",
+        "properties",
+        "xml",
+        "gradle",
+        "shell",
+        "terraform",
+        "any",
+    }
+)
+AST_GREP_LANGUAGES = frozenset({"python", "javascript", "typescript", "tsx", "go", "java", "yaml"})
+
+
+class RuleError(ValueError):
+    """A rule file that cannot be used; the message names file, rule and field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RegexMatcher(_Strict):
+    pattern: str
+    ignore_case: bool = False
+    # Literal strings of which at least one must occur for the pattern to be tried (a pre-filter).
+    keywords: tuple[str, ...] = ()
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"regex does not compile: {exc}") from exc
+        return value
+
+
+class AstGrepMatcher(_Strict):
+    # One ast-grep rule object per language (`{"pattern": ...}`, `{"kind": ..., "has": ...}`, ...).
+    rules: dict[str, dict[str, Any]]
+    keywords: tuple[str, ...] = ()
+    constraints: dict[str, dict[str, Any]] | None = None
+
+    @field_validator("rules")
+    @classmethod
+    def _languages(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        for language in value:
+            if language not in AST_GREP_LANGUAGES:
+                raise ValueError(f"ast-grep has no grammar here for {language!r}")
+        return value
+
+
+class RepoMatcher(_Strict):
+    # The finding is raised when none of `missing` facts exists in the repository...
+    missing: tuple[str, ...] = ()
+    # ...and (when given) at least one of `when` facts exists (the check applies to this stack).
+    when: tuple[str, ...] = ()
+    # Or a named Python detector over the tree and facts.
+    detector: str | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one(self) -> RepoMatcher:
+        if not self.missing and not self.detector:
+            raise ValueError("a repo matcher needs `missing` facts or a `detector`")
+        return self
+
+
+class Matcher(_Strict):
+    regex: RegexMatcher | None = None
+    ast_grep: AstGrepMatcher | None = None
+    detector: str | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+    repo: RepoMatcher | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Matcher:
+        chosen = [n for n in ("regex", "ast_grep", "detector", "repo") if getattr(self, n)]
+        if len(chosen) != 1:
+            raise ValueError(
+                "exactly one of regex, ast_grep, detector, repo is required"
+                + (f" (got {', '.join(chosen)})" if chosen else "")
+            )
+        return self
+
+
+class Example(_Strict):
+    """A tiny tree: path -> file content. Bad examples must produce the rule; good ones must not."""
+
+    files: dict[str, str]
+    note: str = ""
+
+
+class Examples(_Strict):
+    bad: list[Example]
+    good: list[Example]
+
+    @field_validator("bad", "good", mode="before")
+    @classmethod
+    def _listify(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return [value]
+        return value
+
+
+class PathFilter(_Strict):
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+
+class Rule(_Strict):
+    id: str = Field(pattern=r"^[A-Z]{2,5}\d{3}$")
+    name: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
+    category: str
+    severity: Severity
+    stop_ship: bool = False
+    points: int = Field(ge=0, le=100)
+    max_points: int | None = Field(default=None, ge=0, le=100)
+    status: Literal["stable", "preview", "deprecated"] = "stable"
+    since: str = "0.1.0"
+    languages: tuple[str, ...] = ()
+    paths: PathFilter = PathFilter()
+    # Tests, fixtures, examples and docs are not production code; most rules skip them.
+    in_tests: bool = False
+    in_cli: bool = True
+    in_migrations: bool = True
+    only_migrations: bool = False
+    # Release-gate checklist item this rule feeds ("ci", "migrations").
+    gate: Literal["ci", "migrations"] | None = None
+    # Shown under "What's done well" when the rule applies and finds nothing.
+    praise: str = ""
+    matcher: Matcher
+    message: str
+    why: str
+    fix: str
+    examples: Examples
+
+    @field_validator("category")
+    @classmethod
+    def _known_category(cls, value: str) -> str:
+        if value not in CATEGORY_BY_ID:
+            raise ValueError(f"unknown category {value!r} (one of {', '.join(CATEGORY_BY_ID)})")
+        return value
+
+    @field_validator("languages")
+    @classmethod
+    def _known_languages(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [v for v in value if v not in LANGUAGES]
+        if unknown:
+            raise ValueError(f"unknown language(s): {', '.join(unknown)}")
+        return value
+
+    @property
+    def is_repo_rule(self) -> bool:
+        return self.matcher.repo is not None
+
+    def applies_to(self, path: str) -> bool:
+        """Whether this (file-level) rule looks at `path` at all."""
+        if self.is_repo_rule:
+            return False
+        language = language_of(path)
+        if self.languages and "any" not in self.languages and language not in self.languages:
+            return False
+        roles = roles_of(path)
+        if "lockfile" in roles:
+            return False
+        if "test" in roles and not self.in_tests:
+            return False
+        if "cli" in roles and not self.in_cli:
+            return False
+        if "migration" in roles and not self.in_migrations:
+            return False
+        if self.only_migrations and "migration" not in roles:
+            return False
+        if self.paths.include and not matches_any(path, self.paths.include):
+            return False
+        return not (self.paths.exclude and matches_any(path, self.paths.exclude))
+
+
+class FactSpec(_Strict):
+    """A fact emitted when a matcher matches a file (`health-endpoint` for a `/health` route)."""
+
+    kind: str
+    value: str = ""
+    languages: tuple[str, ...] = ()
+    in_tests: bool = False
+    matcher: Matcher
+
+
+class RuleFile(_Strict):
+    rules: list[Rule] = Field(default_factory=list)
+    facts: list[FactSpec] = Field(default_factory=list)
+
+    @field_validator("rules", "facts", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: Any) -> Any:
+        return [] if value is None else value
+
+
+class Ruleset:
+    """The loaded catalogue: rules by id, fact specs, and a digest of all of it for caching."""
+
+    def __init__(self, rules: list[Rule], facts: list[FactSpec], source_digest: str) -> None:
+        self.rules = rules
+        self.by_id = {r.id: r for r in rules}
+        self.facts = facts
+        self._source_digest = source_digest
+
+    @cached_property
+    def digest(self) -> str:
+        """Changes whenever a rule, a fact spec or the engine version changes."""
+        from app import __version__
+
+        return hashlib.sha256(f"{__version__}:{self._source_digest}".encode()).hexdigest()[:16]
+
+    def file_rules(self) -> list[Rule]:
+        return [r for r in self.rules if not r.is_repo_rule]
+
+    def repo_rules(self) -> list[Rule]:
+        return [r for r in self.rules if r.is_repo_rule]
+
+
+def default_rules_dir() -> Path:
+    """`rules/` as shipped in the wheel (app/rules) or beside the package in a checkout."""
+    shipped = Path(str(resources.files("app"))) / "rules"
+    if shipped.is_dir():
+        return shipped
+    return Path(__file__).resolve().parents[2] / "rules"
+
+
+def _describe(exc: ValidationError, data: Any) -> str:
+    parts = []
+    for error in exc.errors():
+        loc = list(error["loc"])
+        prefix = ""
+        if len(loc) >= 2 and loc[0] in ("rules", "facts") and isinstance(loc[1], int):
+            try:
+                item = data[loc[0]][loc[1]]
+                prefix = f"{item.get('id') or item.get('kind') or f'{loc[0]}[{loc[1]}]'}: "
+            except (KeyError, IndexError, TypeError, AttributeError):
+                prefix = f"{loc[0]}[{loc[1]}]: "
+            loc = loc[2:]
+        field = ".".join(str(x) for x in loc) or "(top level)"
+        parts.append(f"{prefix}{field}: {error['msg']}")
+    return "; ".join(parts)
+
+
+def load_ruleset(directory: Path | None = None) -> Ruleset:
+    """Load and validate every `*.yml` in `directory`; raise RuleError naming what is wrong."""
+    directory = directory or default_rules_dir()
+    files = sorted(directory.glob("*.yml"))
+    if not files:
+        raise RuleError(f"{directory}: no rule files (*.yml)")
+    rules: list[Rule] = []
+    facts: list[FactSpec] = []
+    digest = hashlib.sha256()
+    seen: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for file in files:
+        label = f"rules/{file.name}"
+        raw = file.read_bytes()
+        digest.update(file.name.encode() + b"\0" + raw)
+        try:
+            data = yaml.safe_load(raw) or {}
+        except yaml.YAMLError as exc:
+            raise RuleError(f"{label}: not valid YAML: {exc}") from exc
+        if not isinstance(data, dict):
+            raise RuleError(f"{label}: expected a mapping with `rules:` and `facts:`")
+        try:
+            parsed = RuleFile.model_validate(data)
+        except ValidationError as exc:
+            raise RuleError(f"{label}: {_describe(exc, data)}") from None
+        for rule in parsed.rules:
+            if rule.id in seen:
+                raise RuleError(f"{label}: {rule.id}: id already used in {seen[rule.id]}")
+            if rule.name in names:
+                raise RuleError(
+                    f"{label}: {rule.id}: name {rule.name!r} already used by {names[rule.name]}"
+                )
+            seen[rule.id] = label
+            names[rule.name] = rule.id
+        rules.extend(parsed.rules)
+        facts.extend(parsed.facts)
+    _check_detectors(rules, facts)
+    return Ruleset(rules, facts, digest.hexdigest())
+
+
+def _check_detectors(rules: list[Rule], facts: list[FactSpec]) -> None:
+    from app.engine.detectors import FILE_DETECTORS, REPO_DETECTORS
+
+    for rule in rules:
+        m = rule.matcher
+        if m.detector and m.detector not in FILE_DETECTORS:
+            raise RuleError(f"{rule.id}: matcher: unknown detector {m.detector!r}")
+        if m.repo and m.repo.detector and m.repo.detector not in REPO_DETECTORS:
+            raise RuleError(f"{rule.id}: matcher: unknown repo detector {m.repo.detector!r}")
+    for fact in facts:
+        if fact.matcher.detector and fact.matcher.detector not in FILE_DETECTORS:
+            raise RuleError(
+                f"fact {fact.kind}: matcher: unknown detector {fact.matcher.detector!r}"
+            )
+
+
+def ruleset_json(ruleset: Ruleset) -> str:
+    """The catalogue as JSON (for `stopship rules --format json`)."""
+    return json.dumps(
+        [r.model_dump(mode="json", exclude={"examples"}) for r in ruleset.rules], indent=2
+    )

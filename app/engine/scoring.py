@@ -1,0 +1,144 @@
+"""Score, grade, verdict, gates and quick wins, exactly as DESIGN.md defines them."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from app.engine.config import StopshipConfig
+from app.engine.model import CATEGORIES, Finding
+from app.engine.report import CategoryScore, Gate, QuickWin
+
+GRADES = ((90, "A"), (80, "B"), (70, "C"), (50, "D"), (0, "F"))
+NOT_READY = "NOT READY"
+CONDITIONS = "READY WITH CONDITIONS"
+READY = "READY"
+
+
+def grade_for(score: int) -> str:
+    """A 90-100, B 80-89, C 70-79, D 50-69, F 0-49."""
+    for floor, grade in GRADES:
+        if score >= floor:
+            return grade
+    return "F"
+
+
+def deductions_by_category(findings: list[Finding]) -> dict[str, int]:
+    """Per category: for each rule, points x instances, capped at the rule's max_points."""
+    per_rule: dict[tuple[str, str], list[Finding]] = defaultdict(list)
+    for f in findings:
+        per_rule[(f.category, f.rule)].append(f)
+    out: dict[str, int] = defaultdict(int)
+    for (category, _), group in per_rule.items():
+        first = group[0]
+        total = first.points * len(group)
+        if first.max_points is not None:
+            total = min(total, first.max_points)
+        out[category] += total
+    return out
+
+
+def category_scores(findings: list[Finding]) -> list[CategoryScore]:
+    deductions = deductions_by_category(findings)
+    return [
+        CategoryScore(
+            c.id, c.name, c.weight, max(0, 100 - deductions.get(c.id, 0)), deductions.get(c.id, 0)
+        )
+        for c in CATEGORIES
+    ]
+
+
+def total_score(categories: list[CategoryScore]) -> int:
+    """The weighted sum of category scores, rounded half up."""
+    return int(sum(c.score * c.weight for c in categories) / 100 + 0.5)
+
+
+def score_of(findings: list[Finding]) -> int:
+    return total_score(category_scores(findings))
+
+
+def verdict_for(
+    findings: list[Finding], score: int, categories: list[CategoryScore], config: StopshipConfig
+) -> str:
+    """NOT READY on any open stop-ship or a score under the minimum; conditions on high findings
+    or security under 90; READY otherwise."""
+    if any(f.stop_ship for f in findings) or score < config.minimum_score:
+        return NOT_READY
+    security = next(c for c in categories if c.id == "security")
+    security_min = config.strictness.security_min
+    if security_min is not None and security.score < security_min:
+        return NOT_READY
+    if any(f.severity.rank >= 3 for f in findings) or security.score < 90:
+        return CONDITIONS
+    return READY
+
+
+def quick_wins(findings: list[Finding], limit: int = 8) -> list[QuickWin]:
+    """Per rule, the points the total would gain if every instance were fixed, best gain per effort
+    first (effort = the number of places to change)."""
+    base = score_of(findings)
+    by_rule: dict[str, list[Finding]] = defaultdict(list)
+    for f in findings:
+        by_rule[f.rule].append(f)
+    wins = []
+    for rule, group in by_rule.items():
+        gain = score_of([f for f in findings if f.rule != rule]) - base
+        if gain >= 1:
+            wins.append(QuickWin(rule, group[0].name, gain, group[0].fix, len(group)))
+    wins.sort(key=lambda w: (-w.points / w.count, -w.points, w.rule))
+    return wins[:limit]
+
+
+def projected_score(findings: list[Finding], wins: list[QuickWin]) -> int:
+    """The score once the stop-ship findings and the listed quick wins are fixed."""
+    fixed_rules = {w.rule for w in wins}
+    return score_of([f for f in findings if not f.stop_ship and f.rule not in fixed_rules])
+
+
+def gates(
+    findings: list[Finding],
+    score: int,
+    categories: list[CategoryScore],
+    config: StopshipConfig,
+    gate_rules: dict[str, set[str]],
+) -> list[Gate]:
+    """The release gate checklist of the full audit."""
+    stops = [f for f in findings if f.stop_ship]
+    security = next(c for c in categories if c.id == "security").score
+    out = [
+        Gate(
+            "No open stop-ship findings",
+            not stops,
+            "none open" if not stops else f"{len(stops)} open",
+        ),
+        Gate(
+            f"Score at least {config.minimum_score}",
+            score >= config.minimum_score,
+            f"score {score}",
+        ),
+    ]
+    security_min = config.strictness.security_min
+    if security_min is not None:
+        out.append(
+            Gate(
+                f"Security at least {security_min}",
+                security >= security_min,
+                f"security {security}",
+            )
+        )
+    ci = [f for f in findings if f.rule in gate_rules.get("ci", set())]
+    out.append(Gate("CI with tests present", not ci, "present" if not ci else ci[0].message))
+    migrations = [
+        f
+        for f in findings
+        if f.rule in gate_rules.get("migrations", set()) and f.severity.rank >= 3
+    ]
+    out.append(
+        Gate(
+            "Migrations safe",
+            not migrations,
+            "no unsafe migration"
+            if not migrations
+            else f"{len(migrations)} unsafe migration finding(s)",
+        )
+    )
+    return out

@@ -1,0 +1,25 @@
+"""FileResult <-> JSON-able dict for caches (never pickle: a cache could come from a repo)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.engine.model import Fact, FileResult, Hit, ParseProblem, Suppression
+
+
+def result_to_dict(result: FileResult) -> dict[str, Any]:
+    return {
+        "h": [[h.rule, h.line, h.text, h.detail] for h in result.hits],
+        "f": [[f.kind, f.value, f.line] for f in result.facts],
+        "p": [[p.parser, p.message] for p in result.problems],
+        "s": [[s.line, list(s.rules), s.reason] for s in result.suppressions],
+    }
+
+
+def result_from_dict(data: dict[str, Any]) -> FileResult:
+    return FileResult(
+        hits=[Hit(str(r), ln, str(t), str(d)) for r, ln, t, d in data.get("h", [])],
+        facts=[Fact(str(k), str(v), ln) for k, v, ln in data.get("f", [])],
+        problems=[ParseProblem(str(a), str(b)) for a, b in data.get("p", [])],
+        suppressions=[Suppression(int(ln), tuple(r), str(why)) for ln, r, why in data.get("s", [])],
+    )

@@ -1,0 +1,44 @@
+"""The files of one commit: `(path, blob id, size)` plus a content loader supplied by the caller."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+MAX_FILE_BYTES = 1024 * 1024
+
+
+def git_blob_sha(data: bytes) -> str:
+    """git's own blob id: sha1(b"blob <len>\\0" + data), so local and remote snapshots agree."""
+    h = hashlib.sha1(usedforsecurity=False)
+    h.update(b"blob %d\0" % len(data))
+    h.update(data)
+    return h.hexdigest()
+
+
+def looks_binary(head: bytes) -> bool:
+    """git's heuristic: a NUL byte in the first 8 KiB means binary."""
+    return b"\0" in head[:8192]
+
+
+@dataclass(frozen=True)
+class SnapshotEntry:
+    path: str
+    blob_sha: str
+    size: int
+
+
+@dataclass
+class Snapshot:
+    entries: list[SnapshotEntry]
+    loader: Callable[[str], bytes]
+    # Why files were left out, with counts ("binary", "too large", "symlink outside path", ...).
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def paths(self) -> list[str]:
+        return [e.path for e in self.entries]
+
+    def skip(self, reason: str) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1

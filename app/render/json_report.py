@@ -1,0 +1,63 @@
+"""The JSON contract of DESIGN.md (extra keys are additions, never renames)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from app.engine.model import Finding
+from app.engine.report import Report
+from app.engine.ruleset import Ruleset
+
+
+def finding_dict(f: Finding) -> dict[str, Any]:
+    return {
+        "id": f.fingerprint,
+        "short_id": f.short_id,
+        "rule": f.rule,
+        "name": f.name,
+        "category": f.category,
+        "severity": str(f.severity),
+        "stop_ship": f.stop_ship,
+        "path": f.path,
+        "line": f.line,
+        "message": f.message,
+        "fix": f.fix,
+    }
+
+
+def report_dict(report: Report) -> dict[str, Any]:
+    return {
+        "repo": report.repo,
+        "date": report.date,
+        "score": report.score,
+        "grade": report.grade,
+        "verdict": report.verdict,
+        "strictness": report.strictness,
+        "min_score": report.min_score,
+        "stack": report.stack.as_dict(),
+        "categories": [
+            {"id": c.id, "name": c.name, "weight": c.weight, "score": c.score}
+            for c in report.categories
+        ],
+        "findings": [finding_dict(f) for f in report.findings],
+        "quick_wins": [
+            {"rule": w.rule, "name": w.name, "points": w.points, "fix": w.fix, "count": w.count}
+            for w in report.quick_wins
+        ],
+        "gates": [{"name": g.name, "passed": g.passed, "detail": g.detail} for g in report.gates],
+        "suppressed": [dict(finding_dict(f), reason=f.suppressed_by) for f in report.suppressed],
+        "projected_score": report.projected_score,
+        "out_of_scope_findings": report.out_of_scope,
+        "stats": {
+            "files_total": report.stats.files_total,
+            "files_analyzed": report.stats.files_analyzed,
+            "cache_hits": report.stats.cache_hits,
+            "skipped": report.stats.skipped,
+            "parse_problems": [{"path": p, "problem": m} for p, m in report.stats.parse_problems],
+        },
+    }
+
+
+def render(report: Report, ruleset: Ruleset) -> str:
+    return json.dumps(report_dict(report), indent=2) + "\n"

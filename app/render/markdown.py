@@ -1,0 +1,201 @@
+"""Markdown bodies: the full audit (check-run summary, `/production check`), the quick score
+(`/production score`) and the stakeholder report (`/production report`)."""
+
+from __future__ import annotations
+
+from app.engine.model import CATEGORY_BY_ID, Finding
+from app.engine.report import Report
+from app.engine.ruleset import Ruleset
+
+MARKER = "<!-- stopship:report -->"
+GITHUB_TEXT_LIMIT = 65_535
+
+
+def location(f: Finding) -> str:
+    if f.path is None:
+        return "repository"
+    return f"`{f.path}:{f.line}`" if f.line else f"`{f.path}`"
+
+
+def headline(report: Report) -> str:
+    return f"**Score {report.score}/100 — Grade {report.grade}** · {report.verdict}"
+
+
+def _finding_line(f: Finding, ruleset: Ruleset | None = None, detailed: bool = False) -> str:
+    category = CATEGORY_BY_ID[f.category].name
+    head = f"- `{f.short_id}` **{f.rule} {f.name}** ({category}, {f.severity})"
+    line = f"{head} — {location(f)}: {f.message}"
+    if detailed:
+        rule = ruleset.by_id.get(f.rule) if ruleset else None
+        if rule is not None:
+            line += f"\n  - Why: {rule.why.strip()}"
+        line += f"\n  - Fix: {f.fix.strip()}"
+    return line
+
+
+def category_table(report: Report) -> list[str]:
+    rows = ["| Category | Score | Weight | Weighted |", "|---|---:|---:|---:|"]
+    for c in report.categories:
+        rows.append(f"| {c.name} | {c.score}/100 | {c.weight}% | {c.weighted:.1f} |")
+    rows.append(f"| **Total** | | 100% | **{report.score}** |")
+    return rows
+
+
+def _section(
+    title: str, findings: list[Finding], ruleset: Ruleset, detailed: bool, limit: int = 50
+) -> list[str]:
+    if not findings:
+        return []
+    out = ["", f"### {title} ({len(findings)})", ""]
+    out += [_finding_line(f, ruleset, detailed) for f in findings[:limit]]
+    if len(findings) > limit:
+        out.append(f"- … and {len(findings) - limit} more (see the annotations or `--format json`)")
+    return out
+
+
+def full_audit(report: Report, ruleset: Ruleset, max_chars: int | None = None) -> str:
+    """The full audit body; cut to `max_chars` with a pointer when it would not fit."""
+    stops = report.stop_ship
+    high = [f for f in report.findings if not f.stop_ship and f.severity.rank >= 3]
+    medium = [f for f in report.findings if not f.stop_ship and f.severity == "medium"]
+    out = [
+        MARKER,
+        f"## Production readiness — {report.repo}",
+        "",
+        f"**Stack:** {report.stack.describe()}  ",
+        f"**Strictness:** {report.strictness}  ",
+        f"{headline(report)}  ",
+        f"**Verdict:** {report.verdict} · {report.date}",
+        "",
+        *category_table(report),
+        "",
+        "### Release gate",
+        "",
+    ]
+    out += [f"- [{'x' if g.passed else ' '}] {g.name} — {g.detail}" for g in report.gates]
+    out += _section("Stop-ship", stops, ruleset, detailed=True)
+    out += _section("High priority", high, ruleset, detailed=False)
+    if report.quick_wins:
+        out += ["", "### Quick wins", ""]
+        out += [
+            f"- **+{w.points} points** — {w.fix.strip().splitlines()[0]} (`{w.rule}`, "
+            f"{w.count} place{'s' if w.count != 1 else ''})"
+            for w in report.quick_wins
+        ]
+    out += _section("Medium priority", medium, ruleset, detailed=False, limit=30)
+    if report.done_well:
+        out += ["", "### What's done well", ""] + [f"- {d}" for d in report.done_well]
+    if report.out_of_scope:
+        out += [
+            "",
+            f"_{report.out_of_scope} finding(s) outside the changed files are not listed "
+            "but count in the score._",
+        ]
+    if report.stats.parse_problems:
+        out += [
+            "",
+            f"_{len(report.stats.parse_problems)} file(s) could not be fully parsed: "
+            + ", ".join(f"`{p}`" for p, _ in report.stats.parse_problems[:10])
+            + "_",
+        ]
+    out += ["", closing_line(report), ""]
+    return truncate("\n".join(out), max_chars)
+
+
+def closing_line(report: Report) -> str:
+    return (
+        f"Fix the {len(report.stop_ship)} stop-ship findings and {len(report.quick_wins)} "
+        f"quick wins first: the score goes from {report.score} to about "
+        f"{report.projected_score}."
+    )
+
+
+def quick_score(report: Report) -> str:
+    """`/production score`: the headline, the verdict, the top 3 findings."""
+    out = [
+        MARKER,
+        f"## Production readiness — {report.repo}",
+        "",
+        headline(report),
+        "",
+        f"**Verdict:** {report.verdict} · Strictness: {report.strictness}",
+        "",
+    ]
+    top = report.findings[:3]
+    if top:
+        out.append("Top findings:")
+        out += [_finding_line(f) for f in top]
+    else:
+        out.append("No open findings.")
+    out += ["", "Run `/production check` for the full audit."]
+    return "\n".join(out) + "\n"
+
+
+def stakeholder_report(report: Report, ruleset: Ruleset, max_chars: int | None = None) -> str:
+    """`/production report`: executive summary, findings by category, action plan, methodology."""
+    counts = report.counts()
+    out = [
+        MARKER,
+        f"# Production Readiness Report — {report.repo} — {report.date}",
+        "",
+        "## Executive summary",
+        "",
+        f"- Score: **{report.score}/100**, grade **{report.grade}**",
+        f"- Verdict: **{report.verdict}**",
+        f"- Strictness: {report.strictness}; minimum score {report.min_score}",
+        f"- Findings: {counts['stop_ship']} stop-ship, {counts['critical']} critical, "
+        f"{counts['high']} high, {counts['medium']} medium, {counts['low']} low",
+        "",
+        "## Findings by category",
+    ]
+    for c in report.categories:
+        items = [f for f in report.findings if f.category == c.id]
+        out += ["", f"### {c.name} — {c.score}/100", ""]
+        out += [_finding_line(f) for f in items[:40]] or ["- No findings."]
+        if len(items) > 40:
+            out.append(f"- … and {len(items) - 40} more")
+    soon = [f for f in report.findings if not f.stop_ship and f.severity.rank >= 2]
+    out += ["", "## Action plan", "", "1. **Stop-ship** (blocks release):"]
+    out += [
+        f"   - `{f.short_id}` {f.rule} {location(f)} — {f.fix.strip().splitlines()[0]}"
+        for f in report.stop_ship
+    ] or ["   - none"]
+    out += ["2. **Fix soon**:"]
+    out += [f"   - `{f.short_id}` {f.rule} {location(f)} — {f.message}" for f in soon[:30]] or [
+        "   - none"
+    ]
+    out += ["3. **Acceptable risk** (documented, not blocking):"]
+    out += [
+        f"   - `{f.short_id}` {f.rule} {location(f)} — waived: {f.suppressed_by}"
+        for f in report.suppressed
+    ] or ["   - none recorded"]
+    out += [
+        "",
+        "## Methodology",
+        "",
+        "Six weighted categories; each starts at 100 and loses the points of each open finding "
+        "(per rule, capped); the total is the weighted sum. Grades: A 90–100, B 80–89, C 70–79, "
+        "D 50–69, F 0–49.",
+        "",
+    ]
+    out += [f"- {c.name}: weight {c.weight}%" for c in report.categories]
+    out += [
+        "",
+        f"Strictness {report.strictness} decides which findings are stop-ship and the "
+        f"minimum score ({report.min_score}).",
+    ]
+    return truncate("\n".join(out) + "\n", max_chars)
+
+
+def truncate(text: str, max_chars: int | None) -> str:
+    """Cut `text` to at most `max_chars`, ending with a pointer to the full output."""
+    if max_chars is None or len(text) <= max_chars:
+        return text
+    note = (
+        "\n\n… cut to fit GitHub's limit; run `stopship check --format markdown` for all of it.\n"
+    )
+    return text[: max_chars - len(note)].rsplit("\n", 1)[0] + note
+
+
+def render(report: Report, ruleset: Ruleset) -> str:
+    return full_audit(report, ruleset)

@@ -1,0 +1,78 @@
+"""Terminal output: score table, findings grouped by category, colour when the stream is a tty."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+from rich.table import Table
+
+from app.engine.model import CATEGORIES
+from app.engine.report import Report
+from app.engine.ruleset import Ruleset
+from app.render.markdown import closing_line
+
+_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
+_VERDICT = {"READY": "bold green", "READY WITH CONDITIONS": "bold yellow", "NOT READY": "bold red"}
+
+
+def render(report: Report, ruleset: Ruleset, color: bool = False, width: int = 100) -> str:
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        force_terminal=color,
+        no_color=not color,
+        width=width,
+        highlight=False,
+        soft_wrap=False,
+    )
+    console.print(f"[bold]Production readiness — {report.repo}[/]")
+    console.print(f"Stack: {report.stack.describe()}")
+    console.print(f"Strictness: {report.strictness}")
+    console.print(
+        f"Score {report.score}/100 — Grade {report.grade} — "
+        f"[{_VERDICT.get(report.verdict, 'bold')}]{report.verdict}[/]"
+    )
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    table.add_column("Category")
+    table.add_column("Score", justify="right")
+    table.add_column("Weight", justify="right")
+    table.add_column("Weighted", justify="right")
+    for c in report.categories:
+        table.add_row(c.name, f"{c.score}/100", f"{c.weight}%", f"{c.weighted:.1f}")
+    table.add_row("[bold]Total[/]", "", "100%", f"[bold]{report.score}[/]")
+    console.print(table)
+    for category in CATEGORIES:
+        items = [f for f in report.findings if f.category == category.id]
+        if not items:
+            continue
+        console.print(f"\n[bold]{category.name}[/] ({len(items)})")
+        for f in items:
+            where = "repository" if f.path is None else (f"{f.path}:{f.line}" if f.line else f.path)
+            stop = " [bold red]STOP-SHIP[/]" if f.stop_ship else ""
+            console.print(
+                f"  [{_STYLE[f.severity.value]}]{f.severity.value:<8}[/] {f.rule} "
+                f"{where}{stop}\n           {f.message}  [dim]({f.short_id})[/]",
+                markup=True,
+            )
+    if report.quick_wins:
+        console.print("\n[bold]Quick wins[/]")
+        for w in report.quick_wins:
+            console.print(f"  +{w.points} points — {w.fix.strip().splitlines()[0]} ({w.rule})")
+    if report.suppressed:
+        console.print(f"\n{len(report.suppressed)} finding(s) suppressed inline.")
+    if report.out_of_scope:
+        console.print(
+            f"{report.out_of_scope} finding(s) outside the changed files not listed "
+            "(they count in the score)."
+        )
+    stats = report.stats
+    skipped = ", ".join(f"{n} {why}" for why, n in sorted(stats.skipped.items())) or "none"
+    console.print(
+        f"\nFiles: {stats.files_total} seen, {stats.files_analyzed} analysed, "
+        f"{stats.cache_hits} from cache; skipped: {skipped}."
+    )
+    for path, problem in stats.parse_problems[:20]:
+        console.print(f"[yellow]Could not fully parse[/] {path}: {problem}")
+    console.print("\n" + closing_line(report))
+    return buffer.getvalue()

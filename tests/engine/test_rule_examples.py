@@ -1,0 +1,33 @@
+"""The generic test: every rule's bad examples produce it, its good examples do not."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.engine.memory import audit_files
+from app.engine.ruleset import load_ruleset
+
+RULESET = load_ruleset()
+CASES = [
+    pytest.param(rule.id, kind, i, example.files, id=f"{rule.id}-{rule.name}-{kind}{i}")
+    for rule in RULESET.rules
+    for kind in ("bad", "good")
+    for i, example in enumerate(getattr(rule.examples, kind))
+]
+
+
+@pytest.mark.parametrize(("rule_id", "kind", "index", "files"), CASES)
+def test_rule_example(rule_id: str, kind: str, index: int, files: dict[str, str], analyzer) -> None:
+    report = audit_files(files, RULESET, analyzer=analyzer)
+    fired = [f for f in report.findings if f.rule == rule_id]
+    if kind == "bad":
+        assert fired, f"{rule_id} bad example {index} produced no finding"
+    else:
+        assert not fired, f"{rule_id} good example {index} produced: " + "; ".join(
+            f"{f.path}:{f.line} {f.message}" for f in fired
+        )
+
+
+def test_every_rule_has_examples_of_both_kinds() -> None:
+    for rule in RULESET.rules:
+        assert rule.examples.bad and rule.examples.good, rule.id
