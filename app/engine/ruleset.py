@@ -285,6 +285,30 @@ def _describe(exc: ValidationError, data: Any) -> str:
     return "; ".join(parts)
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that rejects duplicate keys: YAML keeps the last one silently, which would
+    drop half of a matcher without a word."""
+
+
+def _mapping_without_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode) -> Any:
+    keys: set[Any] = set()
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue  # `<<: *anchor` keys may be overridden by explicit ones
+        key = loader.construct_object(key_node, deep=True)
+        if key in keys:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        keys.add(key)
+    return loader.construct_mapping(node, deep=True)
+
+
+_UniqueKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates
+)
+
+
 def load_ruleset(directory: Path | None = None) -> Ruleset:
     """Load and validate every `*.yml` in `directory`; raise RuleError naming what is wrong."""
     directory = directory or default_rules_dir()
@@ -301,7 +325,7 @@ def load_ruleset(directory: Path | None = None) -> Ruleset:
         raw = file.read_bytes()
         digest.update(file.name.encode() + b"\0" + raw)
         try:
-            data = yaml.safe_load(raw) or {}
+            data = yaml.load(raw, Loader=_UniqueKeyLoader) or {}  # noqa: S506 (a SafeLoader)
         except yaml.YAMLError as exc:
             raise RuleError(f"{label}: not valid YAML: {exc}") from exc
         if not isinstance(data, dict):

@@ -1,0 +1,184 @@
+"""Hardcoded secrets: known provider formats anywhere, plus entropy-checked generic assignments.
+
+What peers report as secrets on real repositories is mostly noise: integrity hashes in lock files
+(the engine never shows lock files to rules), alembic revision ids (not secret-named), fixtures in
+test folders (skipped by role) and placeholders (`changeme`, `${VAR}`, `<token>`, `xxxx`), which
+are recognised here. The secret itself never leaves this module: a hit carries a digest of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from app.engine.context import FileContext
+from app.engine.detectors import file_detector
+from app.engine.model import Hit
+
+PROVIDERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (name, re.compile(pattern))
+    for name, pattern in (
+        ("AWS access key id", r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
+        ("GitHub token", r"\bgh[pousr]_[A-Za-z0-9]{36,255}\b"),
+        ("GitHub fine-grained token", r"\bgithub_pat_[A-Za-z0-9_]{60,255}\b"),
+        ("Stripe live key", r"\b[sr]k_live_[0-9A-Za-z]{20,}\b"),
+        ("Slack token", r"\bxox[abposr]-[0-9A-Za-z-]{10,}\b"),
+        ("Slack webhook", r"https://hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]+"),
+        ("Google API key", r"\bAIza[0-9A-Za-z_-]{35}\b"),
+        ("SendGrid key", r"\bSG\.[\w-]{22}\.[\w-]{43}\b"),
+        ("OpenAI key", r"\bsk-(?:proj-)?[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,}\b"),
+        ("Anthropic key", r"\bsk-ant-[A-Za-z0-9_-]{32,}\b"),
+        ("npm token", r"\bnpm_[A-Za-z0-9]{36}\b"),
+        ("private key", r"-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY-----"),
+    )
+)
+
+# A connection URL with a password in it: scheme://user:password@host
+_URL_CREDENTIALS = re.compile(
+    r"\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|redis|rediss|amqps?|mssql)"
+    r"(?:\+\w+)?://(?P<user>[^\s:@/'\"`]+):(?P<password>[^\s@/'\"`]+)@(?P<host>[^\s/:'\"`?]+)"
+)
+
+_SECRET_WORDS = re.compile(
+    r"(password|passwd|passphrase|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key"
+    r"|auth[_-]?key|signing[_-]?key|encryption[_-]?key|credentials?)$",
+    re.IGNORECASE,
+)
+# Names that contain a secret word but hold something else (a field name, a URL, a length...).
+_NOT_A_SECRET_NAME = re.compile(
+    r"(_|\b)(name|names|field|fields|url|uri|endpoint|path|file|env|var|header|prefix|type|kind"
+    r"|length|len|min|max|label|placeholder|hint|pattern|regex|re|id|key_id|ttl|expiry|expires"
+    r"|hash|hashed|hasher|salt_rounds|policy|count|version|format|error|message|msg|reset|manager"
+    r"|provider|store|service|class|serializer|input|param|query|arn)$",
+    re.IGNORECASE,
+)
+# name  [:=]  "value"   (quoted, for code)   or   name: value / name=value   (config files)
+_QUOTED_ASSIGNMENT = re.compile(
+    r"""(?P<name>[A-Za-z_][\w.-]*)["']?\s*(?::=|=|:|=>)\s*(?:[rbuRBU]{0,2})(?P<q>["'`])(?P<value>[^"'`\n]{6,200})(?P=q)"""
+)
+_BARE_ASSIGNMENT = re.compile(
+    r"""^\s*(?:export\s+)?(?P<name>[A-Za-z_][\w.-]*)\s*[:=]\s*(?P<value>[^\s#'"]{6,200})\s*$"""
+)
+
+_PLACEHOLDER = re.compile(
+    r"(change[_-]?me|example|placeholder|dummy|sample|fake|test|redacted|your[_-]|my[_-]?(secret|password|token)"
+    r"|secret[_-]?here|xxx|\*\*\*|\.\.\.|<[^>]*>|\$\{[^}]*\}|\{\{[^}]*\}\}|%\([^)]*\)s|\$[A-Z_][A-Z0-9_]*"
+    r"|^\{[\w.]*\}$|^(password|secret|token|none|null|nil|undefined|true|false)$|(?-i:^[A-Z][A-Z0-9_]+$)"
+    r"|^env\(|^os\.|^process\.env|^settings\.)",
+    re.IGNORECASE,
+)
+_LOCAL_HOSTS = {
+    "localhost",
+    "127.0.0.1",
+    "0.0.0.0",  # noqa: S104 (a host name to recognise, not one to bind)
+    "db",
+    "postgres",
+    "postgresql",
+    "mysql",
+    "mariadb",
+    "redis",
+    "rabbitmq",
+    "mongo",
+    "mongodb",
+    "host.docker.internal",
+}
+_DEV_PASSWORDS = {
+    "postgres",
+    "password",
+    "pass",
+    "root",
+    "admin",
+    "guest",
+    "test",
+    "dev",
+    "secret",
+    "mysql",
+    "redis",
+    "changeme",
+    "example",
+}
+_CODE_LANGUAGES = {"python", "javascript", "typescript", "tsx", "go", "java", "kotlin"}
+
+
+def entropy(value: str) -> float:
+    """Shannon entropy in bits per character."""
+    counts = Counter(value)
+    n = len(value)
+    return -sum(c / n * math.log2(c / n) for c in counts.values())
+
+
+def digest(secret: str) -> str:
+    """What a hit carries instead of the secret (fingerprints stay stable; caches stay clean)."""
+    return "sha256:" + hashlib.sha256(secret.encode()).hexdigest()[:16]
+
+
+def is_placeholder(value: str) -> bool:
+    stripped = value.strip()
+    if len(set(stripped)) <= 2:
+        return True
+    return bool(_PLACEHOLDER.search(stripped))
+
+
+def _looks_secret(name: str, value: str) -> bool:
+    if not _SECRET_WORDS.search(name.replace("-", "_")) or _NOT_A_SECRET_NAME.search(name):
+        return False
+    if is_placeholder(value) or " " in value.strip():
+        return False
+    if value.startswith(("/", "./", "http://", "https://")) and "@" not in value:
+        return False
+    lowered = name.lower()
+    if "pass" in lowered:
+        return len(value) >= 6
+    if "secret" in lowered:
+        return len(value) >= 8 and entropy(value) >= 2.5
+    # Tokens and keys: long and random-looking.
+    return len(value) >= 16 and entropy(value) >= 3.0
+
+
+@file_detector("hardcoded_secrets")
+def hardcoded_secrets(ctx: FileContext, options: dict[str, Any]) -> Iterable[Hit]:
+    text = ctx.text
+    seen_lines: set[int] = set()
+    for label, pattern in PROVIDERS:
+        for m in pattern.finditer(text):
+            line = ctx.line_of(m.start())
+            seen_lines.add(line)
+            yield Hit("", line, digest(m.group(0)), label)
+    for m in _URL_CREDENTIALS.finditer(text):
+        password, host = m.group("password"), m.group("host").lower()
+        if is_placeholder(password) or password.startswith(("$", "{", "%")):
+            continue
+        if host in _LOCAL_HOSTS and (
+            password.lower() in _DEV_PASSWORDS or password == m.group("user")
+        ):
+            continue
+        line = ctx.line_of(m.start())
+        if line not in seen_lines:
+            seen_lines.add(line)
+            yield Hit("", line, digest(password), "password in a connection URL")
+    code = ctx.language in _CODE_LANGUAGES
+    for m in _QUOTED_ASSIGNMENT.finditer(text):
+        name, value = m.group("name"), m.group("value")
+        if _looks_secret(name, value):
+            line = ctx.line_of(m.start())
+            if line not in seen_lines:
+                seen_lines.add(line)
+                yield Hit("", line, digest(value), f"`{name}` is assigned a literal")
+    if code:
+        return
+    for number, raw in enumerate(ctx.lines, start=1):
+        if number in seen_lines:
+            continue
+        bare = _BARE_ASSIGNMENT.match(raw)
+        if bare and _looks_secret(bare.group("name"), bare.group("value")):
+            seen_lines.add(number)
+            yield Hit(
+                "",
+                number,
+                digest(bare.group("value")),
+                f"`{bare.group('name')}` is set to a literal",
+            )

@@ -1,0 +1,54 @@
+"""Repository-level security checks: committed secret files, missing lock files."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from app.engine.detectors import RepoHit, RepoView, repo_detector
+from app.engine.paths import roles_of
+
+_SECRET_FILE = re.compile(
+    r"(^|/)(\.env(\.(local|prod|production|staging|dev|development))?|\.npmrc|\.pypirc|"
+    r"id_rsa|id_ed25519|credentials\.json|service-account[\w-]*\.json|[\w-]+\.(pem|p12|pfx|key))$"
+)
+_NODE_LOCKS = {
+    "package-lock.json",
+    "npm-shrinkwrap.json",
+    "pnpm-lock.yaml",
+    "yarn.lock",
+    "bun.lockb",
+    "bun.lock",
+}
+
+
+@repo_detector("env_file_exposure")
+def env_file_exposure(view: RepoView, options: dict[str, Any]) -> Iterable[RepoHit]:
+    committed = [p for p in view.paths if _SECRET_FILE.search(p) and "test" not in roles_of(p)]
+    for path in committed:
+        yield RepoHit(path=path, text=path, detail=f"{path} is in the repository")
+    if committed or not view.has("application-code"):
+        return
+    ignores = [path for path, _ in view.where("gitignore")]
+    covering = {path for path, _ in view.where("gitignore-covers-env")}
+    if ".gitignore" not in ignores:
+        yield RepoHit(
+            text="no .gitignore", detail="there is no .gitignore, so `.env` is not ignored"
+        )
+    elif ".gitignore" not in covering:
+        yield RepoHit(path=".gitignore", text=".gitignore", detail="`.env` is not in .gitignore")
+
+
+@repo_detector("missing_lock_file")
+def missing_lock_file(view: RepoView, options: dict[str, Any]) -> Iterable[RepoHit]:
+    locks = {posixpath.dirname(p) for p in view.paths if posixpath.basename(p) in _NODE_LOCKS}
+    for path, _ in view.where("npm-dependencies"):
+        folder = posixpath.dirname(path)
+        ancestors = {folder}
+        while folder:
+            folder = posixpath.dirname(folder)
+            ancestors.add(folder)
+        if not ancestors & locks:
+            yield RepoHit(path=path, text=path, detail=f"no lock file next to {path}")
