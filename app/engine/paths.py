@@ -117,6 +117,11 @@ def language_of(path: str) -> str | None:
         return "env"
     if lower in {".gitignore", ".dockerignore"}:
         return lower[1:]
+    if re.fullmatch(r"requirements([.-][\w.-]+)?\.(txt|in)", lower) or lower in {
+        "pipfile",
+        "go.mod",
+    }:
+        return "requirements"
     return _BY_SUFFIX.get(p.suffix.lower())
 
 

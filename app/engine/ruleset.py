@@ -45,6 +45,7 @@ LANGUAGES = frozenset(
         "gradle",
         "shell",
         "terraform",
+        "requirements",
         "any",
     }
 )

@@ -18,7 +18,7 @@ X_FRAME_OPTIONS = "DENY"
 DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["CONN_MAX_AGE"] = 60
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-DATABASES["default"]["OPTIONS"] = {"connect_timeout": 5, "options": "-c statement_timeout=5000"}
+DATABASES["default"]["OPTIONS"] = {"connect_timeout": 5, "options": "-c statement_timeout=5000 -c lock_timeout=5000"}
 LOGGING = {
     "version": 1,
     "formatters": {"json": {"()": "structlog.stdlib.ProcessorFormatter", "processor": "structlog.processors.JSONRenderer"}},

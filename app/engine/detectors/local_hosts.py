@@ -1,0 +1,60 @@
+"""Hardcoded `localhost` / `127.0.0.1` in application code.
+
+A default that the environment overrides is configuration done right, so a literal on the same
+line as an environment lookup (`os.getenv("DB_HOST", "localhost")`, `process.env.X || "..."`,
+`System.getenv`, a settings-model field) is not reported; neither is a development entry point
+under `if __name__ == "__main__":` nor a comment.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from app.engine.context import FileContext
+from app.engine.detectors import file_detector
+from app.engine.model import Hit
+
+_HOST = r"(?:localhost|127\.0\.0\.1)"
+# A URL (`redis://localhost:6379/0`), a host:port (`127.0.0.1:5432`), or a host-named assignment.
+_LITERAL = re.compile(
+    r"""["'](?P<value>[a-z][a-z0-9+.-]*://(?:[^"'\s/@]*@)?"""
+    + _HOST
+    + r"""(?::\d+)?(?:/[^"'\s]*)?)["']"""
+    r"""|["'](?P<hostport>""" + _HOST + r""":\d+)["']"""
+    r"""|\b(?:host|hostname|server|addr|address|endpoint|base_?url)\w*["']?\s*[:=]\s*["'](?P<named>"""
+    + _HOST
+    + r""")["']""",
+    re.IGNORECASE,
+)
+_JS_LITERAL = re.compile(
+    r"`(?P<value>[a-z][a-z0-9+.-]*://(?:[^`\s/@]*@)?" + _HOST + r"(?::\d+)?[^`\s]*)`"
+)
+_OVERRIDABLE = re.compile(
+    r"(getenv|environ|process\.env|os\.Getenv|LookupEnv|System\.getenv|@Value|Field\(|"
+    r"default\s*=|\?\?|\|\||env\(|config\.get|settings\.|ALLOWED_HOSTS|CORS|TRUSTED|==|!=|\bin\s*\()"
+)
+_COMMENT = re.compile(r"^\s*(#|//|\*|/\*)")
+_SETTINGS_CLASS = re.compile(r"^class\s+\w+\((?:[\w.]*\s*,\s*)*[\w.]*(BaseSettings|Settings)\)")
+
+
+@file_detector("hardcoded_local_hosts")
+def hardcoded_local_hosts(ctx: FileContext, options: dict[str, Any]) -> Iterable[Hit]:
+    if "localhost" not in ctx.text and "127.0.0.1" not in ctx.text:
+        return
+    in_main = False
+    in_settings = False
+    for number, line in enumerate(ctx.lines, start=1):
+        stripped = line.lstrip()
+        if ctx.language == "python" and line and not line[0].isspace():
+            in_main = stripped.startswith("if __name__")
+            in_settings = bool(_SETTINGS_CLASS.match(stripped))
+        if in_main or in_settings or _COMMENT.match(line) or _OVERRIDABLE.search(line):
+            continue
+        m = _LITERAL.search(line)
+        if m is None and ctx.language in {"javascript", "typescript", "tsx", "go"}:
+            m = _JS_LITERAL.search(line)
+        if m:
+            value = next(v for v in m.groupdict().values() if v)
+            yield Hit("", number, value, f"`{value}`")

@@ -1,0 +1,232 @@
+"""Alembic revisions and Django migrations, read with Python's `ast` (structure, not regexes, so
+black's formatting does not matter). One walk per file, cached by content; the registered
+detectors in `migration_sql` pick the check they need.
+
+Checks: `index` (CREATE INDEX without CONCURRENTLY on an existing table), `not_null` (NOT NULL
+column without a default / SET NOT NULL), `destructive` (drops in an upgrade), `irreversible`
+(empty downgrade), and the fact `locking-migration` for the repository-level lock_timeout check.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from app.engine.model import Hit, ParseProblem
+
+
+@dataclass
+class MigrationFindings:
+    kind: str = ""  # "alembic", "django" or "" (not a migration)
+    hits: dict[str, list[Hit]] = field(default_factory=dict)
+    locking_line: int | None = None
+    problem: ParseProblem | None = None
+
+    def add(self, check: str, line: int, text: str, detail: str) -> None:
+        self.hits.setdefault(check, []).append(Hit("", line, text, detail))
+
+
+def _const(node: ast.AST | None) -> object:
+    return node.value if isinstance(node, ast.Constant) else None
+
+
+def _kw(call: ast.Call, name: str) -> ast.AST | None:
+    for keyword in call.keywords:
+        if keyword.arg == name:
+            return keyword.value
+    return None
+
+
+def _arg(call: ast.Call, index: int, name: str) -> ast.AST | None:
+    if len(call.args) > index:
+        return call.args[index]
+    return _kw(call, name)
+
+
+def _callee(call: ast.Call) -> tuple[str, str]:
+    """(`op`, `create_index`) for `op.create_index(...)`; ("", name) for a bare name."""
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        base = func.value
+        return (base.id if isinstance(base, ast.Name) else ast.unparse(base)), func.attr
+    if isinstance(func, ast.Name):
+        return "", func.id
+    return "", ""
+
+
+def _empty_body(body: list[ast.stmt]) -> bool:
+    for stmt in body:
+        if isinstance(stmt, ast.Pass):
+            continue
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+            continue  # a docstring or `...`
+        return False
+    return True
+
+
+@lru_cache(maxsize=16)
+def analyse(source: str, path: str) -> MigrationFindings:
+    if "def upgrade" not in source and "class Migration" not in source:
+        return MigrationFindings()
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        return MigrationFindings(problem=ParseProblem("python", f"line {exc.lineno}: {exc.msg}"))
+    functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+    if "upgrade" in functions and "op." in source:
+        return _alembic(functions)
+    if any(isinstance(n, ast.ClassDef) and n.name == "Migration" for n in tree.body):
+        return _django(tree)
+    return MigrationFindings()
+
+
+def _alembic(functions: dict[str, ast.FunctionDef]) -> MigrationFindings:
+    found = MigrationFindings(kind="alembic")
+    upgrade = functions["upgrade"]
+    calls = [n for n in ast.walk(upgrade) if isinstance(n, ast.Call)]
+    created = {
+        str(_const(_arg(c, 0, "table_name"))) for c in calls if _callee(c) == ("op", "create_table")
+    }
+    for call in sorted(calls, key=lambda c: c.lineno):
+        base, name = _callee(call)
+        if base not in {"op", "batch_op"}:
+            continue
+        line = call.lineno
+        if name == "create_index":
+            table = str(_const(_arg(call, 1, "table_name")))
+            if table not in created and _const(_kw(call, "postgresql_concurrently")) is not True:
+                index = _const(_arg(call, 0, "index_name"))
+                found.add(
+                    "index",
+                    line,
+                    f"op.create_index {index}",
+                    f"op.create_index({index!r}) on {table} without postgresql_concurrently=True",
+                )
+        elif name == "add_column":
+            table = str(_const(_arg(call, 0, "table_name")))
+            column = _arg(call, 1, "column")
+            if isinstance(column, ast.Call) and table not in created:
+                nullable = _const(_kw(column, "nullable"))
+                has_default = _kw(column, "server_default") is not None
+                if nullable is False and not has_default:
+                    col = _const(_arg(column, 0, "name"))
+                    found.add(
+                        "not_null",
+                        line,
+                        f"op.add_column {table}.{col}",
+                        f"op.add_column({table!r}, {col!r}) NOT NULL without server_default",
+                    )
+        elif name == "alter_column" and _const(_kw(call, "nullable")) is False:
+            altered = _const(_arg(call, 0, "table_name"))
+            col = _const(_arg(call, 1, "column_name"))
+            found.add(
+                "not_null",
+                line,
+                f"op.alter_column {altered}.{col}",
+                f"op.alter_column({altered!r}, {col!r}, nullable=False) is SET NOT NULL",
+            )
+        elif name in {"drop_table", "drop_column"}:
+            what = ", ".join(repr(_const(a)) for a in call.args[:2])
+            found.add("destructive", line, f"op.{name}({what})", f"op.{name}({what}) in upgrade()")
+        elif name == "execute":
+            sql = str(_const(_arg(call, 0, "sqltext")) or "").upper()
+            if "DROP TABLE" in sql or "TRUNCATE" in sql or "DROP COLUMN" in sql:
+                found.add(
+                    "destructive",
+                    line,
+                    "op.execute(DROP/TRUNCATE)",
+                    "op.execute() drops or truncates data",
+                )
+            if "CREATE INDEX" in sql and "CONCURRENTLY" not in sql:
+                found.add(
+                    "index",
+                    line,
+                    "op.execute(CREATE INDEX)",
+                    "op.execute('CREATE INDEX ...') without CONCURRENTLY",
+                )
+        if (
+            name
+            in {
+                "add_column",
+                "alter_column",
+                "drop_column",
+                "create_index",
+                "create_foreign_key",
+                "drop_constraint",
+                "create_unique_constraint",
+            }
+            and found.locking_line is None
+        ):
+            locked = _const(_arg(call, 0 if name != "create_index" else 1, "table_name"))
+            if locked not in created:
+                found.locking_line = line
+    downgrade = functions.get("downgrade")
+    if downgrade is None:
+        found.add("irreversible", upgrade.lineno, "no downgrade", "the revision has no downgrade()")
+    elif _empty_body(downgrade.body):
+        found.add("irreversible", downgrade.lineno, "empty downgrade", "downgrade() does nothing")
+    return found
+
+
+_DJANGO_LOCKING = {
+    "AddField",
+    "AlterField",
+    "RemoveField",
+    "AddIndex",
+    "AddConstraint",
+    "RenameField",
+}
+
+
+def _django(tree: ast.Module) -> MigrationFindings:
+    found = MigrationFindings(kind="django")
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)]
+    created = {
+        str(_const(_arg(c, 0, "name"))).lower() for c in calls if _callee(c)[1] == "CreateModel"
+    }
+    for call in sorted(calls, key=lambda c: c.lineno):
+        base, name = _callee(call)
+        if base not in {"migrations", ""}:
+            continue
+        model = str(_const(_arg(call, 0, "model_name")) or "").lower()
+        line = call.lineno
+        if name == "AddField" and model not in created:
+            field_call = _arg(call, 2, "field")
+            if isinstance(field_call, ast.Call):
+                field_type = _callee(field_call)[1]
+                nullable = _const(_kw(field_call, "null")) is True
+                has_default = (
+                    _kw(field_call, "default") is not None
+                    or _kw(field_call, "db_default") is not None
+                )
+                if field_type != "ManyToManyField" and not nullable and not has_default:
+                    fname = _const(_arg(call, 1, "name"))
+                    found.add(
+                        "not_null",
+                        line,
+                        f"AddField {model}.{fname}",
+                        f"AddField {model}.{fname} is NOT NULL without a default",
+                    )
+        elif name in {"RemoveField", "DeleteModel"}:
+            target = (
+                _const(_arg(call, 1, "name"))
+                if name == "RemoveField"
+                else _const(_arg(call, 0, "name"))
+            )
+            found.add(
+                "destructive",
+                line,
+                f"{name} {model} {target}",
+                f"{name} {model or ''} {target}".replace("  ", " "),
+            )
+        elif name == "AddIndex" and model not in created:
+            found.add(
+                "index",
+                line,
+                f"AddIndex {model}",
+                f"AddIndex on {model} locks writes; use AddIndexConcurrently (atomic = False)",
+            )
+        if name in _DJANGO_LOCKING and model not in created and found.locking_line is None:
+            found.locking_line = line
+    return found
