@@ -134,7 +134,10 @@ def roles_of(path: str) -> frozenset[str]:
     roles: set[str] = set()
     if name in LOCK_FILES:
         roles.add("lockfile")
-    if dirs & _TEST_DIRS or _TEST_FILE.match(name):
+    # Under a JVM-style source root (`src/main/java/com/example/...`) folders are package names:
+    # `com.example` is production code, not an example.
+    test_dirs = set() if "/src/main/" in f"/{path}" else dirs
+    if test_dirs & _TEST_DIRS or _TEST_FILE.match(name):
         roles.add("test")
     if _CLI_FILE.match(name) or dirs & _CLI_DIRS:
         roles.add("cli")
