@@ -1,0 +1,220 @@
+"""`stopship check` end to end: exit codes, every output format, config and rule-file errors,
+--changed-since, suppressions, and `stopship rules`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import jsonschema
+import pytest
+from typer.testing import CliRunner
+
+from app.cli import cli
+from app.engine.ruleset import RuleError, load_ruleset
+
+CORPUS = Path(__file__).parent / "corpus"
+BAD = CORPUS / "fastapi-bad"
+GOOD = CORPUS / "fastapi-good"
+SARIF_SCHEMA = Path(__file__).parents[1] / ".cache" / "sarif" / "sarif-schema-2.1.0.json"
+runner = CliRunner()
+
+
+def check(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(cli, ["check", *args, "--no-cache", "--jobs", "1"])
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_the_planted_sample_is_not_ready_and_fails_the_gate() -> None:
+    code, out, _ = check(str(BAD))
+    assert code == 1
+    assert "NOT READY" in out
+    assert "STOP-SHIP" in out
+
+
+def test_the_well_built_sample_passes_with_grade_b_or_better() -> None:
+    code, out, _ = check(str(GOOD), "--format", "json")
+    report = json.loads(out)
+    assert code == 0
+    assert report["grade"] in {"A", "B"}
+    assert not [f for f in report["findings"] if f["stop_ship"]]
+
+
+def test_json_has_the_keys_of_the_contract() -> None:
+    _, out, _ = check(str(BAD), "--format", "json")
+    report = json.loads(out)
+    assert {"score", "grade", "verdict", "stack", "categories", "findings", "quick_wins"} <= set(
+        report
+    )
+    assert [c["id"] for c in report["categories"]] == [
+        "security",
+        "error-handling",
+        "observability",
+        "deployment",
+        "database",
+        "container",
+    ]
+    assert all(set(c) >= {"id", "name", "weight", "score"} for c in report["categories"])
+    keys = {
+        "id",
+        "rule",
+        "name",
+        "category",
+        "severity",
+        "stop_ship",
+        "path",
+        "line",
+        "message",
+        "fix",
+    }
+    assert all(keys <= set(f) for f in report["findings"])
+    repo_level = [f for f in report["findings"] if f["path"] is None]
+    assert repo_level and all(f["line"] is None for f in repo_level)
+    assert report["stack"]["frameworks"] == ["Alembic", "FastAPI", "SQLAlchemy"]
+    assert "PostgreSQL" in report["stack"]["databases"]
+    assert all(w["points"] >= 1 for w in report["quick_wins"])
+
+
+def test_sarif_is_valid_against_the_official_schema() -> None:
+    assert SARIF_SCHEMA.is_file(), "run scripts/fetch_sarif_schema.sh (.ci/run does) first"
+    _, out, _ = check(str(BAD), "--format", "sarif")
+    log = json.loads(out)
+    schema = json.loads(SARIF_SCHEMA.read_text())
+    jsonschema.validators.validator_for(schema)(schema).validate(log)
+    results = log["runs"][0]["results"]
+    assert results and all(r["partialFingerprints"] for r in results)
+    rule_ids = {r["id"] for r in log["runs"][0]["tool"]["driver"]["rules"]}
+    assert {r["ruleId"] for r in results} <= rule_ids
+
+
+def test_github_format_emits_workflow_commands() -> None:
+    _, out, _ = check(str(BAD), "--format", "github")
+    lines = out.splitlines()
+    assert any(line.startswith("::error file=api/main.py,line=16,title=SEC002") for line in lines)
+    assert all(line.startswith(("::error ", "::warning ", "::notice ")) for line in lines if line)
+
+
+def test_markdown_has_headline_table_stop_ships_quick_wins_and_praise() -> None:
+    _, bad, _ = check(str(BAD), "--format", "markdown")
+    assert "Score" in bad and "NOT READY" in bad
+    assert "| Security fundamentals |" in bad.replace("  ", " ") or "Security fundamentals" in bad
+    assert "Stop-ship" in bad or "stop-ship" in bad
+    assert "Quick wins" in bad and "+" in bad
+    _, good, _ = check(str(GOOD), "--format", "markdown")
+    assert "done well" in good.lower()
+
+
+def test_output_writes_the_report_to_a_file(tmp_path: Path) -> None:
+    target = tmp_path / "report.sarif"
+    code, out, _ = check(str(BAD), "--format", "sarif", "--output", str(target))
+    assert code == 1 and out == ""
+    assert json.loads(target.read_text())["version"] == "2.1.0"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ((str(BAD), "--fail-on", "never"), 0),
+        ((str(BAD), "--fail-on", "stop-ship"), 1),
+        ((str(GOOD), "--fail-on", "high"), 0),
+        ((str(GOOD), "--min-score", "100"), 1),
+        ((str(BAD), "--format", "nonsense"), 2),
+        (("/nonexistent/path",), 2),
+    ],
+)
+def test_exit_codes(args: tuple[str, ...], expected: int) -> None:
+    code, _, _ = check(*args)
+    assert code == expected
+
+
+def _service(tmp_path: Path, config: str) -> Path:
+    (tmp_path / ".github").mkdir()
+    (tmp_path / ".github" / "stopship.yml").write_text(config)
+    (tmp_path / "app.py").write_text("import os\n")
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ("launch: {stage: publik}\n", ".github/stopship.yml: launch.stage:"),
+        ("unknown_key: 1\n", ".github/stopship.yml: unknown_key:"),
+        ("rules: {disable: [NOPE999]}\n", "NOPE999"),
+        ("min_score: 140\n", ".github/stopship.yml: min_score:"),
+        ("[not, a, mapping]\n", ".github/stopship.yml"),
+    ],
+)
+def test_bad_config_exits_2_naming_file_key_and_reason(
+    tmp_path: Path, config: str, message: str
+) -> None:
+    code, _, err = check(str(_service(tmp_path, config)))
+    assert code == 2
+    assert message in err
+
+
+def test_a_malformed_rule_file_names_file_rule_and_field(tmp_path: Path) -> None:
+    (tmp_path / "security.yml").write_text(
+        "rules:\n  - id: SEC004\n    name: x\n    category: security\n    severity: high\n"
+        "    points: 8\n    matcher: {}\n    message: m\n    why: w\n    fix: f\n"
+        "    examples: {bad: {files: {a.py: x}}, good: {files: {a.py: y}}}\n"
+    )
+    with pytest.raises(RuleError, match=r"^rules/security\.yml: SEC004: matcher: "):
+        load_ruleset(tmp_path)
+    (tmp_path / "security.yml").write_text("rules:\n  - id: SEC004\n    id: SEC005\n")
+    with pytest.raises(RuleError, match="duplicate key 'id'"):
+        load_ruleset(tmp_path)
+
+
+def _git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def test_changed_since_limits_findings_but_the_score_covers_the_tree(tmp_path: Path) -> None:
+    old = 'def a(c, x):\n    c.execute(f"SELECT id FROM t WHERE x = {x}")\n'
+    new = 'def b(c, y):\n    c.execute(f"DELETE FROM t WHERE y = {y}")\n'
+    (tmp_path / "old.py").write_text(old)
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "add", ".")
+    _git(tmp_path, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "one")
+    (tmp_path / "new.py").write_text(new)
+    _, full, _ = check(str(tmp_path), "--format", "json")
+    _, changed, _ = check(str(tmp_path), "--format", "json", "--changed-since", "HEAD")
+    full_report, changed_report = json.loads(full), json.loads(changed)
+    assert {f["path"] for f in changed_report["findings"] if f["rule"] == "SEC002"} == {"new.py"}
+    assert {f["path"] for f in full_report["findings"] if f["rule"] == "SEC002"} == {
+        "old.py",
+        "new.py",
+    }
+    assert changed_report["score"] == full_report["score"]
+    code, _, err = check(str(tmp_path), "--changed-since", "no-such-ref")
+    assert code == 2 and "no-such-ref" in err
+
+
+def test_inline_suppressions_need_a_reason(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text(
+        "def a(c, x):\n"
+        '    c.execute(f"SELECT id FROM t WHERE x = {x}")  # stopship: ignore[SEC002] an enum\n'
+        "def b(c, y):\n"
+        '    c.execute(f"SELECT id FROM t WHERE y = {y}")  # stopship: ignore[SEC002]\n'
+    )
+    _, out, _ = check(str(tmp_path), "--format", "json")
+    findings = json.loads(out)["findings"]
+    # both are suppressed; the one without a reason is itself a (low) finding
+    assert [f["line"] for f in findings if f["rule"] == "SEC002"] == []
+    assert [(f["rule"], f["line"], f["severity"]) for f in findings if f["rule"] == "DEP013"] == [
+        ("DEP013", 4, "low")
+    ]
+
+
+def test_rules_lists_the_catalogue_and_explains_one_rule() -> None:
+    listing = runner.invoke(cli, ["rules"])
+    assert listing.exit_code == 0
+    assert "SEC001" in listing.stdout and "CTR001" in listing.stdout
+    page = runner.invoke(cli, ["rules", "SEC002"])
+    assert page.exit_code == 0
+    assert "bound parameters" in page.stdout
+    missing = runner.invoke(cli, ["rules", "NOPE123"])
+    assert missing.exit_code == 2
