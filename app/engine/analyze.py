@@ -18,6 +18,7 @@ from app.engine.detectors import FILE_DETECTORS
 from app.engine.model import Fact, FileResult, Hit, ParseProblem
 from app.engine.paths import language_of, roles_of
 from app.engine.ruleset import FactSpec, Matcher, Rule, Ruleset
+from app.engine.sg_regex import ascii_rule
 from app.engine.suppressions import parse_suppressions
 
 MAX_HITS_PER_RULE = 200
@@ -38,7 +39,7 @@ class Analyzer:
             return cached
         language = language_of(path)
         roles = roles_of(path)
-        rules = [r for r in self._file_rules if r.applies_to(path)]
+        rules = [r for r in self._file_rules if r.applies_to(path, language or "", roles)]
         facts = [f for f in self.ruleset.facts if _fact_applies(f, language, roles)]
         key = "|".join(
             [
@@ -139,6 +140,18 @@ def _has_keyword(ctx: FileContext, keywords: tuple[str, ...], ignore_case: bool 
     return any((k.lower() if ignore_case else k) in text for k in keywords)
 
 
+_ASCII_RULES: dict[int, Any] = {}
+
+
+def _ascii_rule(key: int, rule: dict[str, Any]) -> Any:
+    """The rule with ASCII-only regexes, rewritten once per rule object (rules live as long as
+    their Ruleset, so `id` is a stable key)."""
+    cached = _ASCII_RULES.get(key)
+    if cached is None or cached[0] is not rule:
+        cached = _ASCII_RULES[key] = (rule, ascii_rule(rule))
+    return cached[1]
+
+
 def _run_ast_grep(
     matcher: Matcher, ctx: FileContext, problems: list[ParseProblem]
 ) -> Iterable[Hit]:
@@ -146,15 +159,19 @@ def _run_ast_grep(
     assert sg is not None
     language = SG_LANGUAGE.get(ctx.language or "")
     rule: dict[str, Any] | None = None
+    chosen = ""
     for candidate in (ctx.language, language, "typescript" if language == "tsx" else None):
         if candidate and candidate in sg.rules:
-            rule = sg.rules[candidate]
+            rule, chosen = sg.rules[candidate], candidate
             break
     if rule is None:
         return
     if sg.keywords and not _has_keyword(ctx, sg.keywords):
         return
-    config: dict[str, Any] = {"rule": rule}
+    prefilter = sg.prefilter.get(chosen) or sg.prefilter.get("any")
+    if prefilter and not _compiled(prefilter, False).search(ctx.text):
+        return
+    config: dict[str, Any] = {"rule": _ascii_rule(id(rule), rule)}
     if sg.constraints:
         config["constraints"] = sg.constraints
     try:

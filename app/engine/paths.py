@@ -94,6 +94,7 @@ _CLI_DIRS = frozenset({"scripts", "script", "bin", "tools", "commands", "managem
 _MIGRATION_DIRS = frozenset({"migrations", "migration", "alembic", "versions", "migrate"})
 
 
+@lru_cache(maxsize=65536)
 def language_of(path: str) -> str | None:
     """The file kind the rules are selected by (`python`, `dockerfile`, `compose`, ...), or None."""
     p = PurePosixPath(path)

@@ -80,7 +80,21 @@ class AstGrepMatcher(_Strict):
     # One ast-grep rule object per language (`{"pattern": ...}`, `{"kind": ..., "has": ...}`, ...).
     rules: dict[str, dict[str, Any]]
     keywords: tuple[str, ...] = ()
+    # A Python regex per language (or "any") that must match the file's text before the file is
+    # parsed and the rule run: ast-grep compiles rules on every call, so skipping calls is the
+    # cheapest speed-up there is. A prefilter must accept everything the rule can match.
+    prefilter: dict[str, str] = Field(default_factory=dict)
     constraints: dict[str, dict[str, Any]] | None = None
+
+    @field_validator("prefilter")
+    @classmethod
+    def _prefilters_compile(cls, value: dict[str, str]) -> dict[str, str]:
+        for language, pattern in value.items():
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"prefilter for {language} does not compile: {exc}") from exc
+        return value
 
     @field_validator("rules")
     @classmethod
@@ -195,14 +209,19 @@ class Rule(_Strict):
     def is_repo_rule(self) -> bool:
         return self.matcher.repo is not None
 
-    def applies_to(self, path: str) -> bool:
-        """Whether this (file-level) rule looks at `path` at all."""
+    def applies_to(
+        self, path: str, language: str | None = None, roles: frozenset[str] | None = None
+    ) -> bool:
+        """Whether this (file-level) rule looks at `path` at all (`language` and `roles` may be
+        passed in when the caller already knows them)."""
         if self.is_repo_rule:
             return False
-        language = language_of(path)
+        if language is None:
+            language = language_of(path)
         if self.languages and "any" not in self.languages and language not in self.languages:
             return False
-        roles = roles_of(path)
+        if roles is None:
+            roles = roles_of(path)
         if "lockfile" in roles:
             return False
         if "test" in roles and not self.in_tests:
@@ -286,12 +305,12 @@ def _describe(exc: ValidationError, data: Any) -> str:
     return "; ".join(parts)
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """SafeLoader that rejects duplicate keys: YAML keeps the last one silently, which would
     drop half of a matcher without a word."""
 
 
-def _mapping_without_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode) -> Any:
+def _mapping_without_duplicates(loader: Any, node: yaml.MappingNode) -> Any:
     keys: set[Any] = set()
     for key_node, _ in node.value:
         if key_node.tag == "tag:yaml.org,2002:merge":

@@ -12,10 +12,13 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+import yaml
+from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node
 
 from app.engine.context import FileContext
 from app.engine.detectors import RepoHit, RepoView, file_detector, repo_detector
+from app.engine.detectors.container_image import SECRET_NAME
 from app.engine.detectors.secrets import is_placeholder
 from app.engine.detectors.yaml_nodes import (
     YamlDocumentError,
@@ -30,9 +33,6 @@ from app.engine.detectors.yaml_nodes import (
 )
 from app.engine.model import Fact, Hit, ParseProblem
 
-_SECRET_KEY = re.compile(
-    r"(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIALS?)$", re.I
-)
 _DATA_PATH = re.compile(r"^/(var/lib|data|srv|bitnami|var/opt|opt/\w+/data)")
 _IGNORE_ALIASES = {
     ".git": ".git",
@@ -43,6 +43,10 @@ _IGNORE_ALIASES = {
     "node_modules": "node_modules",
     "*": "*",
 }
+# Dockerfiles that do not ship (dev containers, local-only builds) need no .dockerignore finding.
+_DEV_DOCKERFILE = re.compile(
+    r"(^|/)\.devcontainer/|(^|/)(Dockerfile\.(dev|development|local|test)|dev\.Dockerfile)$"
+)
 _WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet", "Pod", "Job", "CronJob", "ReplicaSet"}
 
 
@@ -59,11 +63,30 @@ def _services(ctx: FileContext) -> Iterable[tuple[str, Node, Node] | ParseProble
         yield docs
         return
     for doc in docs:
-        yield from items(get(doc, "services"))
+        for name, key, body in items(get(doc, "services")):
+            yield name, key, _flattened(body)
+
+
+def _flattened(node: Node) -> Node:
+    """A mapping with its `<<: *anchor` merge keys applied, explicit keys winning (as Compose
+    does), so limits or environment shared through an `x-` anchor are seen."""
+    if not isinstance(node, MappingNode):
+        return node
+    if not any(k.tag == "tag:yaml.org,2002:merge" for k, _ in node.value):
+        return node
+    try:
+        SafeConstructor().flatten_mapping(node)  # merged pairs first, then the explicit ones
+    except yaml.YAMLError:
+        return node  # `<<:` of something that is not a mapping: Compose rejects it too
+    last: dict[str, int] = {str(k.value): i for i, (k, _) in enumerate(node.value)}
+    node.value = [pair for i, pair in enumerate(node.value) if last[str(pair[0].value)] == i]
+    return node
 
 
 def _environment(service: Node) -> Iterable[tuple[str, str | None, Node]]:
     env = get(service, "environment")
+    if env is not None:
+        env = _flattened(env)
     if isinstance(env, MappingNode):
         for name, _, node in items(env):
             yield name, scalar(node), node
@@ -81,7 +104,7 @@ def compose_secrets(ctx: FileContext, options: dict[str, Any]) -> Iterable[Hit |
             continue
         service, _, body = item
         for name, value, node in _environment(body):
-            if not value or not _SECRET_KEY.search(name) or is_placeholder(value):
+            if not value or not SECRET_NAME.search(name) or is_placeholder(value):
                 continue
             if value.startswith("$") or "${" in value:
                 continue
@@ -144,6 +167,8 @@ def _workloads(ctx: FileContext) -> Iterable[tuple[str, str, Node] | ParseProble
     """(kind, name, pod spec) for every workload document."""
     if "apiVersion" not in ctx.text or "kind" not in ctx.text:
         return
+    if "{{" in ctx.text:
+        return  # a Helm / Go template: its values are filled in at render time, not here
     docs = _parse(ctx)
     if isinstance(docs, ParseProblem):
         yield docs
@@ -174,7 +199,10 @@ def kubernetes_hygiene(
         kind, name, spec = item
         yield Fact("infrastructure", "Kubernetes", None)
         pod_context = get(spec, "securityContext")
-        pod_non_root = scalar(get(pod_context, "runAsNonRoot")) == "true"
+        pod_user = scalar(get(pod_context, "runAsUser"))
+        pod_non_root = scalar(get(pod_context, "runAsNonRoot")) == "true" or (
+            pod_user is not None and pod_user.isdigit() and pod_user != "0"
+        )
         for container in sequence(get(spec, "containers")):
             cname = scalar(get(container, "name")) or "?"
             where = f"{kind} {name}, container {cname}"
@@ -190,12 +218,13 @@ def kubernetes_hygiene(
             context = get(container, "securityContext")
             if scalar(get(context, "privileged")) == "true":
                 yield Hit("", at, f"{name}/{cname}:privileged", f"{where}: privileged")
-            elif (
-                scalar(get(context, "runAsUser")) == "0"
-                or scalar(get(pod_context, "runAsUser")) == "0"
-            ):
+            elif (user := scalar(get(context, "runAsUser")) or pod_user) == "0":
                 yield Hit("", at, f"{name}/{cname}:root", f"{where}: runs as user 0")
-            elif not pod_non_root and scalar(get(context, "runAsNonRoot")) != "true":
+            elif (
+                not pod_non_root
+                and scalar(get(context, "runAsNonRoot")) != "true"
+                and not (user is not None and user.isdigit())
+            ):
                 yield Hit("", at, f"{name}/{cname}:nonroot", f"{where}: runAsNonRoot is not set")
 
 
@@ -213,7 +242,7 @@ def dockerignore_entries(ctx: FileContext, options: dict[str, Any]) -> Iterable[
 
 @repo_detector("dockerignore_missing")
 def dockerignore_missing(view: RepoView, options: dict[str, Any]) -> Iterable[RepoHit]:
-    dockerfiles = [p for p, _ in view.where("dockerfile")]
+    dockerfiles = [p for p, _ in view.where("dockerfile") if not _DEV_DOCKERFILE.search(p)]
     if not dockerfiles:
         return
     ignores = {posixpath.dirname(p): p for p, _ in view.where("dockerignore")}

@@ -28,8 +28,12 @@ _BUILD_STEP = re.compile(
     r"pnpm\s+install|go\s+build|mvn\b|gradle\b|\./gradlew|\./mvnw|cargo\s+build|dotnet\s+publish|"
     r"gcc\b|make\b)"
 )
-_SECRET_NAME = re.compile(
-    r"(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIALS?)$", re.I
+# `SECRET_KEY` (Django, Flask), `SECRET_KEY_BASE` (Rails) and `*_PASS` (`RABBITMQ_DEFAULT_PASS`)
+# are as common as `*_PASSWORD`; `_PASS`/`_PWD` need the underscore so `BYPASS` is not one.
+SECRET_NAME = re.compile(
+    r"(PASSWORD|PASSWD|(^|_)PASS|(^|_)PWD|SECRET|SECRET_?KEY(_BASE)?|TOKEN|API_?KEY|ACCESS_?KEY"
+    r"|PRIVATE_?KEY|CREDENTIALS?)$",
+    re.I,
 )
 
 
@@ -88,6 +92,16 @@ def _stages(data: bytes) -> list[Stage] | str:
 
 def _parent(stage: Stage, by_name: dict[str, Stage]) -> Stage | None:
     return by_name.get(stage.image.lower())
+
+
+def shipped_stages(parsed: list[Stage], by_name: dict[str, Stage]) -> list[Stage]:
+    """The final stage and the stages it is built `FROM` (by name), base first."""
+    chain: list[Stage] = []
+    stage: Stage | None = parsed[-1] if parsed else None
+    while stage is not None and all(stage is not s for s in chain):
+        chain.append(stage)
+        stage = _parent(stage, by_name)
+    return list(reversed(chain))
 
 
 def _load(ctx: FileContext) -> tuple[list[Stage], dict[str, Stage]] | ParseProblem:
@@ -212,13 +226,17 @@ def dockerfile_hygiene(ctx: FileContext, options: dict[str, Any]) -> Iterable[Hi
     if isinstance(loaded, ParseProblem):
         yield loaded
         return
-    parsed, _ = loaded
-    for stage in parsed:
+    parsed, by_name = loaded
+    # Layers of build stages that are only copied from never ship: their caches do not matter.
+    for stage in shipped_stages(parsed, by_name):
         for item in stage.instructions:
             instruction, value = item["instruction"].upper(), item["value"]
             line = int(item["startline"]) + 1
             if instruction == "RUN" and re.search(r"\bapt-get\s+(-\S+\s+)*install\b", value):
-                if "/var/lib/apt/lists" not in value:
+                # A BuildKit cache mount keeps the lists out of the layer as well as `rm -rf`.
+                if "/var/lib/apt/lists" not in value and not re.search(
+                    r"--mount=\S*type=cache\S*target=/var/lib/apt\b", value
+                ):
                     yield Hit(
                         "", line, value[:120], "apt-get install without removing /var/lib/apt/lists"
                     )
@@ -228,7 +246,11 @@ def dockerfile_hygiene(ctx: FileContext, options: dict[str, Any]) -> Iterable[Hi
                 and "--no-cache" not in value
             ):
                 yield Hit("", line, value[:120], "apk add without --no-cache")
-            elif instruction == "ADD" and re.search(r"\bhttps?://", value):
+            elif (
+                instruction == "ADD"
+                and re.search(r"\bhttps?://", value)
+                and "--checksum=" not in value
+            ):
                 yield Hit("", line, value[:120], "ADD of a URL (unverified download)")
 
 
@@ -246,7 +268,7 @@ def dockerfile_secrets(ctx: FileContext, options: dict[str, Any]) -> Iterable[Hi
                 continue
             for name, value in _assignments(item["value"]):
                 if (
-                    _SECRET_NAME.search(name)
+                    SECRET_NAME.search(name)
                     and value
                     and not value.startswith("/")
                     and not is_placeholder(value)

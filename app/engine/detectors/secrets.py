@@ -57,9 +57,29 @@ _NOT_A_SECRET_NAME = re.compile(
     re.IGNORECASE,
 )
 # name  [:=]  "value"   (quoted, for code)   or   name: value / name=value   (config files)
-_QUOTED_ASSIGNMENT = re.compile(
-    r"""(?P<name>[A-Za-z_][\w.-]*)["']?\s*(?::=|=|:|=>)\s*(?:[rbuRBU]{0,2})(?P<q>["'`])(?P<value>[^"'`\n]{6,200})(?P=q)"""
+# Secret words are rare, so they are found first and the assignment is matched around each one.
+_SECRET_WORD = re.compile(
+    r"(?i:password|passwd|passphrase|secret|token|api[_-]?key|apikey|access[_-]?key"
+    r"|private[_-]?key|auth[_-]?key|signing[_-]?key|encryption[_-]?key|credentials?)(?![\w])"
 )
+_ASSIGNED_LITERAL = re.compile(
+    r"""["']?\s*(?::=|=|:|=>)\s*(?:[rbuRBU]{0,2})(?P<q>["'`])(?P<value>[^"'`\n]{6,200})(?P=q)"""
+)
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+
+
+def _quoted_assignments(text: str) -> Iterable[tuple[int, str, str]]:
+    """(offset, name, value) of `name = "literal"` where the name ends in a secret word."""
+    for word in _SECRET_WORD.finditer(text):
+        literal = _ASSIGNED_LITERAL.match(text, word.end())
+        if literal is None:
+            continue
+        start = word.start()
+        while start > 0 and text[start - 1] in _NAME_CHARS:
+            start -= 1
+        yield start, text[start : word.end()], literal.group("value")
+
+
 _BARE_ASSIGNMENT = re.compile(
     r"""^\s*(?:export\s+)?(?P<name>[A-Za-z_][\w.-]*)\s*[:=]\s*(?P<value>[^\s#'"]{6,200})\s*$"""
 )
@@ -163,10 +183,9 @@ def hardcoded_secrets(ctx: FileContext, options: dict[str, Any]) -> Iterable[Hit
     if ctx.language in {"compose", "dockerfile"}:
         return  # generic assignments there are SEC016/SEC017 (high), not this critical rule
     code = ctx.language in _CODE_LANGUAGES
-    for m in _QUOTED_ASSIGNMENT.finditer(text):
-        name, value = m.group("name"), m.group("value")
+    for offset, name, value in _quoted_assignments(text):
         if _looks_secret(name, value):
-            line = ctx.line_of(m.start())
+            line = ctx.line_of(offset)
             if line not in seen_lines:
                 seen_lines.add(line)
                 yield Hit("", line, digest(value), f"`{name}` is assigned a literal")
