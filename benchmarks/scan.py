@@ -3,8 +3,10 @@
     python benchmarks/scan.py [--files 6000] [--keep DIR]
 
 Builds a tree of mixed-language source files (Python, TypeScript, Go, Java, SQL migrations,
-Dockerfiles, compose and Kubernetes YAML) from the sample services in tests/corpus, each file made
-unique, then audits it twice with the CLI's code path: cold (empty result cache, every file
+Dockerfiles, compose and Kubernetes YAML) from the sample services in tests/corpus: 95% from the
+well-built services and 5% from the ones with planted defects (real repositories have a few
+findings per hundred files, not several per file), each file made unique and grown to 2-12 KB;
+then audits it twice with the CLI's code path: cold (empty result cache, every file
 analysed, all cores) and warm (every file a cache hit). Each run is a fresh process so its peak
 memory is its own. Prints files/s, MB/s, peak RSS and the warm/cold speed-up, and exits 1 when a
 target is missed (cold >= 8 MB/s, warm >= 20x faster than cold, peak < 500 MB).
@@ -33,9 +35,12 @@ TARGET_PEAK_MB = 500.0
 _SUFFIXES = {".py", ".ts", ".go", ".java", ".sql", ".yml", ".yaml"}
 
 
-def _templates() -> list[tuple[str, str]]:
+BAD_SHARE = 0.05
+
+
+def _templates(kind: str) -> list[tuple[str, str]]:
     out = []
-    for path in sorted(CORPUS.rglob("*")):
+    for path in sorted(CORPUS.glob(f"*-{kind}/**/*")):
         if path.is_file() and (path.suffix in _SUFFIXES or path.name == "Dockerfile"):
             out.append((path.relative_to(CORPUS).as_posix(), path.read_text()))
     return out
@@ -47,7 +52,7 @@ def _variant(rel: str, text: str, n: int, rng: random.Random) -> tuple[str, str]
     stem, dot, suffix = name.partition(".")
     body = text
     # grow files to a realistic size (2-12 KB) with more of the same code
-    repeat = rng.randint(1, 4)
+    repeat = rng.randint(2, 8)
     if suffix in {"py", "ts", "go", "java"}:
         body = "\n".join([text] + [text.split("\n", 3)[-1]] * (repeat - 1))
         marker = {"py": "#", "ts": "//", "go": "//", "java": "//"}[suffix]
@@ -60,11 +65,12 @@ def _variant(rel: str, text: str, n: int, rng: random.Random) -> tuple[str, str]
 
 def build_tree(target: Path, files: int, seed: int = 7) -> tuple[int, int]:
     rng = random.Random(seed)
-    templates = _templates()
+    good, bad = _templates("good"), _templates("bad")
     total = 0
     written = 0
     while written < files:
-        rel, text = templates[written % len(templates)]
+        templates = bad if rng.random() < BAD_SHARE else good
+        rel, text = templates[rng.randrange(len(templates))]
         path, body = _variant(rel, text, written, rng)
         full = target / path
         full.parent.mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
 from app.checkout.directory import directory_snapshot
@@ -53,18 +54,20 @@ def audit_checkout(
             changed = git_changed_since(root, changed_since)
         except GitError as exc:
             raise LocalAuditError(str(exc)) from None
-    snapshot = directory_snapshot(root)
     cache = None
     if use_cache:
         cache_dir = Path(os.environ.get("STOPSHIP_CACHE_DIR") or root / ".stopship_cache")
         try:
             cache = ResultCache(cache_dir)
-        except OSError:
+        except (OSError, sqlite3.Error):
             cache = None  # a read-only checkout still gets audited, only slower
     try:
+        snapshot = directory_snapshot(root, cache.known_blobs() if cache else None)
         outcome = scan_snapshot(
             snapshot, root, ruleset, rules_dir=rules_dir, cache=cache, jobs=jobs, progress=progress
         )
+        if cache:
+            cache.remember_blobs(snapshot.stamps)
     finally:
         if cache:
             cache.close()

@@ -123,8 +123,18 @@ def read_local(root: Path, rel: str) -> bytes:
     return (root / rel).read_bytes()
 
 
-def directory_snapshot(root: Path) -> Snapshot:
-    """Every analysable file below `root`, with git blob ids computed from the working tree."""
+# What identifies an unchanged file without reading it (as git's index does): size and times.
+FileStamp = tuple[int, int, int]
+KnownBlobs = dict[str, tuple[FileStamp, str]]
+
+
+def directory_snapshot(root: Path, known: KnownBlobs | None = None) -> Snapshot:
+    """Every analysable file below `root`, with git blob ids computed from the working tree.
+
+    `known` maps paths to the (size, mtime_ns, ctime_ns) stamp and blob id seen last time: a file
+    whose stamp is unchanged is not read again. `snapshot.stamps` holds the stamps of this run.
+    """
+    known = known or {}
     root = root.resolve()
     listing = _git_listing(root)
     names = listing if listing is not None else _walk(root)
@@ -142,9 +152,16 @@ def directory_snapshot(root: Path) -> Snapshot:
                     continue
             elif not full.is_file():
                 continue
-            size = full.stat().st_size
+            st = full.stat()
+            size = st.st_size
             if size > MAX_FILE_BYTES:
                 snapshot.skip("larger than 1 MiB")
+                continue
+            stamp = (size, st.st_mtime_ns, st.st_ctime_ns)
+            previous = known.get(rel)
+            if previous is not None and previous[0] == stamp:
+                snapshot.entries.append(SnapshotEntry(rel, previous[1], size))
+                snapshot.stamps[rel] = (stamp, previous[1])
                 continue
             data = full.read_bytes()
         except OSError:
@@ -153,5 +170,8 @@ def directory_snapshot(root: Path) -> Snapshot:
         if looks_binary(data):
             snapshot.skip("binary")
             continue
-        snapshot.entries.append(SnapshotEntry(rel, git_blob_sha(data), len(data)))
+        sha = git_blob_sha(data)
+        snapshot.entries.append(SnapshotEntry(rel, sha, len(data)))
+        if len(data) == size:  # not changed while being read
+            snapshot.stamps[rel] = (stamp, sha)
     return snapshot

@@ -26,6 +26,10 @@ class ResultCache:
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
         )
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS blobs (path TEXT PRIMARY KEY, size INTEGER NOT NULL,"
+            " mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL, sha TEXT NOT NULL)"
+        )
 
     @staticmethod
     def key(blob_sha: str, path_kind: str, digest: str) -> str:
@@ -54,6 +58,19 @@ class ResultCache:
                     (k, json.dumps(result_to_dict(v), separators=(",", ":")))
                     for k, v in items.items()
                 ],
+            )
+
+    def known_blobs(self) -> dict[str, tuple[tuple[int, int, int], str]]:
+        """Blob ids of files as last seen, by path, with the stamp that identifies them."""
+        rows = self._db.execute("SELECT path, size, mtime_ns, ctime_ns, sha FROM blobs")
+        return {path: ((size, mtime, ctime), sha) for path, size, mtime, ctime, sha in rows}
+
+    def remember_blobs(self, stamps: dict[str, tuple[tuple[int, int, int], str]]) -> None:
+        with self._db:
+            self._db.execute("DELETE FROM blobs")
+            self._db.executemany(
+                "INSERT INTO blobs (path, size, mtime_ns, ctime_ns, sha) VALUES (?, ?, ?, ?, ?)",
+                [(p, *stamp, sha) for p, (stamp, sha) in stamps.items()],
             )
 
     def close(self) -> None:

@@ -31,6 +31,10 @@ class Analyzer:
         self.ruleset = ruleset
         self._file_rules = ruleset.file_rules()
         self._plan_cache: dict[str, tuple[str, list[Rule], list[FactSpec]]] = {}
+        self._kind_cache: dict[
+            tuple[str | None, frozenset[str]], tuple[list[Rule], list[FactSpec]]
+        ] = {}
+        self._kind_hash: dict[tuple[str | None, frozenset[str], tuple[str, ...]], str] = {}
 
     def plan(self, path: str) -> tuple[str, list[Rule], list[FactSpec]]:
         """The path kind of `path` (a short hash) and the rules and fact specs that apply to it."""
@@ -39,17 +43,40 @@ class Analyzer:
             return cached
         language = language_of(path)
         roles = roles_of(path)
-        rules = [r for r in self._file_rules if r.applies_to(path, language or "", roles)]
-        facts = [f for f in self.ruleset.facts if _fact_applies(f, language, roles)]
-        key = "|".join(
-            [
-                language or "-",
-                ",".join(sorted(roles)),
-                ",".join(r.id for r in rules),
-                ",".join(f"{f.kind}={f.value}" for f in facts),
-            ]
-        )
-        kind = hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()[:12]
+        by_kind = self._kind_cache.get((language, roles))
+        if by_kind is None:
+            # rules without path filters depend only on (language, roles): decide them once
+            by_kind = (
+                [
+                    r
+                    for r in self._file_rules
+                    if r.applies_to(path, language or "", roles)
+                    or r.paths.include
+                    or r.paths.exclude
+                ],
+                [f for f in self.ruleset.facts if _fact_applies(f, language, roles)],
+            )
+            self._kind_cache[(language, roles)] = by_kind
+        candidates, facts = by_kind
+        rules = [
+            r
+            for r in candidates
+            if not (r.paths.include or r.paths.exclude) or r.applies_to(path, language or "", roles)
+        ]
+        key = (language, roles, tuple(r.id for r in rules))
+        kind = self._kind_hash.get(key)
+        if kind is None:
+            text = "|".join(
+                [
+                    language or "-",
+                    ",".join(sorted(roles)),
+                    ",".join(r.id for r in rules),
+                    ",".join(f"{f.kind}={f.value}" for f in facts),
+                ]
+            )
+            kind = self._kind_hash[key] = hashlib.sha1(
+                text.encode(), usedforsecurity=False
+            ).hexdigest()[:12]
         result = (kind, rules, facts)
         if len(self._plan_cache) < 200_000:
             self._plan_cache[path] = result
@@ -122,8 +149,12 @@ def _run_matcher(
         rx = matcher.regex
         if rx.keywords and not _has_keyword(ctx, rx.keywords, rx.ignore_case):
             return
-        for m in _compiled(rx.pattern, rx.ignore_case).finditer(ctx.text):
-            yield Hit("", ctx.line_of(m.start()), m.group(0)[:200])
+        text, pattern = ctx.text, _compiled(rx.pattern, rx.ignore_case)
+        if rx.ignore_case and ctx.lower_text is not None:
+            # case-folding in the regex engine is several times slower than on the text
+            text, pattern = ctx.lower_text, _compiled(_lower_pattern(rx.pattern), False)
+        for m in pattern.finditer(text):
+            yield Hit("", ctx.line_of(m.start()), ctx.text[m.start() : m.end()][:200])
     elif matcher.ast_grep is not None:
         yield from _run_ast_grep(matcher, ctx, problems)
     elif matcher.detector is not None:
@@ -136,8 +167,22 @@ def _run_matcher(
 
 
 def _has_keyword(ctx: FileContext, keywords: tuple[str, ...], ignore_case: bool = False) -> bool:
-    text = ctx.text.lower() if ignore_case else ctx.text
-    return any((k.lower() if ignore_case else k) in text for k in keywords)
+    if not ignore_case:
+        text = ctx.text
+        return any(k in text for k in keywords)
+    lowered = ctx.lower_text if ctx.lower_text is not None else ctx.text.lower()
+    return any(k.lower() in lowered for k in keywords)
+
+
+@lru_cache(maxsize=1024)
+def _lower_pattern(pattern: str) -> str:
+    """The pattern with its letters lower-cased; escapes (`\\S`, `\\B`...) stay as they are."""
+    out = []
+    escaped = False
+    for ch in pattern:
+        out.append(ch if escaped else ch.lower())
+        escaped = not escaped and ch == "\\"
+    return "".join(out)
 
 
 _ASCII_RULES: dict[int, Any] = {}

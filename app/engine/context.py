@@ -41,6 +41,11 @@ class FileContext:
         return self.data.decode("utf-8", errors="replace")
 
     @cached_property
+    def lower_text(self) -> str | None:
+        """`text.lower()` when that keeps every offset (ASCII text), else None."""
+        return self.text.lower() if self.text.isascii() else None
+
+    @cached_property
     def lines(self) -> list[str]:
         return self.text.splitlines()
 

@@ -75,15 +75,29 @@ def verdict_for(
 def quick_wins(findings: list[Finding], limit: int = 8) -> list[QuickWin]:
     """Per rule, the points the total would gain if every instance were fixed, best gain per effort
     first (effort = the number of places to change)."""
-    base = score_of(findings)
     by_rule: dict[str, list[Finding]] = defaultdict(list)
     for f in findings:
         by_rule[f.rule].append(f)
+    deductions = deductions_by_category(findings)
+    weights = {c.id: c.weight for c in CATEGORIES}
+
+    def total(changed: str | None = None, minus: int = 0) -> int:
+        weighted = 0.0
+        for category, weight in weights.items():
+            taken = deductions.get(category, 0) - (minus if category == changed else 0)
+            weighted += max(0, 100 - taken) * weight
+        return int(weighted / 100 + 0.5)
+
+    base = total()
     wins = []
     for rule, group in by_rule.items():
-        gain = score_of([f for f in findings if f.rule != rule]) - base
+        first = group[0]
+        own = first.points * len(group)
+        if first.max_points is not None:
+            own = min(own, first.max_points)
+        gain = total(first.category, own) - base
         if gain >= 1:
-            wins.append(QuickWin(rule, group[0].name, gain, group[0].fix, len(group)))
+            wins.append(QuickWin(rule, first.name, gain, first.fix, len(group)))
     wins.sort(key=lambda w: (-w.points / w.count, -w.points, w.rule))
     return wins[:limit]
 

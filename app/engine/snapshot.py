@@ -35,6 +35,8 @@ class Snapshot:
     loader: Callable[[str], bytes]
     # Why files were left out, with counts ("binary", "too large", "symlink outside path", ...).
     skipped: dict[str, int] = field(default_factory=dict)
+    # Local checkouts only: path -> ((size, mtime_ns, ctime_ns), blob id), to skip re-reading.
+    stamps: dict[str, tuple[tuple[int, int, int], str]] = field(default_factory=dict)
 
     @property
     def paths(self) -> list[str]:

@@ -19,21 +19,38 @@ from app.engine.context import FileContext
 from app.engine.detectors import file_detector
 from app.engine.model import Hit
 
-PROVIDERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (name, re.compile(pattern))
-    for name, pattern in (
-        ("AWS access key id", r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
-        ("GitHub token", r"\bgh[pousr]_[A-Za-z0-9]{36,255}\b"),
-        ("GitHub fine-grained token", r"\bgithub_pat_[A-Za-z0-9_]{60,255}\b"),
-        ("Stripe live key", r"\b[sr]k_live_[0-9A-Za-z]{20,}\b"),
-        ("Slack token", r"\bxox[abposr]-[0-9A-Za-z-]{10,}\b"),
-        ("Slack webhook", r"https://hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]+"),
-        ("Google API key", r"\bAIza[0-9A-Za-z_-]{35}\b"),
-        ("SendGrid key", r"\bSG\.[\w-]{22}\.[\w-]{43}\b"),
-        ("OpenAI key", r"\bsk-(?:proj-)?[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,}\b"),
-        ("Anthropic key", r"\bsk-ant-[A-Za-z0-9_-]{32,}\b"),
-        ("npm token", r"\bnpm_[A-Za-z0-9]{36}\b"),
-        ("private key", r"-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY-----"),
+# (label, literal hint, pattern): the pattern only runs when its hint is in the text.
+PROVIDERS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = tuple(
+    (name, hints, re.compile(pattern))
+    for name, hints, pattern in (
+        ("AWS access key id", ("AKIA", "ASIA"), r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
+        (
+            "GitHub token",
+            ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
+            r"\bgh[pousr]_[A-Za-z0-9]{36,255}\b",
+        ),
+        ("GitHub fine-grained token", ("github_pat_",), r"\bgithub_pat_[A-Za-z0-9_]{60,255}\b"),
+        ("Stripe live key", ("k_live_",), r"\b[sr]k_live_[0-9A-Za-z]{20,}\b"),
+        ("Slack token", ("xox",), r"\bxox[abposr]-[0-9A-Za-z-]{10,}\b"),
+        (
+            "Slack webhook",
+            ("hooks.slack.com",),
+            r"https://hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]+",
+        ),
+        ("Google API key", ("AIza",), r"\bAIza[0-9A-Za-z_-]{35}\b"),
+        ("SendGrid key", ("SG.",), r"\bSG\.[\w-]{22}\.[\w-]{43}\b"),
+        (
+            "OpenAI key",
+            ("T3BlbkFJ",),
+            r"\bsk-(?:proj-)?[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,}\b",
+        ),
+        ("Anthropic key", ("sk-ant-",), r"\bsk-ant-[A-Za-z0-9_-]{32,}\b"),
+        ("npm token", ("npm_",), r"\bnpm_[A-Za-z0-9]{36}\b"),
+        (
+            "private key",
+            ("PRIVATE KEY-----",),
+            r"-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY-----",
+        ),
     )
 )
 
@@ -58,8 +75,8 @@ _NOT_A_SECRET_NAME = re.compile(
 )
 # name  [:=]  "value"   (quoted, for code)   or   name: value / name=value   (config files)
 # Secret words are rare, so they are found first and the assignment is matched around each one.
-_SECRET_WORD = re.compile(
-    r"(?i:password|passwd|passphrase|secret|token|api[_-]?key|apikey|access[_-]?key"
+_SECRET_WORD = re.compile(  # run on lower-cased text
+    r"(?:password|passwd|passphrase|secret|token|api[_-]?key|apikey|access[_-]?key"
     r"|private[_-]?key|auth[_-]?key|signing[_-]?key|encryption[_-]?key|credentials?)(?![\w])"
 )
 _ASSIGNED_LITERAL = re.compile(
@@ -68,9 +85,10 @@ _ASSIGNED_LITERAL = re.compile(
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 
 
-def _quoted_assignments(text: str) -> Iterable[tuple[int, str, str]]:
-    """(offset, name, value) of `name = "literal"` where the name ends in a secret word."""
-    for word in _SECRET_WORD.finditer(text):
+def _quoted_assignments(text: str, lowered: str) -> Iterable[tuple[int, str, str]]:
+    """(offset, name, value) of `name = "literal"` where the name ends in a secret word
+    (`lowered` is `text.lower()` with the same offsets)."""
+    for word in _SECRET_WORD.finditer(lowered):
         literal = _ASSIGNED_LITERAL.match(text, word.end())
         if literal is None:
             continue
@@ -163,12 +181,14 @@ def _looks_secret(name: str, value: str) -> bool:
 def hardcoded_secrets(ctx: FileContext, options: dict[str, Any]) -> Iterable[Hit]:
     text = ctx.text
     seen_lines: set[int] = set()
-    for label, pattern in PROVIDERS:
+    for label, hints, pattern in PROVIDERS:
+        if not any(h in text for h in hints):
+            continue
         for m in pattern.finditer(text):
             line = ctx.line_of(m.start())
             seen_lines.add(line)
             yield Hit("", line, digest(m.group(0)), label)
-    for m in _URL_CREDENTIALS.finditer(text):
+    for m in _URL_CREDENTIALS.finditer(text) if "://" in text else ():
         password, host = m.group("password"), m.group("host").lower()
         if is_placeholder(password) or password.startswith(("$", "{", "%")):
             continue
@@ -183,7 +203,10 @@ def hardcoded_secrets(ctx: FileContext, options: dict[str, Any]) -> Iterable[Hit
     if ctx.language in {"compose", "dockerfile"}:
         return  # generic assignments there are SEC016/SEC017 (high), not this critical rule
     code = ctx.language in _CODE_LANGUAGES
-    for offset, name, value in _quoted_assignments(text):
+    lowered = ctx.lower_text
+    if lowered is None:  # non-ASCII text: lower() could shift offsets, so fold per character
+        lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    for offset, name, value in _quoted_assignments(text, lowered):
         if _looks_secret(name, value):
             line = ctx.line_of(offset)
             if line not in seen_lines:
