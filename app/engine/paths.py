@@ -100,8 +100,10 @@ def language_of(path: str) -> str | None:
     p = PurePosixPath(path)
     name = p.name
     lower = name.lower()
-    if lower == "dockerfile" or lower.startswith("dockerfile.") or lower.endswith(".dockerfile"):
+    if lower == "dockerfile" or lower.endswith(".dockerfile"):
         return "dockerfile"
+    if lower.startswith("dockerfile.") and p.suffix.lower() not in _BY_SUFFIX:
+        return "dockerfile"  # Dockerfile.prod, not dockerfile.py
     if lower == "containerfile":
         return "dockerfile"
     if re.fullmatch(r"(docker-)?compose([.-][\w.-]+)?\.ya?ml", lower):
@@ -137,7 +139,11 @@ def roles_of(path: str) -> frozenset[str]:
         roles.add("lockfile")
     # Under a JVM-style source root (`src/main/java/com/example/...`) folders are package names:
     # `com.example` is production code, not an example.
-    test_dirs = set() if "/src/main/" in f"/{path}" else dirs
+    parts = [d.lower() for d in p.parts[:-1]]
+    source_root = next(
+        (i for i in range(len(parts) - 1) if parts[i] == "src" and parts[i + 1] == "main"), None
+    )
+    test_dirs = set(parts[:source_root]) if source_root is not None else dirs
     if test_dirs & _TEST_DIRS or _TEST_FILE.match(name):
         roles.add("test")
     if _CLI_FILE.match(name) or dirs & _CLI_DIRS:
