@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import subprocess
 from pathlib import Path
 
@@ -139,20 +140,22 @@ def directory_snapshot(root: Path, known: KnownBlobs | None = None) -> Snapshot:
     listing = _git_listing(root)
     names = listing if listing is not None else _walk(root)
     snapshot = Snapshot(entries=[], loader=lambda rel: read_local(root, rel))
+    root_text = str(root)
     for rel in names:
         if _excluded(rel):
             snapshot.skip("excluded (vendored, generated or dependency folder)")
             continue
-        full = root / rel
+        full = os.path.join(root_text, rel)
         try:
-            if full.is_symlink():
-                target = full.resolve()
+            st = os.lstat(full)  # one system call for the common case of a regular file
+            if stat.S_ISLNK(st.st_mode):
+                target = Path(full).resolve()
                 if not target.is_relative_to(root) or not target.is_file():
                     snapshot.skip("symlink outside path")
                     continue
-            elif not full.is_file():
+                st = os.stat(full)
+            elif not stat.S_ISREG(st.st_mode):
                 continue
-            st = full.stat()
             size = st.st_size
             if size > MAX_FILE_BYTES:
                 snapshot.skip("larger than 1 MiB")
@@ -163,7 +166,8 @@ def directory_snapshot(root: Path, known: KnownBlobs | None = None) -> Snapshot:
                 snapshot.entries.append(SnapshotEntry(rel, previous[1], size))
                 snapshot.stamps[rel] = (stamp, previous[1])
                 continue
-            data = full.read_bytes()
+            with open(full, "rb") as handle:
+                data = handle.read()
         except OSError:
             snapshot.skip("unreadable")
             continue

@@ -45,24 +45,13 @@ class Analyzer:
         roles = roles_of(path)
         by_kind = self._kind_cache.get((language, roles))
         if by_kind is None:
-            # rules without path filters depend only on (language, roles): decide them once
             by_kind = (
-                [
-                    r
-                    for r in self._file_rules
-                    if r.applies_to(path, language or "", roles)
-                    or r.paths.include
-                    or r.paths.exclude
-                ],
+                [r for r in self._file_rules if r.applies_to_kind(language, roles)],
                 [f for f in self.ruleset.facts if _fact_applies(f, language, roles)],
             )
             self._kind_cache[(language, roles)] = by_kind
         candidates, facts = by_kind
-        rules = [
-            r
-            for r in candidates
-            if not (r.paths.include or r.paths.exclude) or r.applies_to(path, language or "", roles)
-        ]
+        rules = [r for r in candidates if not r.has_path_filter or r.path_allowed(path)]
         key = (language, roles, tuple(r.id for r in rules))
         kind = self._kind_hash.get(key)
         if kind is None:

@@ -6,8 +6,8 @@ so that `(blob id, path kind)` is a sound cache key.
 
 from __future__ import annotations
 
+import fnmatch
 import re
-from fnmatch import fnmatchcase
 from functools import lru_cache
 from pathlib import PurePosixPath
 
@@ -154,12 +154,20 @@ def roles_of(path: str) -> frozenset[str]:
 
 
 def matches_any(path: str, globs: list[str] | tuple[str, ...]) -> bool:
-    """True when `path` matches one of `globs` (fnmatch; `**/` also matches the top level)."""
+    """True when `path` matches one of `globs` (fnmatch; `**/` also matches the top level;
+    `dir/**` matches everything below dir)."""
+    if not globs:
+        return False
+    return _glob_regex(tuple(globs)).match(path) is not None
+
+
+@lru_cache(maxsize=512)
+def _glob_regex(globs: tuple[str, ...]) -> re.Pattern[str]:
+    parts: list[str] = []
     for glob in globs:
-        if fnmatchcase(path, glob):
-            return True
-        if glob.startswith("**/") and fnmatchcase(path, glob[3:]):
-            return True
-        if glob.endswith("/**") and (path == glob[:-3] or path.startswith(glob[:-2])):
-            return True
-    return False
+        parts.append(fnmatch.translate(glob))
+        if glob.startswith("**/"):
+            parts.append(fnmatch.translate(glob[3:]))
+        if glob.endswith("/**"):
+            parts.append(re.escape(glob[:-3]) + r"(?:/.*)?\Z")
+    return re.compile("|".join(f"(?s:{p})" for p in parts))

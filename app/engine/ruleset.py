@@ -209,19 +209,12 @@ class Rule(_Strict):
     def is_repo_rule(self) -> bool:
         return self.matcher.repo is not None
 
-    def applies_to(
-        self, path: str, language: str | None = None, roles: frozenset[str] | None = None
-    ) -> bool:
-        """Whether this (file-level) rule looks at `path` at all (`language` and `roles` may be
-        passed in when the caller already knows them)."""
+    def applies_to_kind(self, language: str | None, roles: frozenset[str]) -> bool:
+        """Whether this file-level rule looks at files of this language and these roles."""
         if self.is_repo_rule:
             return False
-        if language is None:
-            language = language_of(path)
         if self.languages and "any" not in self.languages and language not in self.languages:
             return False
-        if roles is None:
-            roles = roles_of(path)
         if "lockfile" in roles:
             return False
         if "test" in roles and not self.in_tests:
@@ -230,11 +223,20 @@ class Rule(_Strict):
             return False
         if "migration" in roles and not self.in_migrations:
             return False
-        if self.only_migrations and "migration" not in roles:
-            return False
+        return not (self.only_migrations and "migration" not in roles)
+
+    @property
+    def has_path_filter(self) -> bool:
+        return bool(self.paths.include or self.paths.exclude)
+
+    def path_allowed(self, path: str) -> bool:
         if self.paths.include and not matches_any(path, self.paths.include):
             return False
         return not (self.paths.exclude and matches_any(path, self.paths.exclude))
+
+    def applies_to(self, path: str) -> bool:
+        """Whether this (file-level) rule looks at `path` at all."""
+        return self.applies_to_kind(language_of(path), roles_of(path)) and self.path_allowed(path)
 
 
 class FactSpec(_Strict):
