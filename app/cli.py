@@ -179,6 +179,29 @@ def rules(
 
 
 @cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8000,
+) -> None:
+    """Run the webhook service (with the inline queue)."""
+    from app.web.serve import run_server
+
+    raise typer.Exit(run_server(host, port))
+
+
+db_cli = typer.Typer(no_args_is_help=True, help="stopship's own database.")
+cli.add_typer(db_cli, name="db")
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Apply stopship's database migrations (alembic upgrade head)."""
+    from app.store.migrate import upgrade_head
+
+    raise typer.Exit(upgrade_head())
+
+
+@cli.command()
 def version() -> None:
     """Print the version."""
     typer.echo(__version__)

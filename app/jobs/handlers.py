@@ -1,0 +1,90 @@
+"""What a stored delivery turns into. Bookkeeping events (installation, installation_repositories)
+update the database; `ping` needs nothing. Events that ask for a commit to be judged (push,
+pull_request, check_suite, check_run, merge_group) are recorded as `deferred` until the GitHub
+analysis job exists: they are kept, never dropped, so they can be replayed."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.store.models import Delivery, Installation, Repository
+
+log = structlog.get_logger()
+
+ANALYSIS_EVENTS = frozenset({"push", "pull_request", "check_suite", "check_run", "merge_group"})
+BOOKKEEPING_EVENTS = frozenset({"installation", "installation_repositories", "ping"})
+SUPPORTED_EVENTS = ANALYSIS_EVENTS | BOOKKEEPING_EVENTS
+
+
+async def process(sessions: async_sessionmaker[AsyncSession], delivery_id: str) -> str:
+    """Run one delivery; returns its final status."""
+    async with sessions() as session:
+        delivery = await session.get(Delivery, delivery_id)
+        if delivery is None or delivery.status in {"done", "ignored", "deferred"}:
+            return delivery.status if delivery else "missing"
+        delivery.status = "running"
+        delivery.attempts += 1
+        delivery.started_at = datetime.now(UTC)
+        await session.commit()
+        payload: dict[str, Any] = json.loads(delivery.payload)
+        try:
+            if delivery.event in ANALYSIS_EVENTS:
+                status, error = (
+                    "deferred",
+                    "commit analysis through the GitHub API is not built yet",
+                )
+            else:
+                await _bookkeeping(session, delivery.event, payload)
+                status, error = "done", None
+        except Exception as exc:  # noqa: BLE001 - recorded on the delivery, never lost
+            await session.rollback()
+            status, error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
+            log.error("delivery failed", delivery=delivery_id, event=delivery.event, error=error)
+        delivery = await session.get(Delivery, delivery_id)
+        assert delivery is not None
+        delivery.status, delivery.error = status, error
+        delivery.finished_at = datetime.now(UTC)
+        await session.commit()
+        log.info("delivery processed", delivery=delivery_id, event=delivery.event, status=status)
+        return status
+
+
+async def _bookkeeping(session: AsyncSession, event: str, payload: dict[str, Any]) -> None:
+    if event == "ping":
+        return
+    installation = payload.get("installation") or {}
+    installation_id = installation.get("id")
+    if not isinstance(installation_id, int):
+        return
+    account = (installation.get("account") or {}).get("login", "")
+    row = await session.get(Installation, installation_id)
+    action = payload.get("action")
+    if row is None:
+        row = Installation(id=installation_id, account=account)
+        session.add(row)
+    row.suspended = action == "suspend" or (row.suspended and action != "unsuspend")
+    await session.flush()
+    added = payload.get("repositories") or payload.get("repositories_added") or []
+    for repo in added:
+        if isinstance(repo, dict) and isinstance(repo.get("id"), int):
+            existing = await session.get(Repository, repo["id"])
+            if existing is None:
+                session.add(
+                    Repository(
+                        id=repo["id"],
+                        installation_id=installation_id,
+                        full_name=str(repo.get("full_name", "")),
+                    )
+                )
+    removed_ids = [r["id"] for r in payload.get("repositories_removed") or [] if "id" in r]
+    if removed_ids:
+        rows = await session.scalars(select(Repository).where(Repository.id.in_(removed_ids)))
+        for repo_row in rows:
+            await session.delete(repo_row)
+    await session.commit()

@@ -1,0 +1,1 @@
+"""FastAPI: the webhook route, health and metrics; nothing else of substance."""

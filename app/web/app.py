@@ -1,0 +1,143 @@
+"""The FastAPI application: `POST /webhooks/github`, `/healthz/live`, `/healthz/ready`, `/metrics`.
+
+The webhook handler answers within milliseconds: it checks the size and the signature, parses
+the JSON, stores the delivery (the store is what makes a redelivery a no-op) and hands its id to
+the queue. It never waits on GitHub or on analysis.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.jobs.handlers import SUPPORTED_EVENTS, process
+from app.jobs.queue import InlineQueue
+from app.settings import Settings
+from app.store.db import make_engine, make_sessions
+from app.store.migrate import at_head
+from app.store.models import Delivery
+from app.web.metrics import Metrics
+from app.web.signature import verify
+
+log = structlog.get_logger()
+_DELIVERY_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+async def _read_limited(request: Request, limit: int) -> bytes | None:
+    """The body, or None as soon as it exceeds `limit` bytes (never buffered beyond it)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
+
+
+def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI:
+    engine = engine or make_engine(settings.database_url)
+    sessions = make_sessions(engine)
+    metrics = Metrics()
+    queue = InlineQueue(sessions, process, settings.inline_concurrency)
+    secrets = settings.webhook_secrets()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        resumed = await queue.resume()
+        if resumed:
+            log.info("resumed unfinished deliveries", count=resumed)
+        yield
+        await queue.drain()  # SIGTERM: let running jobs finish before the process exits
+        await engine.dispose()
+
+    app = FastAPI(title="stopship", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.queue = queue
+    app.state.metrics = metrics
+    app.state.sessions = sessions
+
+    @app.post("/webhooks/github")
+    async def github_webhook(request: Request) -> Response:
+        event = request.headers.get("x-github-event", "")
+        body = await _read_limited(request, settings.max_webhook_bytes)
+        if body is None:
+            metrics.deliveries.labels(event or "-", "too_large").inc()
+            return _error(413, "payload too large")
+        if not verify(body, request.headers.get("x-hub-signature-256"), secrets):
+            metrics.deliveries.labels(event or "-", "bad_signature").inc()
+            return _error(401, "missing or invalid X-Hub-Signature-256")
+        delivery_id = request.headers.get("x-github-delivery", "")
+        if not event or not _DELIVERY_ID.match(delivery_id):
+            return _error(400, "missing X-GitHub-Event or X-GitHub-Delivery header")
+        try:
+            payload: Any = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            return _error(400, "body is not UTF-8 JSON")
+        if not isinstance(payload, dict):
+            return _error(400, "body is not a JSON object")
+        if event not in SUPPORTED_EVENTS:
+            log.debug("event ignored", delivery=delivery_id, gh_event=event)
+            metrics.deliveries.labels(event, "ignored").inc()
+            return Response(status_code=204)
+        repository = (payload.get("repository") or {}).get("full_name")
+        installation = (payload.get("installation") or {}).get("id")
+        async with sessions() as session:
+            session.add(
+                Delivery(
+                    id=delivery_id,
+                    event=event,
+                    action=str(payload.get("action"))[:64] if payload.get("action") else None,
+                    installation_id=installation if isinstance(installation, int) else None,
+                    repository=str(repository)[:255] if repository else None,
+                    payload=body.decode("utf-8"),
+                    status="accepted",
+                )
+            )
+            try:
+                await session.commit()
+            except IntegrityError:
+                metrics.deliveries.labels(event, "duplicate").inc()
+                return JSONResponse({"status": "duplicate", "delivery": delivery_id})
+        queue.submit(delivery_id)
+        metrics.deliveries.labels(event, "accepted").inc()
+        log.info("delivery accepted", delivery=delivery_id, gh_event=event, repo=repository)
+        return JSONResponse({"status": "accepted", "delivery": delivery_id}, status_code=202)
+
+    @app.get("/healthz/live")
+    async def live() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/healthz/ready")
+    async def ready() -> JSONResponse:
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+            migrated = await at_head(engine)
+        except Exception as exc:  # noqa: BLE001 - readiness reports, it does not raise
+            return JSONResponse({"status": "unavailable", "database": type(exc).__name__}, 503)
+        if not migrated:
+            return JSONResponse({"status": "unavailable", "database": "not migrated"}, 503)
+        return JSONResponse({"status": "ok"})
+
+    @app.get("/metrics")
+    async def metrics_endpoint() -> Response:
+        metrics.queue_depth.set(queue.depth)
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app

@@ -1,0 +1,61 @@
+"""`stopship db upgrade` and `stopship serve`'s start-up checks: settings errors name the
+variable, and an unmigrated database is refused with a message that says what to run."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from app.cli import cli
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    key = tmp_path / "app.pem"
+    key.write_text("-----BEGIN PRIVATE KEY-----\nnot-a-real-key\n-----END PRIVATE KEY-----\n")
+    db = tmp_path / "stopship.db"
+    monkeypatch.setenv("STOPSHIP_DATABASE_URL", f"sqlite+aiosqlite:///{db}")
+    monkeypatch.setenv("STOPSHIP_GITHUB_APP_ID", "12345")
+    monkeypatch.setenv("STOPSHIP_GITHUB_PRIVATE_KEY_FILE", str(key))
+    monkeypatch.setenv("STOPSHIP_GITHUB_WEBHOOK_SECRET", "s3cret")
+    return db
+
+
+def test_serve_refuses_an_unmigrated_database(env: Path) -> None:
+    result = runner.invoke(cli, ["serve", "--port", "8765"])
+    assert result.exit_code == 2
+    assert "stopship db upgrade" in result.stderr
+
+
+def test_db_upgrade_creates_the_schema(env: Path) -> None:
+    result = runner.invoke(cli, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    tables = {r[0] for r in sqlite3.connect(env).execute("SELECT name FROM sqlite_master")}
+    assert {"deliveries", "analyses", "findings", "file_results", "alembic_version"} <= tables
+    again = runner.invoke(cli, ["db", "upgrade"])  # idempotent
+    assert again.exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("STOPSHIP_DATABASE_URL", "postgresql://x/y", "STOPSHIP_DATABASE_URL: "),
+        ("STOPSHIP_QUEUE", "celery", "STOPSHIP_QUEUE: "),
+        ("STOPSHIP_GITHUB_APP_ID", "not-a-number", "STOPSHIP_GITHUB_APP_ID: "),
+        ("STOPSHIP_GITHUB_API_URL", "ftp://example", "STOPSHIP_GITHUB_API_URL: "),
+        ("STOPSHIP_GITHUB_WEBHOOK_SECRET", "", "STOPSHIP_GITHUB_WEBHOOK_SECRET: required"),
+    ],
+)
+def test_settings_errors_name_the_variable(
+    env: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    result = runner.invoke(cli, ["serve"])
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "s3cret" not in result.stderr
