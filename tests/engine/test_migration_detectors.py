@@ -430,7 +430,6 @@ def test_django_add_index_concurrently_is_quiet(ruleset: Ruleset, analyzer: Anal
 GAP = pytest.mark.xfail(strict=True, reason="known gap in the migration detectors")
 
 
-@GAP
 @pytest.mark.parametrize(
     "sql",
     [
@@ -443,7 +442,7 @@ GAP = pytest.mark.xfail(strict=True, reason="known gap in the migration detector
     ],
     ids=["dbmate", "goose"],
 )
-def test_gap_down_section_of_a_single_file_migration_may_drop_things(
+def test_down_section_of_a_single_file_migration_may_drop_things(
     sql: str, ruleset: Ruleset, analyzer: Analyzer
 ) -> None:
     assert (
@@ -452,8 +451,7 @@ def test_gap_down_section_of_a_single_file_migration_may_drop_things(
     )
 
 
-@GAP
-def test_gap_flyway_undo_migration_may_drop_things(ruleset: Ruleset, analyzer: Analyzer) -> None:
+def test_flyway_undo_migration_may_drop_things(ruleset: Ruleset, analyzer: Analyzer) -> None:
     files = {
         "src/main/resources/db/migration/U2__note.sql": "ALTER TABLE orders DROP COLUMN note;\n"
     }
@@ -480,8 +478,7 @@ def test_gap_check_constraint_validated_in_an_earlier_migration(
     assert findings(files, ruleset, analyzer, NOT_NULL) == []
 
 
-@GAP
-def test_gap_check_constraint_on_another_table_does_not_cover_set_not_null(
+def test_check_constraint_on_another_table_does_not_cover_set_not_null(
     ruleset: Ruleset, analyzer: Analyzer
 ) -> None:
     sql = (
@@ -495,8 +492,7 @@ def test_gap_check_constraint_on_another_table_does_not_cover_set_not_null(
     assert [f.line for f in found] == [4]
 
 
-@GAP
-def test_gap_alembic_set_not_null_with_check_constraint_pattern(
+def test_alembic_set_not_null_with_check_constraint_pattern(
     ruleset: Ruleset, analyzer: Analyzer
 ) -> None:
     source = (
@@ -514,8 +510,7 @@ def test_gap_alembic_set_not_null_with_check_constraint_pattern(
     assert findings(files, ruleset, analyzer, NOT_NULL) == []
 
 
-@GAP
-def test_gap_alembic_concurrent_index_outside_autocommit_block(
+def test_alembic_concurrent_index_outside_autocommit_block(
     ruleset: Ruleset, analyzer: Analyzer
 ) -> None:
     """CREATE INDEX CONCURRENTLY cannot run inside alembic's transaction: it fails at deploy."""
@@ -525,8 +520,7 @@ def test_gap_alembic_concurrent_index_outside_autocommit_block(
     assert [f.line for f in found] == [12]
 
 
-@GAP
-def test_gap_alembic_batch_add_not_null_column(ruleset: Ruleset, analyzer: Analyzer) -> None:
+def test_alembic_batch_add_not_null_column(ruleset: Ruleset, analyzer: Analyzer) -> None:
     source = (
         "import sqlalchemy as sa\nfrom alembic import op\n\n\n"
         "def upgrade():\n"

@@ -10,6 +10,7 @@ column without a default / SET NOT NULL), `destructive` (drops in an upgrade), `
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -81,31 +82,84 @@ def analyse(source: str, path: str) -> MigrationFindings:
     return MigrationFindings()
 
 
+def _contexts(upgrade: ast.FunctionDef) -> dict[int, tuple[str | None, str | None, bool]]:
+    """For each call in upgrade(): (batch variable, its table, inside autocommit_block())."""
+    out: dict[int, tuple[str | None, str | None, bool]] = {}
+
+    def visit(node: ast.AST, var: str | None, table: str | None, autocommit: bool) -> None:
+        if isinstance(node, ast.With):
+            for item in node.items:
+                expr = item.context_expr
+                if isinstance(expr, ast.Call) and _callee(expr) == ("op", "batch_alter_table"):
+                    table = str(_const(_arg(expr, 0, "table_name")))
+                    if isinstance(item.optional_vars, ast.Name):
+                        var = item.optional_vars.id
+                if "autocommit_block" in ast.unparse(expr):
+                    autocommit = True
+        if isinstance(node, ast.Call):
+            out[id(node)] = (var, table, autocommit)
+        for child in ast.iter_child_nodes(node):
+            visit(child, var, table, autocommit)
+
+    visit(upgrade, None, None, False)
+    return out
+
+
+_CHECK_NOT_NULL = re.compile(r"(\w+)\s+IS\s+NOT\s+NULL", re.IGNORECASE)
+SQL_CHECK_NOT_NULL = re.compile(
+    r"ALTER\s+TABLE\s+\"?(\w+)\"?\s+ADD\s+CONSTRAINT\s+\S+\s+CHECK\s*\(\s*\"?(\w+)\"?\s+IS\s+NOT\s+NULL",
+    re.IGNORECASE,
+)
+
+
 def _alembic(functions: dict[str, ast.FunctionDef]) -> MigrationFindings:
     found = MigrationFindings(kind="alembic")
     upgrade = functions["upgrade"]
     calls = [n for n in ast.walk(upgrade) if isinstance(n, ast.Call)]
+    contexts = _contexts(upgrade)
     created = {
         str(_const(_arg(c, 0, "table_name"))) for c in calls if _callee(c) == ("op", "create_table")
     }
+    # the check-constraint pattern: CHECK (col IS NOT NULL) before SET NOT NULL makes it cheap
+    checked: set[tuple[str, str]] = set()
+    for c in calls:
+        if _callee(c) == ("op", "create_check_constraint"):
+            condition = str(_const(_arg(c, 2, "condition")) or "")
+            for col in _CHECK_NOT_NULL.findall(condition):
+                checked.add((str(_const(_arg(c, 1, "table_name"))), col))
+        elif _callee(c) == ("op", "execute"):
+            for table, col in SQL_CHECK_NOT_NULL.findall(str(_const(_arg(c, 0, "sqltext")) or "")):
+                checked.add((table, col))
     for call in sorted(calls, key=lambda c: c.lineno):
         base, name = _callee(call)
-        if base not in {"op", "batch_op"}:
+        batch_var, batch_table, autocommit = contexts.get(id(call), (None, None, False))
+        in_batch = batch_var is not None and base == batch_var
+        if base != "op" and not in_batch:
             continue
+        shift = 1 if in_batch else 0  # batch_op.add_column(column) has no table argument
         line = call.lineno
         if name == "create_index":
-            table = str(_const(_arg(call, 1, "table_name")))
-            if table not in created and _const(_kw(call, "postgresql_concurrently")) is not True:
-                index = _const(_arg(call, 0, "index_name"))
+            table = batch_table if in_batch else str(_const(_arg(call, 1, "table_name")))
+            concurrently = _const(_kw(call, "postgresql_concurrently")) is True
+            index = _const(_arg(call, 0, "index_name"))
+            if table not in created and not concurrently:
                 found.add(
                     "index",
                     line,
                     f"op.create_index {index}",
                     f"op.create_index({index!r}) on {table} without postgresql_concurrently=True",
                 )
+            elif concurrently and not autocommit:
+                found.add(
+                    "index",
+                    line,
+                    f"op.create_index {index} concurrently",
+                    f"op.create_index({index!r}, postgresql_concurrently=True) outside"
+                    " autocommit_block(): CREATE INDEX CONCURRENTLY fails inside a transaction",
+                )
         elif name == "add_column":
-            table = str(_const(_arg(call, 0, "table_name")))
-            column = _arg(call, 1, "column")
+            table = batch_table if in_batch else str(_const(_arg(call, 0, "table_name")))
+            column = _arg(call, 1 - shift, "column")
             if isinstance(column, ast.Call) and table not in created:
                 nullable = _const(_kw(column, "nullable"))
                 has_default = _kw(column, "server_default") is not None
@@ -118,14 +172,15 @@ def _alembic(functions: dict[str, ast.FunctionDef]) -> MigrationFindings:
                         f"op.add_column({table!r}, {col!r}) NOT NULL without server_default",
                     )
         elif name == "alter_column" and _const(_kw(call, "nullable")) is False:
-            altered = _const(_arg(call, 0, "table_name"))
-            col = _const(_arg(call, 1, "column_name"))
-            found.add(
-                "not_null",
-                line,
-                f"op.alter_column {altered}.{col}",
-                f"op.alter_column({altered!r}, {col!r}, nullable=False) is SET NOT NULL",
-            )
+            altered = batch_table if in_batch else _const(_arg(call, 0, "table_name"))
+            col = _const(_arg(call, 1 - shift, "column_name"))
+            if (str(altered), str(col)) not in checked and altered not in created:
+                found.add(
+                    "not_null",
+                    line,
+                    f"op.alter_column {altered}.{col}",
+                    f"op.alter_column({altered!r}, {col!r}, nullable=False) is SET NOT NULL",
+                )
         elif name in {"drop_table", "drop_column"}:
             what = ", ".join(repr(_const(a)) for a in call.args[:2])
             found.add("destructive", line, f"op.{name}({what})", f"op.{name}({what}) in upgrade()")

@@ -15,7 +15,7 @@ from pglast import ast, enums
 
 from app.engine.context import FileContext
 from app.engine.detectors import RepoHit, RepoView, file_detector, repo_detector
-from app.engine.detectors.migration_python import analyse
+from app.engine.detectors.migration_python import SQL_CHECK_NOT_NULL, analyse
 from app.engine.detectors.sql_schema import parse, statement_line
 from app.engine.model import Fact, Hit, ParseProblem
 
@@ -23,8 +23,20 @@ _DOWN = re.compile(r"(^|[/._-])(down|rollback|revert|undo)([/._-]|$)", re.IGNORE
 _AT = enums.AlterTableType
 
 
+_FLYWAY_UNDO = re.compile(r"^U\d+(?:[._]\d+)*__")
+# single-file migration tools put the down part after a marker: dbmate, goose, sql-migrate
+_DOWN_SECTION = re.compile(r"^--\s*(?:migrate:down|\+goose\s+down|\+migrate\s+down)\b", re.I | re.M)
+
+
 def is_down_migration(path: str) -> bool:
-    return bool(_DOWN.search(path.rsplit("/", 1)[-1])) or "/down/" in path
+    name = path.rsplit("/", 1)[-1]
+    return bool(_DOWN.search(name)) or "/down/" in path or bool(_FLYWAY_UNDO.match(name))
+
+
+def up_part(text: str) -> str:
+    """The text before a down-section marker (the whole text when there is none)."""
+    marker = _DOWN_SECTION.search(text)
+    return text[: marker.start()] if marker else text
 
 
 def is_prisma(path: str) -> bool:
@@ -34,7 +46,7 @@ def is_prisma(path: str) -> bool:
 
 
 def _statements(ctx: FileContext) -> list[ast.RawStmt] | ParseProblem:
-    parsed = parse(ctx.text)
+    parsed = parse(up_part(ctx.text))
     if isinstance(parsed, str):
         return ParseProblem("pglast", parsed[:200])
     return list(parsed)
@@ -169,7 +181,8 @@ def migration_not_null_without_default(
         yield statements
         return
     created = _created_tables(statements)
-    check_pattern = "VALIDATE CONSTRAINT" in ctx.text.upper() and "IS NOT NULL" in ctx.text.upper()
+    # the check-constraint pattern, for this table and column, makes SET NOT NULL cheap
+    checked = {(t.lower(), c.lower()) for t, c in SQL_CHECK_NOT_NULL.findall(up_part(ctx.text))}
     for raw in statements:
         stmt = raw.stmt
         if not isinstance(stmt, ast.AlterTableStmt) or stmt.relation is None:
@@ -193,7 +206,10 @@ def migration_not_null_without_default(
                         f"ADD COLUMN {table}.{col}",
                         f"ALTER TABLE {table} ADD COLUMN {col} NOT NULL without a DEFAULT",
                     )
-            elif cmd.subtype == _AT.AT_SetNotNull and not check_pattern:
+            elif (
+                cmd.subtype == _AT.AT_SetNotNull
+                and (table.lower(), (cmd.name or "").lower()) not in checked
+            ):
                 yield Hit(
                     "",
                     statement_line(ctx, raw),
