@@ -30,7 +30,8 @@ _GATES = {
         r"golangci-lint|go\s+vet|staticcheck|checkstyle|spotless|ktlint|pre-commit\s+run|make\s+lint|biome)"
     ),
     "ci-typecheck": re.compile(
-        r"\b(mypy|pyright|pytype|tsc\b|npm\s+run\s+(typecheck|type-check|build)|vue-tsc|go\s+(build|vet|test)|"
+        r"\b(mypy|pyright|pytype|tsc\b|make\s+(typecheck|type-check|types)|"
+        r"npm\s+run\s+(typecheck|type-check|build)|vue-tsc|go\s+(build|vet|test)|"
         r"mvn\b|gradlew?\b|javac)"
     ),
 }
@@ -41,6 +42,7 @@ _CI_FILES = re.compile(
 # Scripts that CI commonly delegates to: their gate commands count (only once CI exists).
 _CI_SCRIPTS = re.compile(
     r"(^|/)(\.ci/[^/]+|ci/[\w.-]+\.sh|scripts/ci[\w.-]*|Makefile|tox\.ini|noxfile\.py|justfile|"
+    r"\.pre-commit-config\.ya?ml|"
     r"Taskfile\.ya?ml)$"
 )
 _USES_GATES = {  # well-known actions that are themselves gates
@@ -50,9 +52,28 @@ _USES_GATES = {  # well-known actions that are themselves gates
 }
 
 
-def _workflow_scripts(text: str) -> list[str]:
+_GATING_TRIGGERS = {"push", "pull_request", "pull_request_target", "merge_group", "workflow_call"}
+
+
+def _triggers(doc: Any) -> set[str]:
+    """The events a workflow runs on (`on:` as a string, a list or a mapping). YAML 1.1 reads a
+    bare `on` key as the boolean true, so both spellings are looked up."""
+    node = get(doc, "on") or get(doc, "true") or get(doc, "True")
+    if scalar(node):
+        return {str(scalar(node))}
+    names = {str(scalar(item)) for item in sequence(node)}
+    return names | {name for name, _, _ in items(node)}
+
+
+def _workflow_scripts(text: str) -> list[str] | None:
+    """Every step's `run` (and `uses`), or None when no workflow here runs on pushes or pull
+    requests (a scheduled or manual workflow is not a gate)."""
     scripts: list[str] = []
+    gating = False
     for doc in documents(text):
+        if not _triggers(doc) & _GATING_TRIGGERS:
+            continue
+        gating = True
         for _, _, job in items(get(doc, "jobs")):
             for step in sequence(get(job, "steps")):
                 run = scalar(get(step, "run"))
@@ -61,17 +82,20 @@ def _workflow_scripts(text: str) -> list[str]:
                     scripts.append(run)
                 if uses:
                     scripts.append(f"uses: {uses}")
-    return scripts
+    return scripts if gating else None
 
 
 @file_detector("ci_steps")
 def ci_steps(ctx: FileContext, options: dict[str, Any]) -> Iterable[Fact | ParseProblem]:
     if ctx.language == "workflow":
         try:
-            scripts = _workflow_scripts(ctx.text)
+            gating_scripts = _workflow_scripts(ctx.text)
         except YamlDocumentError as exc:
             yield ParseProblem("yaml", str(exc))
             return
+        if gating_scripts is None:
+            return
+        scripts = gating_scripts
         yield Fact("ci", "GitHub Actions", 1)
     elif _CI_FILES.search(ctx.path):
         scripts = [ctx.text]
@@ -94,6 +118,8 @@ def ci_gates(view: RepoView, options: dict[str, Any]) -> Iterable[RepoHit]:
         yield RepoHit(text="no CI", detail="no CI workflow runs on pushes or pull requests")
         return
     names = {"ci-tests": "tests", "ci-lint": "lint", "ci-typecheck": "type checks"}
+    if not view.has("typed-language-code"):
+        del names["ci-typecheck"]  # plain JavaScript has no type checker to ask for
     missing = [label for kind, label in names.items() if not view.has(kind)]
     if missing:
         path = view.where("ci")[0][0]
