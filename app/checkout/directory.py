@@ -108,14 +108,24 @@ def _git_listing(root: Path) -> list[str] | None:
 
 
 def _walk(root: Path) -> list[str]:
-    out = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(
-            d for d in dirnames if d not in DEFAULT_EXCLUDED_DIRS and not d.endswith(".egg-info")
-        )
-        rel_dir = os.path.relpath(dirpath, root)
-        for name in filenames:
-            out.append(name if rel_dir == "." else f"{rel_dir}/{name}".replace(os.sep, "/"))
+    """Every file below `root` (not following symlinked folders), outside the default excludes."""
+    out: list[str] = []
+    stack = [("", str(root))]
+    while stack:
+        prefix, folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            rel = f"{prefix}{entry.name}"
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name not in DEFAULT_EXCLUDED_DIRS and not entry.name.endswith(".egg-info"):
+                    stack.append((f"{rel}/", entry.path))
+            elif entry.is_symlink() and entry.is_dir():
+                continue  # a symlinked folder is not followed
+            else:
+                out.append(rel)
     return sorted(out)
 
 

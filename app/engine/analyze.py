@@ -31,6 +31,7 @@ class Analyzer:
         self.ruleset = ruleset
         self._file_rules = ruleset.file_rules()
         self._plan_cache: dict[str, tuple[str, list[Rule], list[FactSpec]]] = {}
+        self._filtered = {r.id for r in self._file_rules if r.has_path_filter}
         self._kind_cache: dict[
             tuple[str | None, frozenset[str]], tuple[list[Rule], list[FactSpec]]
         ] = {}
@@ -51,7 +52,7 @@ class Analyzer:
             )
             self._kind_cache[(language, roles)] = by_kind
         candidates, facts = by_kind
-        rules = [r for r in candidates if not r.has_path_filter or r.path_allowed(path)]
+        rules = [r for r in candidates if r.id not in self._filtered or r.path_allowed(path)]
         key = (language, roles, tuple(r.id for r in rules))
         kind = self._kind_hash.get(key)
         if kind is None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import fnmatch
 import re
 from functools import lru_cache
-from pathlib import PurePosixPath
 
 _BY_SUFFIX = {
     ".py": "python",
@@ -97,18 +96,19 @@ _MIGRATION_DIRS = frozenset({"migrations", "migration", "alembic", "versions", "
 @lru_cache(maxsize=65536)
 def language_of(path: str) -> str | None:
     """The file kind the rules are selected by (`python`, `dockerfile`, `compose`, ...), or None."""
-    p = PurePosixPath(path)
-    name = p.name
+    parts = path.split("/")
+    name = parts[-1]
     lower = name.lower()
+    dot = lower.rfind(".")
+    suffix = lower[dot:] if dot > 0 else ""
     if lower == "dockerfile" or lower.endswith(".dockerfile"):
         return "dockerfile"
-    if lower.startswith("dockerfile.") and p.suffix.lower() not in _BY_SUFFIX:
+    if lower.startswith("dockerfile.") and suffix not in _BY_SUFFIX:
         return "dockerfile"  # Dockerfile.prod, not dockerfile.py
     if lower == "containerfile":
         return "dockerfile"
     if re.fullmatch(r"(docker-)?compose([.-][\w.-]+)?\.ya?ml", lower):
         return "compose"
-    parts = p.parts
     if (
         len(parts) >= 3
         and parts[0] == ".github"
@@ -125,21 +125,21 @@ def language_of(path: str) -> str | None:
         "go.mod",
     }:
         return "requirements"
-    return _BY_SUFFIX.get(p.suffix.lower())
+    return _BY_SUFFIX.get(suffix)
 
 
 @lru_cache(maxsize=65536)
 def roles_of(path: str) -> frozenset[str]:
     """The roles of a path: `test`, `migration`, `cli`, `lockfile`, `vendored`, `generated`."""
-    p = PurePosixPath(path)
-    dirs = {d.lower() for d in p.parts[:-1]}
-    name = p.name
+    pieces = path.split("/")
+    name = pieces[-1]
+    dirs = {d.lower() for d in pieces[:-1]}
     roles: set[str] = set()
     if name in LOCK_FILES:
         roles.add("lockfile")
     # Under a JVM-style source root (`src/main/java/com/example/...`) folders are package names:
     # `com.example` is production code, not an example.
-    parts = [d.lower() for d in p.parts[:-1]]
+    parts = [d.lower() for d in pieces[:-1]]
     source_root = next(
         (i for i in range(len(parts) - 1) if parts[i] == "src" and parts[i + 1] == "main"), None
     )
