@@ -175,6 +175,15 @@ def _lower_pattern(pattern: str) -> str:
     return "".join(out)
 
 
+def _prefilter_passes(prefilter: str, ctx: FileContext) -> bool:
+    """A case-insensitive prefilter runs case-sensitively on the lower-cased text (several
+    times faster in Python's engine); the others on the text itself."""
+    if prefilter.startswith("(?i)") and ctx.lower_text is not None:
+        pattern = _compiled(_lower_pattern(prefilter[4:]), False)
+        return pattern.search(ctx.lower_text) is not None
+    return _compiled(prefilter, False).search(ctx.text) is not None
+
+
 _ASCII_RULES: dict[int, Any] = {}
 
 
@@ -204,7 +213,7 @@ def _run_ast_grep(
     if sg.keywords and not _has_keyword(ctx, sg.keywords):
         return
     prefilter = sg.prefilter.get(chosen) or sg.prefilter.get("any")
-    if prefilter and not _compiled(prefilter, False).search(ctx.text):
+    if prefilter and not _prefilter_passes(prefilter, ctx):
         return
     config: dict[str, Any] = {"rule": _ascii_rule(id(rule), rule)}
     if sg.constraints:

@@ -11,9 +11,8 @@ from app.engine.context import FileContext
 from app.engine.detectors import file_detector
 from app.engine.model import Fact, Hit, ParseProblem
 
-_PAYMENT_PROVIDER = re.compile(
-    r"\b(stripe|paypal|paddle|braintree|adyen|lemonsqueezy|razorpay|mollie|square|checkout\.com)\b",
-    re.IGNORECASE,
+_PAYMENT_PROVIDER = re.compile(  # run on lower-cased text
+    r"\b(stripe|paypal|paddle|braintree|adyen|lemonsqueezy|razorpay|mollie|square|checkout\.com)\b"
 )
 _WEBHOOK_ROUTE = re.compile(r"""["'`](/[^"'`\s]*webhook[^"'`\s]*)["'`]""", re.IGNORECASE)
 _SIGNATURE_CHECK = re.compile(
@@ -28,7 +27,8 @@ _SIGNATURE_CHECK = re.compile(
 @file_detector("unverified_payment_webhook")
 def unverified_payment_webhook(ctx: FileContext, options: dict[str, Any]) -> Iterable[Hit]:
     text = ctx.text
-    if "webhook" not in text.lower() or not _PAYMENT_PROVIDER.search(text):
+    lowered = ctx.lower_text if ctx.lower_text is not None else text.lower()
+    if "webhook" not in lowered or not _PAYMENT_PROVIDER.search(lowered):
         return
     if _SIGNATURE_CHECK.search(text):
         return
