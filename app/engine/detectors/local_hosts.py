@@ -32,7 +32,7 @@ _JS_LITERAL = re.compile(
     r"`(?P<value>[a-z][a-z0-9+.-]*://(?:[^`\s/@]*@)?" + _HOST + r"(?::\d+)?[^`\s]*)`"
 )
 _OVERRIDABLE = re.compile(
-    r"(getenv|environ|process\.env|os\.Getenv|LookupEnv|System\.getenv|@Value|Field\(|"
+    r"((?i:get_?env|origin)|environ|process\.env|os\.Getenv|LookupEnv|System\.getenv|@Value|Field\(|"
     r"default\s*=|\?\?|\|\||env\(|config\.get|settings\.|ALLOWED_HOSTS|CORS|TRUSTED|==|!=|\bin\s*\()"
 )
 _COMMENT = re.compile(r"^\s*(#|//|\*|/\*)")
