@@ -1,0 +1,1 @@
+"""GitHub I/O: app and installation authentication (githubkit), check runs."""

@@ -1,0 +1,104 @@
+"""The `Production readiness` check run: created `in_progress` at once, then completed with the
+score in the title, the Markdown report as summary, and every annotation (stop-ship first) sent in
+batches of at most 50 per request, as GitHub requires."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from githubkit import GitHub
+
+from app.engine.model import Finding
+from app.engine.report import Report
+from app.engine.ruleset import Ruleset
+from app.render.markdown import full_audit
+
+CHECK_NAME = "Production readiness"
+BATCH = 50
+TEXT_LIMIT = 65_535
+MESSAGE_LIMIT = 64 * 1024 - 1
+
+
+def title_of(report: Report) -> str:
+    return f"Score {report.score}/100 ({report.grade}) — {report.verdict}"
+
+
+def level_of(finding: Finding) -> str:
+    if finding.stop_ship:
+        return "failure"
+    return "warning" if finding.severity.rank >= 2 else "notice"
+
+
+def annotations_of(report: Report) -> list[dict[str, Any]]:
+    """One annotation per finding located in a file, stop-ship first."""
+    located = [f for f in report.findings if f.path]
+    located.sort(key=lambda f: (not f.stop_ship, -f.severity.rank, f.path or "", f.line or 0))
+    out = []
+    for f in located:
+        line = f.line or 1
+        out.append(
+            {
+                "path": f.path,
+                "start_line": line,
+                "end_line": line,
+                "annotation_level": level_of(f),
+                "title": f"{f.rule} {f.name}"[:255],
+                "message": f"{f.message} [{f.short_id}]"[:MESSAGE_LIMIT],
+                "raw_details": f"Fix: {f.fix.strip()}"[:MESSAGE_LIMIT],
+            }
+        )
+    return out
+
+
+async def start(gh: GitHub[Any], owner: str, repo: str, head_sha: str) -> int:
+    response = await gh.rest.checks.async_create(
+        owner,
+        repo,
+        data=cast(Any, {"name": CHECK_NAME, "head_sha": head_sha, "status": "in_progress"}),
+    )
+    return int(response.parsed_data.id)
+
+
+async def complete(
+    gh: GitHub[Any],
+    owner: str,
+    repo: str,
+    check_run_id: int,
+    report: Report,
+    ruleset: Ruleset,
+    conclusion: str,
+) -> int:
+    """Publish the result; returns the number of update requests sent."""
+    summary = full_audit(report, ruleset, max_chars=TEXT_LIMIT)
+    title = title_of(report)
+    notes = annotations_of(report)
+    batches = [notes[i : i + BATCH] for i in range(0, len(notes), BATCH)] or [[]]
+    for index, batch in enumerate(batches):
+        last = index == len(batches) - 1
+        data: dict[str, Any] = {
+            "output": {"title": title, "summary": summary, "annotations": batch},
+        }
+        if last:
+            data.update(status="completed", conclusion=conclusion)
+        await gh.rest.checks.async_update(owner, repo, check_run_id, data=cast(Any, data))
+    return len(batches)
+
+
+async def fail(gh: GitHub[Any], owner: str, repo: str, check_run_id: int, reason: str) -> None:
+    """Never leave a check run `in_progress`: close it with what went wrong."""
+    await gh.rest.checks.async_update(
+        owner,
+        repo,
+        check_run_id,
+        data=cast(
+            Any,
+            {
+                "status": "completed",
+                "conclusion": "failure",
+                "output": {
+                    "title": "stopship could not analyse this commit",
+                    "summary": reason[:TEXT_LIMIT],
+                },
+            },
+        ),
+    )

@@ -1,0 +1,55 @@
+"""githubkit clients for the App and its installations.
+
+Each App client gets its own token cache (githubkit's default cache is process-wide and keyed by
+app and installation only), explicit timeouts, no HTTP cache, and a bounded retry policy: rate
+limits are honoured (Retry-After / x-ratelimit-reset) only while the wait is short, server errors
+are retried a few times, and nothing ever sleeps inside a request for an hour.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+from githubkit import AppAuthStrategy, GitHub
+from githubkit.cache import MemCacheStrategy
+from githubkit.exception import (
+    GitHubException,
+    PrimaryRateLimitExceeded,
+    RequestFailed,
+    SecondaryRateLimitExceeded,
+)
+from githubkit.typing import RetryOption
+
+MAX_ATTEMPTS = 3
+MAX_RATE_LIMIT_WAIT = timedelta(seconds=60)
+TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+
+
+def retry_policy(exc: GitHubException, attempt: int) -> RetryOption:
+    """At most MAX_ATTEMPTS tries; rate-limit waits over a minute are not waited for."""
+    if attempt >= MAX_ATTEMPTS:
+        return RetryOption(False)
+    if isinstance(exc, PrimaryRateLimitExceeded | SecondaryRateLimitExceeded):
+        wait = exc.retry_after
+        return RetryOption(wait <= MAX_RATE_LIMIT_WAIT, min(wait, MAX_RATE_LIMIT_WAIT))
+    if isinstance(exc, RequestFailed) and exc.response.status_code >= 500:
+        return RetryOption(True, timedelta(seconds=0.5 * (2**attempt)))
+    return RetryOption(False)
+
+
+def app_client(app_id: int, private_key: str, api_url: str) -> GitHub[AppAuthStrategy]:
+    return GitHub(
+        AppAuthStrategy(app_id, private_key),
+        base_url=api_url.rstrip("/") + "/",
+        timeout=TIMEOUT,
+        cache_strategy=MemCacheStrategy(),
+        http_cache=False,
+        auto_retry=retry_policy,
+        user_agent="stopship",
+    )
+
+
+def installation_client(app: GitHub[AppAuthStrategy], installation_id: int) -> GitHub:  # type: ignore[type-arg]
+    """A client acting as one installation (its token is cached until shortly before expiry)."""
+    return app.with_auth(app.auth.as_installation(installation_id))

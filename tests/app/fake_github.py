@@ -1,0 +1,142 @@
+"""A fake GitHub REST API on 127.0.0.1 for the App's tests.
+
+It answers with the examples of GitHub's official OpenAPI description (`@octokit/openapi`, fetched
+into .cache/github by scripts/setup_test_assets.sh) and checks every request it receives against
+that description: the path and method exist, the JSON body validates against the operation's
+request schema (so `annotations` longer than 50 or a missing `head_sha` are caught). Failures to
+inject (status codes) can be queued per operation.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+ROOT = Path(__file__).resolve().parents[2]
+OPENAPI = ROOT / ".cache" / "github" / "openapi" / "generated" / "api.github.com.deref.json"
+
+
+@cache
+def openapi() -> dict[str, Any]:
+    assert OPENAPI.is_file(), "run scripts/setup_test_assets.sh (.ci/run does) first"
+    return json.loads(OPENAPI.read_text())
+
+
+@cache
+def _routes() -> list[tuple[re.Pattern[str], str]]:
+    out = []
+    for template in openapi()["paths"]:
+        pattern = "^" + re.sub(r"\{[^/}]+\}", r"[^/]+", template) + "$"
+        out.append((re.compile(pattern), template))
+    # literal segments first, so /repos/{o}/{r}/check-runs/{id} does not take a fixed path
+    out.sort(key=lambda item: item[1].count("{"))
+    return out
+
+
+def operation(method: str, path: str) -> tuple[str, dict[str, Any]] | None:
+    for pattern, template in _routes():
+        if pattern.match(path):
+            op = openapi()["paths"][template].get(method.lower())
+            if op is not None:
+                return template, op
+    return None
+
+
+def problems_with(method: str, path: str, body: Any) -> list[str]:
+    found = operation(method, path)
+    if found is None:
+        return [f"{method} {path}: not in GitHub's OpenAPI description"]
+    template, op = found
+    schema = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+    if schema is None or body is None:
+        return []
+    validator = jsonschema.Draft7Validator(schema)
+    return [f"{method} {template}: {e.message}"[:300] for e in validator.iter_errors(body)]
+
+
+def example(method: str, path: str, status: str) -> Any:
+    found = operation(method, path)
+    assert found is not None
+    content = found[1]["responses"][status]["content"]["application/json"]
+    examples = content.get("examples") or {}
+    first = next(iter(examples.values()))
+    return json.loads(json.dumps(first["value"]))
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: Any
+
+
+@dataclass
+class FakeGitHub:
+    requests: list[Recorded] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    failures: dict[str, list[int]] = field(default_factory=dict)  # "PATCH check-runs" -> [500]
+    next_check_run: int = 1000
+    url: str = ""
+
+    def calls(self, method: str, fragment: str) -> list[Recorded]:
+        return [r for r in self.requests if r.method == method and fragment in r.path]
+
+    def respond(self, method: str, path: str, body: Any) -> tuple[int, Any]:
+        for name, statuses in self.failures.items():
+            wanted_method, fragment = name.split(" ", 1)
+            if wanted_method == method and fragment in path and statuses:
+                return statuses.pop(0), {"message": "injected failure"}
+        if method == "POST" and path.endswith("/access_tokens"):
+            token = example(method, path, "201")
+            token["expires_at"] = (datetime.now(UTC) + timedelta(hours=1)).strftime(
+                "%Y-%m-%dT%H:%M:%SZ"
+            )
+            return 201, token
+        if method == "POST" and path.endswith("/check-runs"):
+            run = example(method, path, "201")
+            self.next_check_run += 1
+            run.update(id=self.next_check_run, head_sha=body.get("head_sha"), status="in_progress")
+            return 201, run
+        if method == "PATCH" and "/check-runs/" in path:
+            run = example(method, path, "200")
+            run["id"] = int(path.rsplit("/", 1)[-1])
+            return 200, run
+        return 404, {"message": "Not Found (fake)"}
+
+
+def start(fake: FakeGitHub) -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        def _handle(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            body = json.loads(raw) if raw else None
+            path = self.path.split("?", 1)[0]
+            fake.requests.append(Recorded(self.command, path, dict(self.headers), body))
+            fake.problems.extend(problems_with(self.command, path, body))
+            status, payload = fake.respond(self.command, path, body)
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _handle
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
