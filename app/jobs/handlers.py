@@ -13,6 +13,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.jobs.analyse import GitHubFactory, analyse_push
 from app.store.models import Delivery, Installation, Repository
 
 log = structlog.get_logger()
@@ -22,8 +23,13 @@ BOOKKEEPING_EVENTS = frozenset({"installation", "installation_repositories", "pi
 SUPPORTED_EVENTS = ANALYSIS_EVENTS | BOOKKEEPING_EVENTS
 
 
-async def process(sessions: async_sessionmaker[AsyncSession], delivery_id: str) -> str:
-    """Run one delivery; returns its final status."""
+async def process(
+    sessions: async_sessionmaker[AsyncSession],
+    delivery_id: str,
+    github: GitHubFactory | None = None,
+) -> str:
+    """Run one delivery; returns its final status. `github` gives an installation's client; without
+    it (no App credentials configured) analysis events are kept as `deferred`."""
     async with sessions() as session:
         delivery = await session.get(Delivery, delivery_id)
         if delivery is None or delivery.status in {"done", "ignored", "deferred"}:
@@ -34,24 +40,24 @@ async def process(sessions: async_sessionmaker[AsyncSession], delivery_id: str) 
         await session.commit()
         payload: dict[str, Any] = json.loads(delivery.payload)
         try:
-            if delivery.event in ANALYSIS_EVENTS:
-                status, error = (
-                    "deferred",
-                    "commit analysis through the GitHub API is not built yet",
-                )
+            if delivery.event == "push" and github is not None:
+                status = await analyse_push(github, sessions, delivery_id, payload)
+                error = None
+            elif delivery.event in ANALYSIS_EVENTS:
+                status, error = "deferred", f"analysis of {delivery.event} events is not built yet"
             else:
                 await _bookkeeping(session, delivery.event, payload)
                 status, error = "done", None
         except Exception as exc:  # noqa: BLE001 - recorded on the delivery, never lost
             await session.rollback()
             status, error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
-            log.error("delivery failed", delivery=delivery_id, event=delivery.event, error=error)
+            log.error("delivery failed", delivery=delivery_id, gh_event=delivery.event, error=error)
         delivery = await session.get(Delivery, delivery_id)
         assert delivery is not None
         delivery.status, delivery.error = status, error
         delivery.finished_at = datetime.now(UTC)
         await session.commit()
-        log.info("delivery processed", delivery=delivery_id, event=delivery.event, status=status)
+        log.info("delivery processed", delivery=delivery_id, gh_event=delivery.event, status=status)
         return status
 
 

@@ -19,8 +19,10 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from app.github.client import app_client, installation_client
+from app.jobs.analyse import GitHubFactory
 from app.jobs.handlers import SUPPORTED_EVENTS, process
 from app.jobs.queue import InlineQueue
 from app.settings import Settings
@@ -51,11 +53,38 @@ async def _read_limited(request: Request, limit: int) -> bytes | None:
     return bytes(body)
 
 
+def github_factory(settings: Settings) -> GitHubFactory | None:
+    """Installation clients from the App's credentials (one client per installation, so token
+    caches are not shared), or None when the App is not configured."""
+    if settings.github_app_id is None:
+        return None
+    if settings.github_private_key is not None:
+        key = settings.github_private_key.get_secret_value()
+    elif settings.github_private_key_file is not None:
+        key = settings.github_private_key_file.read_text()
+    else:
+        return None
+    app_gh = app_client(settings.github_app_id, key, settings.github_api_url)
+    clients: dict[int, Any] = {}
+
+    def for_installation(installation_id: int) -> Any:
+        if installation_id not in clients:
+            clients[installation_id] = installation_client(app_gh, installation_id)
+        return clients[installation_id]
+
+    return for_installation
+
+
 def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI:
     engine = engine or make_engine(settings.database_url)
     sessions = make_sessions(engine)
     metrics = Metrics()
-    queue = InlineQueue(sessions, process, settings.inline_concurrency)
+    github = github_factory(settings)
+
+    async def processor(sessions_: async_sessionmaker[AsyncSession], delivery_id: str) -> str:
+        return await process(sessions_, delivery_id, github)
+
+    queue = InlineQueue(sessions, processor, settings.inline_concurrency)
     secrets = settings.webhook_secrets()
 
     @asynccontextmanager

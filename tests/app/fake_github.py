@@ -9,9 +9,12 @@ inject (status codes) can be queued per operation.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
+import subprocess
 import threading
+import urllib.parse
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -35,7 +38,10 @@ def openapi() -> dict[str, Any]:
 def _routes() -> list[tuple[re.Pattern[str], str]]:
     out = []
     for template in openapi()["paths"]:
-        pattern = "^" + re.sub(r"\{[^/}]+\}", r"[^/]+", template) + "$"
+        # `{path}` (file paths) spans segments; every other parameter is one segment
+        pattern = template.replace("{path}", "\0PATH\0")
+        pattern = re.sub(r"\{[^/}]+\}", r"[^/]+", pattern).replace("\0PATH\0", ".+")
+        pattern = "^" + pattern + "$"
         out.append((re.compile(pattern), template))
     # literal segments first, so /repos/{o}/{r}/check-runs/{id} does not take a fixed path
     out.sort(key=lambda item: item[1].count("{"))
@@ -87,15 +93,78 @@ class FakeGitHub:
     failures: dict[str, list[int]] = field(default_factory=dict)  # "PATCH check-runs" -> [500]
     next_check_run: int = 1000
     url: str = ""
+    repo_dir: Path | None = None  # a real git repository whose commits the fake serves
 
     def calls(self, method: str, fragment: str) -> list[Recorded]:
         return [r for r in self.requests if r.method == method and fragment in r.path]
 
-    def respond(self, method: str, path: str, body: Any) -> tuple[int, Any]:
+    def _git(self, *args: str) -> subprocess.CompletedProcess[bytes]:
+        assert self.repo_dir is not None
+        return subprocess.run(["git", *args], cwd=self.repo_dir, capture_output=True, check=False)
+
+    def _git_response(self, path: str, query: dict[str, str]) -> tuple[int, Any] | None:
+        parts = path.split("/")
+        if len(parts) >= 7 and parts[4] == "git" and parts[5] == "trees":
+            listing = self._git("ls-tree", "-r", "-l", parts[6])
+            if listing.returncode:
+                return 404, {"message": "Not Found"}
+            tree = []
+            for line in listing.stdout.decode().splitlines():
+                meta, name = line.split("\t", 1)
+                mode, kind, sha, size = meta.split()
+                entry = {
+                    "path": name,
+                    "mode": mode,
+                    "type": kind,
+                    "sha": sha,
+                    "url": f"{self.url}/blob/{sha}",
+                }
+                if kind == "blob":
+                    entry["size"] = int(size)
+                tree.append(entry)
+            return 200, {"sha": parts[6], "url": self.url + path, "tree": tree, "truncated": False}
+        if len(parts) >= 7 and parts[4] == "git" and parts[5] == "blobs":
+            blob = self._git("cat-file", "blob", parts[6])
+            if blob.returncode:
+                return 404, {"message": "Not Found"}
+            return 200, {
+                "sha": parts[6],
+                "node_id": "B_" + parts[6][:8],
+                "size": len(blob.stdout),
+                "url": self.url + path,
+                "encoding": "base64",
+                "content": base64.b64encode(blob.stdout).decode(),
+            }
+        if len(parts) >= 6 and parts[4] == "contents":
+            file_path = "/".join(parts[5:])
+            shown = self._git("show", f"{query.get('ref', 'HEAD')}:{file_path}")
+            if shown.returncode:
+                return 404, {"message": "Not Found"}
+            content = example("GET", path, "200")
+            if isinstance(content, list):  # the example of a directory listing
+                return 404, {"message": "Not Found"}
+            content.update(
+                type="file",
+                encoding="base64",
+                size=len(shown.stdout),
+                name=file_path.rsplit("/", 1)[-1],
+                path=file_path,
+                content=base64.b64encode(shown.stdout).decode(),
+            )
+            return 200, content
+        return None
+
+    def respond(
+        self, method: str, path: str, body: Any, query: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
         for name, statuses in self.failures.items():
             wanted_method, fragment = name.split(" ", 1)
             if wanted_method == method and fragment in path and statuses:
                 return statuses.pop(0), {"message": "injected failure"}
+        if method == "GET" and self.repo_dir is not None:
+            answered = self._git_response(path, query or {})
+            if answered is not None:
+                return answered
         if method == "POST" and path.endswith("/access_tokens"):
             token = example(method, path, "201")
             token["expires_at"] = (datetime.now(UTC) + timedelta(hours=1)).strftime(
@@ -120,10 +189,11 @@ def start(fake: FakeGitHub) -> ThreadingHTTPServer:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
             body = json.loads(raw) if raw else None
-            path = self.path.split("?", 1)[0]
+            path, _, raw_query = self.path.partition("?")
+            query = dict(urllib.parse.parse_qsl(raw_query))
             fake.requests.append(Recorded(self.command, path, dict(self.headers), body))
             fake.problems.extend(problems_with(self.command, path, body))
-            status, payload = fake.respond(self.command, path, body)
+            status, payload = fake.respond(self.command, path, body, query)
             data = json.dumps(payload).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json; charset=utf-8")

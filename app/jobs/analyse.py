@@ -1,0 +1,179 @@
+"""Judging a pushed commit: configuration from the pushed commit, the tree from one recursive
+request, only uncached blobs fetched, the engine, then the `Production readiness` check run and
+the analysis stored. Conclusion: `failure` when the branch is a release branch and stop-ship
+findings are open; otherwise `success` when there are none, else the configured
+`conclusion_outside_release` (`neutral` by default)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from fnmatch import fnmatchcase
+from functools import lru_cache
+from typing import Any
+
+import structlog
+from githubkit import GitHub
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.engine.analyze import Analyzer
+from app.engine.audit import AuditInput, build_report
+from app.engine.config import CONFIG_PATH, ConfigError, check_rule_ids, parse_config
+from app.engine.model import FileResult as EngineResult
+from app.engine.report import Report, ScanStats
+from app.engine.ruleset import Ruleset, load_ruleset
+from app.engine.serialize import result_from_dict, result_to_dict
+from app.github import check_runs, snapshot
+from app.store.models import Analysis, FileResult, FindingRow, Installation, Repository
+
+log = structlog.get_logger()
+GitHubFactory = Callable[[int], GitHub[Any]]
+
+
+@lru_cache(maxsize=1)
+def ruleset() -> Ruleset:
+    """The shipped ruleset, loaded once per process."""
+    return load_ruleset()
+
+
+def conclusion_for(report: Report, branch: str, globs: tuple[str, ...], outside: str) -> str:
+    release = any(fnmatchcase(branch, g) for g in globs)
+    if report.stop_ship and release:
+        return "failure"
+    return "success" if not report.stop_ship else outside
+
+
+async def _cached(
+    sessions: async_sessionmaker[AsyncSession], keys: list[str]
+) -> dict[str, EngineResult]:
+    out: dict[str, EngineResult] = {}
+    async with sessions() as session:
+        for start in range(0, len(keys), 500):
+            rows = await session.scalars(
+                select(FileResult).where(FileResult.key.in_(keys[start : start + 500]))
+            )
+            for row in rows:
+                out[row.key] = result_from_dict(json.loads(row.result))
+    return out
+
+
+async def _ensure_repository(session: AsyncSession, payload: dict[str, Any]) -> int:
+    installation = payload["installation"]
+    repo = payload["repository"]
+    if await session.get(Installation, installation["id"]) is None:
+        account = (installation.get("account") or repo.get("owner") or {}).get("login", "")
+        session.add(Installation(id=installation["id"], account=str(account)))
+        await session.flush()
+    if await session.get(Repository, repo["id"]) is None:
+        session.add(
+            Repository(
+                id=repo["id"], installation_id=installation["id"], full_name=repo["full_name"]
+            )
+        )
+        await session.flush()
+    return int(repo["id"])
+
+
+async def analyse_push(
+    github: GitHubFactory,
+    sessions: async_sessionmaker[AsyncSession],
+    delivery_id: str,
+    payload: dict[str, Any],
+) -> str:
+    sha = str(payload.get("after") or "")
+    if payload.get("deleted") or not sha or set(sha) == {"0"}:
+        return "ignored"
+    repo = payload["repository"]
+    owner, name = repo["full_name"].split("/", 1)
+    branch = str(payload.get("ref", "")).removeprefix("refs/heads/")
+    gh = github(int(payload["installation"]["id"]))
+    started = time.perf_counter()
+    run_id = await check_runs.start(gh, owner, name, sha)
+    try:
+        raw = await snapshot.file_at(gh, owner, name, CONFIG_PATH, sha)
+        rules = ruleset()
+        try:
+            config = parse_config(raw)
+            check_rule_ids(config, set(rules.by_id))
+        except ConfigError as exc:
+            await check_runs.fail(gh, owner, name, run_id, f"Invalid configuration: {exc}")
+            return "done"
+        files, skipped = await snapshot.tree(gh, owner, name, sha)
+        analyzer = Analyzer(rules)
+        keys = {f.path: f"{f.blob_sha}:{analyzer.path_kind(f.path)}:{rules.digest}" for f in files}
+        cached = await _cached(sessions, list(set(keys.values())))
+        missing = [f for f in files if keys[f.path] not in cached]
+        contents = await snapshot.blobs(gh, owner, name, missing)
+        results: dict[str, EngineResult] = {p: cached[k] for p, k in keys.items() if k in cached}
+        fresh: dict[str, EngineResult] = {}
+        for path, data in contents.items():
+            if data is None:
+                skipped["binary"] = skipped.get("binary", 0) + 1
+                continue
+            fresh[path] = analyzer.analyze(path, data)
+        results.update(fresh)
+        audit = AuditInput(
+            repo=repo["full_name"],
+            paths=sorted(results),
+            results=results,
+            stats=ScanStats(
+                files_total=len(files),
+                files_analyzed=len(fresh),
+                cache_hits=len(results) - len(fresh),
+                skipped=skipped,
+            ),
+        )
+        report = build_report(rules, config, audit)
+        conclusion = conclusion_for(
+            report, branch, config.release_branches, config.conclusion_outside_release
+        )
+        await check_runs.complete(gh, owner, name, run_id, report, rules, conclusion)
+    except Exception as exc:
+        log.exception("analysis failed", delivery=delivery_id, repo=repo["full_name"], sha=sha)
+        await check_runs.fail(gh, owner, name, run_id, f"{type(exc).__name__}: {exc}"[:2000])
+        raise
+    async with sessions() as session:
+        repository_id = await _ensure_repository(session, payload)
+        for path, result in fresh.items():
+            key = keys[path]
+            if await session.get(FileResult, key) is None:
+                session.add(FileResult(key=key, result=json.dumps(result_to_dict(result))))
+        analysis = Analysis(
+            repository_id=repository_id,
+            sha=sha,
+            ruleset_digest=rules.digest,
+            score=report.score,
+            grade=report.grade,
+            verdict=report.verdict,
+            check_run_id=run_id,
+            delivery_id=delivery_id,
+        )
+        session.add(analysis)
+        await session.flush()
+        for f in report.findings:
+            session.add(
+                FindingRow(
+                    analysis_id=analysis.id,
+                    fingerprint=f.fingerprint,
+                    rule=f.rule,
+                    severity=str(f.severity),
+                    stop_ship=f.stop_ship,
+                    path=f.path,
+                    line=f.line,
+                    message=f.message,
+                )
+            )
+        await session.commit()
+    log.info(
+        "commit judged",
+        delivery=delivery_id,
+        repo=repo["full_name"],
+        sha=sha,
+        score=report.score,
+        conclusion=conclusion,
+        fetched=len(missing),
+        seconds=round(time.perf_counter() - started, 3),
+    )
+    return "done"

@@ -1,0 +1,173 @@
+"""End to end: a signed `push` webhook -> stored delivery -> the inline queue -> tree and blobs read
+from a fake GitHub serving a real git repository -> the engine -> the `Production readiness` check
+run. Every request the App sends is checked against GitHub's OpenAPI description."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy import select
+
+from app.settings import Settings
+from app.store.db import make_engine
+from app.store.models import Analysis, Delivery
+from app.web.app import create_app
+from app.web.signature import sign
+from tests.app.fake_github import FakeGitHub, start
+from tests.app.test_webhook import example
+
+SECRET = b"push-secret"
+BAD = (
+    "def find(cursor, name):\n    cursor.execute(f\"SELECT id FROM users WHERE name = '{name}'\")\n"
+)
+GOOD = (
+    'def find(cursor, name):\n    cursor.execute("SELECT id FROM users WHERE name = %s", (name,))\n'
+)
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "shop"
+    (root / "app").mkdir(parents=True)
+    (root / "app" / "users.py").write_text(BAD)
+    (root / "app" / "main.py").write_text("import structlog\nlog = structlog.get_logger()\n")
+    (root / ".gitignore").write_text(".env\n")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", ".")
+    git(root, "commit", "-qm", "first")
+    return root
+
+
+@pytest.fixture
+def fake(repo: Path) -> Iterator[FakeGitHub]:
+    github = FakeGitHub(repo_dir=repo)
+    server = start(github)
+    yield github
+    server.shutdown()
+    assert github.problems == [], github.problems
+
+
+@pytest.fixture
+async def client(database_url: str, fake: FakeGitHub):  # type: ignore[no-untyped-def]
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    settings = Settings(
+        database_url=database_url,
+        github_app_id=4242,
+        github_private_key=pem,
+        github_webhook_secret=SECRET.decode(),
+        github_api_url=fake.url,
+    )
+    engine = make_engine(database_url)
+    app = create_app(settings, engine)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1"
+    ) as http:
+        http.app = app  # type: ignore[attr-defined]
+        yield http
+    await app.state.queue.drain()
+    await engine.dispose()
+
+
+def push_payload(sha: str, branch: str = "main") -> dict[str, Any]:
+    payload = copy.deepcopy(example("push"))
+    payload.update(after=sha, ref=f"refs/heads/{branch}", deleted=False)
+    payload["repository"]["full_name"] = "octo/shop"
+    payload["repository"]["name"] = "shop"
+    payload["installation"] = {"id": 77}
+    return payload
+
+
+async def push(http: httpx.AsyncClient, payload: dict[str, Any], delivery: str) -> None:
+    body = json.dumps(payload).encode()
+    response = await http.post(
+        "/webhooks/github",
+        content=body,
+        headers={
+            "X-GitHub-Event": "push",
+            "X-GitHub-Delivery": delivery,
+            "X-Hub-Signature-256": sign(body, SECRET),
+            "Content-Type": "application/json",
+        },
+    )
+    assert response.status_code == 202
+    await http.app.state.queue.drain()  # type: ignore[attr-defined]
+
+
+async def test_a_stop_ship_on_a_release_branch_fails_and_the_fix_passes(
+    client: httpx.AsyncClient, fake: FakeGitHub, repo: Path
+) -> None:
+    first = git(repo, "rev-parse", "HEAD")
+    await push(client, push_payload(first), "p-1")
+    created = fake.calls("POST", "/repos/octo/shop/check-runs")
+    assert [c.body["head_sha"] for c in created] == [first]
+    final = fake.calls("PATCH", "/check-runs/")[-1].body
+    assert final["conclusion"] == "failure"
+    assert final["output"]["title"].endswith("NOT READY")
+    [note] = [a for a in final["output"]["annotations"] if a["annotation_level"] == "failure"]
+    assert (note["path"], note["start_line"], note["title"].split()[0]) == (
+        "app/users.py",
+        2,
+        "SEC002",
+    )
+    blob_calls = len(fake.calls("GET", "/git/blobs/"))
+    assert blob_calls == 3  # every file of the first commit
+
+    (repo / "app" / "users.py").write_text(GOOD)
+    git(repo, "commit", "-qam", "fix")
+    second = git(repo, "rev-parse", "HEAD")
+    await push(client, push_payload(second), "p-2")
+    final = fake.calls("PATCH", "/check-runs/")[-1].body
+    assert final["conclusion"] == "success"
+    # only the changed file was fetched: the other results came from the database cache
+    assert len(fake.calls("GET", "/git/blobs/")) == blob_calls + 1
+    assert len(fake.calls("GET", "/git/trees/")) == 2
+
+    async with client.app.state.sessions() as session:  # type: ignore[attr-defined]
+        analyses = list(await session.scalars(select(Analysis).order_by(Analysis.id)))
+        statuses = {d.id: d.status for d in await session.scalars(select(Delivery))}
+    assert len(analyses) == 2
+    assert (analyses[0].sha, analyses[0].verdict) == (first, "NOT READY")
+    assert analyses[1].sha == second and analyses[1].verdict != "NOT READY"
+    assert statuses == {"p-1": "done", "p-2": "done"}
+
+
+async def test_a_stop_ship_outside_release_branches_does_not_fail(
+    client: httpx.AsyncClient, fake: FakeGitHub, repo: Path
+) -> None:
+    await push(client, push_payload(git(repo, "rev-parse", "HEAD"), "feature/x"), "p-3")
+    assert fake.calls("PATCH", "/check-runs/")[-1].body["conclusion"] == "neutral"
+
+
+async def test_an_invalid_config_fails_the_check_naming_the_key(
+    client: httpx.AsyncClient, fake: FakeGitHub, repo: Path
+) -> None:
+    (repo / ".github").mkdir()
+    (repo / ".github" / "stopship.yml").write_text("launch: {stage: publik}\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "config")
+    await push(client, push_payload(git(repo, "rev-parse", "HEAD")), "p-4")
+    final = fake.calls("PATCH", "/check-runs/")[-1].body
+    assert final["conclusion"] == "failure"
+    assert "launch.stage" in final["output"]["summary"]
