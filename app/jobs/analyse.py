@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from functools import lru_cache
 from typing import Any
@@ -76,6 +77,20 @@ async def _ensure_repository(session: AsyncSession, payload: dict[str, Any]) -> 
     return int(repo["id"])
 
 
+@dataclass(frozen=True)
+class Target:
+    """What to judge: a commit, the branch that decides gating, where the config comes from, and
+    (for a pull request) the files it changes."""
+
+    owner: str
+    name: str
+    sha: str
+    gate_branch: str
+    config_ref: str
+    changed_paths: set[str] | None = None
+    base_sha: str | None = None
+
+
 async def analyse_push(
     github: GitHubFactory,
     sessions: async_sessionmaker[AsyncSession],
@@ -85,14 +100,82 @@ async def analyse_push(
     sha = str(payload.get("after") or "")
     if payload.get("deleted") or not sha or set(sha) == {"0"}:
         return "ignored"
-    repo = payload["repository"]
-    owner, name = repo["full_name"].split("/", 1)
+    owner, name = payload["repository"]["full_name"].split("/", 1)
     branch = str(payload.get("ref", "")).removeprefix("refs/heads/")
+    target = Target(owner, name, sha, gate_branch=branch, config_ref=sha)
+    return await judge(github, sessions, delivery_id, payload, target)
+
+
+PR_ACTIONS = {"opened", "synchronize", "reopened"}
+MAX_COMPARE_FILES = 300  # the compare API lists at most 300 files
+
+
+async def analyse_pull_request(
+    github: GitHubFactory,
+    sessions: async_sessionmaker[AsyncSession],
+    delivery_id: str,
+    payload: dict[str, Any],
+) -> str:
+    """A pull request is judged by its base branch's rules: config from the base commit, gating by
+    the base branch, findings listed for the files it changes (the score covers the tree)."""
+    action = payload.get("action")
+    base_changed = action == "edited" and "base" in (payload.get("changes") or {})
+    if action not in PR_ACTIONS and not base_changed:
+        return "ignored"
+    pr = payload["pull_request"]
+    owner, name = payload["repository"]["full_name"].split("/", 1)
+    base_sha, head_sha = str(pr["base"]["sha"]), str(pr["head"]["sha"])
+    gh = github(int(payload["installation"]["id"]))
+    comparison = await gh.rest.repos.async_compare_commits(owner, name, f"{base_sha}...{head_sha}")
+    files = comparison.parsed_data.files or []
+    changed = None if len(files) >= MAX_COMPARE_FILES else {f.filename for f in files}
+    target = Target(
+        owner,
+        name,
+        head_sha,
+        gate_branch=str(pr["base"]["ref"]),
+        config_ref=base_sha,
+        changed_paths=changed,
+        base_sha=base_sha,
+    )
+    return await judge(github, sessions, delivery_id, payload, target)
+
+
+async def _suppression_policy(gh: GitHub[Any], target: Target, results: dict[str, Any]) -> Any:
+    """On a pull request, a suppression counts for a stop-ship finding only when the base branch
+    already had it: otherwise a pull request could silence its own gate."""
+    if target.base_sha is None or target.changed_paths is None:
+        return None
+    base_text: dict[str, str] = {}
+    for path in target.changed_paths:
+        result = results.get(path)
+        if result is not None and result.suppressions:
+            data = await snapshot.file_at(gh, target.owner, target.name, path, target.base_sha)
+            base_text[path] = data.decode("utf-8", errors="replace") if data else ""
+
+    def policy(path: str, suppression: Any, finding: Any) -> bool:
+        if not finding.stop_ship or path not in base_text:
+            return True
+        marker = f"stopship: ignore[{','.join(suppression.rules)}]"
+        return marker in base_text[path]
+
+    return policy
+
+
+async def judge(
+    github: GitHubFactory,
+    sessions: async_sessionmaker[AsyncSession],
+    delivery_id: str,
+    payload: dict[str, Any],
+    target: Target,
+) -> str:
+    repo = payload["repository"]
+    owner, name, sha = target.owner, target.name, target.sha
     gh = github(int(payload["installation"]["id"]))
     started = time.perf_counter()
     run_id = await check_runs.start(gh, owner, name, sha)
     try:
-        raw = await snapshot.file_at(gh, owner, name, CONFIG_PATH, sha)
+        raw = await snapshot.file_at(gh, owner, name, CONFIG_PATH, target.config_ref)
         rules = ruleset()
         try:
             config = parse_config(raw)
@@ -124,10 +207,12 @@ async def analyse_push(
                 cache_hits=len(results) - len(fresh),
                 skipped=skipped,
             ),
+            changed_paths=target.changed_paths,
+            suppression_policy=await _suppression_policy(gh, target, results),
         )
         report = build_report(rules, config, audit)
         conclusion = conclusion_for(
-            report, branch, config.release_branches, config.conclusion_outside_release
+            report, target.gate_branch, config.release_branches, config.conclusion_outside_release
         )
         await check_runs.complete(gh, owner, name, run_id, report, rules, conclusion)
     except Exception as exc:

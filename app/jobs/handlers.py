@@ -13,7 +13,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.jobs.analyse import GitHubFactory, analyse_push
+from app.jobs.analyse import GitHubFactory, analyse_pull_request, analyse_push
 from app.store.models import Delivery, Installation, Repository
 
 log = structlog.get_logger()
@@ -42,6 +42,9 @@ async def process(
         try:
             if delivery.event == "push" and github is not None:
                 status = await analyse_push(github, sessions, delivery_id, payload)
+                error = None
+            elif delivery.event == "pull_request" and github is not None:
+                status = await analyse_pull_request(github, sessions, delivery_id, payload)
                 error = None
             elif delivery.event in ANALYSIS_EVENTS:
                 status, error = "deferred", f"analysis of {delivery.event} events is not built yet"

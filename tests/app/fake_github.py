@@ -135,6 +135,21 @@ class FakeGitHub:
                 "encoding": "base64",
                 "content": base64.b64encode(blob.stdout).decode(),
             }
+        if len(parts) >= 6 and parts[4] == "compare":
+            base, _, head = "/".join(parts[5:]).partition("...")
+            diff = self._git("diff", "--name-status", base, head)
+            if diff.returncode:
+                return 404, {"message": "Not Found"}
+            comparison = example("GET", path, "200")
+            template = comparison["files"][0]
+            files = []
+            for line in diff.stdout.decode().splitlines():
+                status, name = line.split("\t", 1)
+                entry = dict(template, filename=name, additions=1, deletions=0, changes=1)
+                entry["status"] = {"A": "added", "D": "removed"}.get(status[0], "modified")
+                files.append(entry)
+            comparison["files"] = files
+            return 200, comparison
         if len(parts) >= 6 and parts[4] == "contents":
             file_path = "/".join(parts[5:])
             shown = self._git("show", f"{query.get('ref', 'HEAD')}:{file_path}")

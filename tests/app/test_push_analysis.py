@@ -171,3 +171,86 @@ async def test_an_invalid_config_fails_the_check_naming_the_key(
     final = fake.calls("PATCH", "/check-runs/")[-1].body
     assert final["conclusion"] == "failure"
     assert "launch.stage" in final["output"]["summary"]
+
+
+def pull_request_payload(
+    repo: Path, base: str, head: str, base_ref: str = "main"
+) -> dict[str, Any]:
+    payload = copy.deepcopy(example("pull_request", "opened"))
+    payload["pull_request"]["base"].update(sha=base, ref=base_ref)
+    payload["pull_request"]["head"]["sha"] = head
+    payload["repository"]["full_name"] = "octo/shop"
+    payload["installation"] = {"id": 77}
+    return payload
+
+
+async def send(http: httpx.AsyncClient, event: str, payload: dict[str, Any], delivery: str) -> None:
+    body = json.dumps(payload).encode()
+    response = await http.post(
+        "/webhooks/github",
+        content=body,
+        headers={
+            "X-GitHub-Event": event,
+            "X-GitHub-Delivery": delivery,
+            "X-Hub-Signature-256": sign(body, SECRET),
+            "Content-Type": "application/json",
+        },
+    )
+    assert response.status_code == 202
+    await http.app.state.queue.drain()  # type: ignore[attr-defined]
+
+
+def pr_commit(repo: Path, files: dict[str, str]) -> tuple[str, str]:
+    """A clean base on main, then a branch commit changing `files`: (base sha, head sha)."""
+    (repo / "app" / "users.py").write_text(GOOD)
+    git(repo, "commit", "-qam", "clean base")
+    base = git(repo, "rev-parse", "HEAD")
+    git(repo, "checkout", "-qb", "topic")
+    for rel, content in files.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(content)
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "change")
+    return base, git(repo, "rev-parse", "HEAD")
+
+
+INJECTION = 'def drop(c, x):\n    c.execute(f"DELETE FROM t WHERE id = {x}")\n'
+
+
+async def test_a_pull_request_into_main_with_a_stop_ship_fails(
+    client: httpx.AsyncClient, fake: FakeGitHub, repo: Path
+) -> None:
+    base, head = pr_commit(repo, {"app/admin.py": INJECTION})
+    await send(client, "pull_request", pull_request_payload(repo, base, head), "pr-1")
+    final = fake.calls("PATCH", "/check-runs/")[-1].body
+    assert final["conclusion"] == "failure"
+    paths = {a["path"] for a in final["output"]["annotations"]}
+    assert paths == {"app/admin.py"}  # annotations only on the files the PR changes
+
+
+async def test_a_pull_request_into_a_feature_branch_does_not_fail(
+    client: httpx.AsyncClient, fake: FakeGitHub, repo: Path
+) -> None:
+    base, head = pr_commit(repo, {"app/admin.py": INJECTION})
+    await send(client, "pull_request", pull_request_payload(repo, base, head, "feature/x"), "pr-2")
+    assert fake.calls("PATCH", "/check-runs/")[-1].body["conclusion"] == "neutral"
+
+
+async def test_a_pull_request_cannot_disable_the_rule_or_silence_it(
+    client: httpx.AsyncClient, fake: FakeGitHub, repo: Path
+) -> None:
+    silenced = INJECTION.replace('{x}")\n', '{x}")  # stopship: ignore[SEC002] trust me\n')
+    base, head = pr_commit(
+        repo,
+        {
+            ".github/stopship.yml": "rules:\n  disable: [SEC002]\n",
+            "app/admin.py": silenced,
+        },
+    )
+    await send(client, "pull_request", pull_request_payload(repo, base, head), "pr-3")
+    final = fake.calls("PATCH", "/check-runs/")[-1].body
+    assert final["conclusion"] == "failure"
+    assert any(
+        a["title"].startswith("SEC002") and a["path"] == "app/admin.py"
+        for a in final["output"]["annotations"]
+    )
