@@ -141,6 +141,60 @@ async def analyse_pull_request(
     return await judge(github, sessions, delivery_id, payload, target)
 
 
+async def analyse_merge_group(
+    github: GitHubFactory,
+    sessions: async_sessionmaker[AsyncSession],
+    delivery_id: str,
+    payload: dict[str, Any],
+) -> str:
+    """A merge queue entry: its head commit is judged against its base, and the result is
+    reported on that commit, so the queue neither stalls nor passes without a verdict."""
+    if payload.get("action") != "checks_requested":
+        return "ignored"
+    group = payload["merge_group"]
+    owner, name = payload["repository"]["full_name"].split("/", 1)
+    base_sha, head_sha = str(group["base_sha"]), str(group["head_sha"])
+    gh = github(int(payload["installation"]["id"]))
+    comparison = await gh.rest.repos.async_compare_commits(owner, name, f"{base_sha}...{head_sha}")
+    files = comparison.parsed_data.files or []
+    changed = None if len(files) >= MAX_COMPARE_FILES else {f.filename for f in files}
+    target = Target(
+        owner,
+        name,
+        head_sha,
+        gate_branch=str(group["base_ref"]).removeprefix("refs/heads/"),
+        config_ref=base_sha,
+        changed_paths=changed,
+        base_sha=base_sha,
+    )
+    return await judge(github, sessions, delivery_id, payload, target)
+
+
+async def analyse_rerequest(
+    github: GitHubFactory,
+    sessions: async_sessionmaker[AsyncSession],
+    delivery_id: str,
+    payload: dict[str, Any],
+    event: str,
+) -> str:
+    """check_suite requested/rerequested and check_run rerequested: judge the suite's head commit
+    again (its branch decides gating; pull-request context is not in these payloads)."""
+    action = payload.get("action")
+    if event == "check_suite" and action not in {"requested", "rerequested"}:
+        return "ignored"
+    if event == "check_run" and action != "rerequested":
+        return "ignored"
+    suite = (
+        payload["check_suite"] if event == "check_suite" else payload["check_run"]["check_suite"]
+    )
+    sha = str(suite["head_sha"])
+    owner, name = payload["repository"]["full_name"].split("/", 1)
+    target = Target(
+        owner, name, sha, gate_branch=str(suite.get("head_branch") or ""), config_ref=sha
+    )
+    return await judge(github, sessions, delivery_id, payload, target)
+
+
 async def _suppression_policy(gh: GitHub[Any], target: Target, results: dict[str, Any]) -> Any:
     """On a pull request, a suppression counts for a stop-ship finding only when the base branch
     already had it: otherwise a pull request could silence its own gate."""

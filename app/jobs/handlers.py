@@ -13,7 +13,13 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.jobs.analyse import GitHubFactory, analyse_pull_request, analyse_push
+from app.jobs.analyse import (
+    GitHubFactory,
+    analyse_merge_group,
+    analyse_pull_request,
+    analyse_push,
+    analyse_rerequest,
+)
 from app.store.models import Delivery, Installation, Repository
 
 log = structlog.get_logger()
@@ -45,6 +51,14 @@ async def process(
                 error = None
             elif delivery.event == "pull_request" and github is not None:
                 status = await analyse_pull_request(github, sessions, delivery_id, payload)
+                error = None
+            elif delivery.event == "merge_group" and github is not None:
+                status = await analyse_merge_group(github, sessions, delivery_id, payload)
+                error = None
+            elif delivery.event in {"check_suite", "check_run"} and github is not None:
+                status = await analyse_rerequest(
+                    github, sessions, delivery_id, payload, delivery.event
+                )
                 error = None
             elif delivery.event in ANALYSIS_EVENTS:
                 status, error = "deferred", f"analysis of {delivery.event} events is not built yet"

@@ -254,3 +254,43 @@ async def test_a_pull_request_cannot_disable_the_rule_or_silence_it(
         a["title"].startswith("SEC002") and a["path"] == "app/admin.py"
         for a in final["output"]["annotations"]
     )
+
+
+async def test_a_merge_group_is_judged_on_its_head_commit(
+    client: httpx.AsyncClient, fake: FakeGitHub, repo: Path
+) -> None:
+    base, head = pr_commit(repo, {"app/admin.py": INJECTION})
+    payload = copy.deepcopy(example("merge_group", "checks_requested"))
+    payload["merge_group"].update(base_sha=base, head_sha=head, base_ref="refs/heads/main")
+    payload["repository"]["full_name"] = "octo/shop"
+    payload["installation"] = {"id": 77}
+    await send(client, "merge_group", payload, "mg-1")
+    [created] = fake.calls("POST", "/repos/octo/shop/check-runs")
+    assert created.body["head_sha"] == head
+    assert fake.calls("PATCH", "/check-runs/")[-1].body["conclusion"] == "failure"
+
+
+async def test_a_rerequested_check_suite_is_judged_again_and_a_redelivery_is_not(
+    client: httpx.AsyncClient, fake: FakeGitHub, repo: Path
+) -> None:
+    sha = git(repo, "rev-parse", "HEAD")
+    payload = copy.deepcopy(example("check_suite", "rerequested"))
+    payload["check_suite"].update(head_sha=sha, head_branch="main")
+    payload["repository"]["full_name"] = "octo/shop"
+    payload["installation"] = {"id": 77}
+    await send(client, "check_suite", payload, "cs-1")
+    body = json.dumps(payload).encode()
+    again = await client.post(
+        "/webhooks/github",
+        content=body,
+        headers={
+            "X-GitHub-Event": "check_suite",
+            "X-GitHub-Delivery": "cs-1",
+            "X-Hub-Signature-256": sign(body, SECRET),
+            "Content-Type": "application/json",
+        },
+    )
+    await client.app.state.queue.drain()  # type: ignore[attr-defined]
+    assert again.status_code == 200
+    assert len(fake.calls("POST", "/repos/octo/shop/check-runs")) == 1  # one check run
+    assert fake.calls("PATCH", "/check-runs/")[-1].body["conclusion"] == "failure"
