@@ -294,3 +294,20 @@ async def test_a_rerequested_check_suite_is_judged_again_and_a_redelivery_is_not
     assert again.status_code == 200
     assert len(fake.calls("POST", "/repos/octo/shop/check-runs")) == 1  # one check run
     assert fake.calls("PATCH", "/check-runs/")[-1].body["conclusion"] == "failure"
+
+
+async def test_120_findings_and_a_github_500_through_the_whole_job(
+    client: httpx.AsyncClient, fake: FakeGitHub, repo: Path
+) -> None:
+    many = "".join(
+        f'def q{i}(c, x):\n    c.execute(f"DELETE FROM t{i} WHERE id = {{x}}")\n'
+        for i in range(120)
+    )
+    (repo / "app" / "users.py").write_text(many)
+    git(repo, "commit", "-qam", "many")
+    fake.failures["GET /git/trees/"] = [500]  # GitHub fails once; the job retries
+    await push(client, push_payload(git(repo, "rev-parse", "HEAD")), "p-120")
+    assert len(fake.calls("GET", "/git/trees/")) == 2
+    updates = fake.calls("PATCH", "/check-runs/")
+    assert [len(u.body["output"]["annotations"]) for u in updates] == [50, 50, 20]
+    assert updates[-1].body["conclusion"] == "failure"
