@@ -212,6 +212,8 @@ def start(fake: FakeGitHub) -> ThreadingHTTPServer:
             data = json.dumps(payload).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json; charset=utf-8")
+            if status == 429:  # a secondary rate limit: come back in a second
+                self.send_header("Retry-After", "1")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)

@@ -311,3 +311,12 @@ async def test_120_findings_and_a_github_500_through_the_whole_job(
     updates = fake.calls("PATCH", "/check-runs/")
     assert [len(u.body["output"]["annotations"]) for u in updates] == [50, 50, 20]
     assert updates[-1].body["conclusion"] == "failure"
+
+
+async def test_a_rate_limited_request_waits_as_told_and_succeeds(
+    client: httpx.AsyncClient, fake: FakeGitHub, repo: Path
+) -> None:
+    fake.failures["GET /git/blobs/"] = [429]
+    await push(client, push_payload(git(repo, "rev-parse", "HEAD")), "p-429")
+    assert fake.calls("PATCH", "/check-runs/")[-1].body["conclusion"] == "failure"
+    assert len(fake.calls("GET", "/git/blobs/")) == 4  # three files, one of them asked twice
