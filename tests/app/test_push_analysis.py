@@ -320,3 +320,17 @@ async def test_a_rate_limited_request_waits_as_told_and_succeeds(
     await push(client, push_payload(git(repo, "rev-parse", "HEAD")), "p-429")
     assert fake.calls("PATCH", "/check-runs/")[-1].body["conclusion"] == "failure"
     assert len(fake.calls("GET", "/git/blobs/")) == 4  # three files, one of them asked twice
+
+
+async def test_a_pull_request_whose_base_changes_is_judged_again(
+    client: httpx.AsyncClient, fake: FakeGitHub, repo: Path
+) -> None:
+    base, head = pr_commit(repo, {"app/admin.py": INJECTION})
+    payload = pull_request_payload(repo, base, head)
+    payload["action"] = "edited"
+    payload["changes"] = {"title": {"from": "old title"}}
+    await send(client, "pull_request", payload, "pr-title")  # a title edit: nothing to judge
+    assert fake.calls("POST", "/check-runs") == []
+    payload["changes"] = {"base": {"ref": {"from": "feature/x"}, "sha": {"from": base}}}
+    await send(client, "pull_request", payload, "pr-base")
+    assert fake.calls("PATCH", "/check-runs/")[-1].body["conclusion"] == "failure"
