@@ -158,6 +158,28 @@ def compose_hygiene(
                 )
 
 
+@file_detector("compose_no_networks")
+def compose_no_networks(ctx: FileContext, options: dict[str, Any]) -> Iterable[Hit]:
+    """Several services and no network declared: everything can reach everything (the database
+    included), and nothing documents which service talks to which."""
+    docs = _parse(ctx)
+    if isinstance(docs, ParseProblem):
+        return
+    for doc in docs:
+        services = list(items(get(doc, "services")))
+        if len(services) < 2 or get(doc, "networks") is not None:
+            continue
+        if any(get(body, "networks") is not None for _, _, body in services):
+            continue
+        where = key_node(doc, "services")
+        yield Hit(
+            "",
+            line(where) if where else 1,
+            "no networks",
+            f"{len(services)} services share the default network",
+        )
+
+
 @file_detector("compose_facts")
 def compose_facts(ctx: FileContext, options: dict[str, Any]) -> Iterable[Fact]:
     yield Fact("infrastructure", "Docker Compose", 1)
