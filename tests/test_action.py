@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.gitrepo import git
+
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "corpus"
 EXAMPLES = ROOT / ".cache" / "github" / "webhooks-examples" / "api.github.com" / "index.json"
@@ -124,16 +126,6 @@ def run_action(
     return Run(done.returncode, done.stdout + done.stderr, outputs, text)
 
 
-def _git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        cwd=cwd,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-
-
 def pull_request_repo(
     tmp_path: Path, service: str, pr_change: dict[str, str] | None = None
 ) -> tuple[Path, dict[str, Any]]:
@@ -141,21 +133,21 @@ def pull_request_repo(
     pull_request example payload whose base sha is that base commit."""
     repo = tmp_path / "workspace"
     shutil.copytree(CORPUS / service, repo)
-    _git(repo, "init", "-q", "-b", "main")
-    _git(repo, "add", ".")
-    _git(repo, "commit", "-qm", "base")
-    base_sha = _git(repo, "rev-parse", "HEAD")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "base")
+    base_sha = git(repo, "rev-parse", "HEAD")
     for rel, content in (pr_change or {"NOTES.md": "pull request\n"}).items():
         (repo / rel).parent.mkdir(parents=True, exist_ok=True)
         (repo / rel).write_text(content)
-    _git(repo, "add", ".")
-    _git(repo, "commit", "-qm", "change")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "change")
     assert EXAMPLES.is_file(), "run scripts/fetch_github_assets.sh (.ci/run does) first"
     examples = next(e for e in json.loads(EXAMPLES.read_text()) if e["name"] == "pull_request")
     event = copy.deepcopy(next(x for x in examples["examples"] if x["action"] == "opened"))
     event["pull_request"]["base"]["sha"] = base_sha
     event["pull_request"]["base"]["ref"] = "main"
-    event["pull_request"]["head"]["sha"] = _git(repo, "rev-parse", "HEAD")
+    event["pull_request"]["head"]["sha"] = git(repo, "rev-parse", "HEAD")
     return repo, event
 
 

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import jsonschema
@@ -13,6 +12,7 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.engine.ruleset import RuleError, load_ruleset
+from tests.gitrepo import git
 
 CORPUS = Path(__file__).parent / "corpus"
 BAD = CORPUS / "fastapi-bad"
@@ -168,17 +168,13 @@ def test_a_malformed_rule_file_names_file_rule_and_field(tmp_path: Path) -> None
         load_ruleset(tmp_path)
 
 
-def _git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
-
-
 def test_changed_since_limits_findings_but_the_score_covers_the_tree(tmp_path: Path) -> None:
     old = 'def a(c, x):\n    c.execute(f"SELECT id FROM t WHERE x = {x}")\n'
     new = 'def b(c, y):\n    c.execute(f"DELETE FROM t WHERE y = {y}")\n'
     (tmp_path / "old.py").write_text(old)
-    _git(tmp_path, "init", "-q")
-    _git(tmp_path, "add", ".")
-    _git(tmp_path, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "one")
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "one")
     (tmp_path / "new.py").write_text(new)
     _, full, _ = check(str(tmp_path), "--format", "json")
     _, changed, _ = check(str(tmp_path), "--format", "json", "--changed-since", "HEAD")

@@ -110,6 +110,16 @@ PR_ACTIONS = {"opened", "synchronize", "reopened"}
 MAX_COMPARE_FILES = 300  # the compare API lists at most 300 files
 
 
+async def changed_paths(
+    gh: GitHub[Any], owner: str, name: str, base_sha: str, head_sha: str
+) -> set[str] | None:
+    """The files changed between two commits; None (judge every file) when the compare API's
+    list is cut at its limit."""
+    comparison = await gh.rest.repos.async_compare_commits(owner, name, f"{base_sha}...{head_sha}")
+    files = comparison.parsed_data.files or []
+    return None if len(files) >= MAX_COMPARE_FILES else {f.filename for f in files}
+
+
 async def analyse_pull_request(
     github: GitHubFactory,
     sessions: async_sessionmaker[AsyncSession],
@@ -126,9 +136,7 @@ async def analyse_pull_request(
     owner, name = payload["repository"]["full_name"].split("/", 1)
     base_sha, head_sha = str(pr["base"]["sha"]), str(pr["head"]["sha"])
     gh = github(int(payload["installation"]["id"]))
-    comparison = await gh.rest.repos.async_compare_commits(owner, name, f"{base_sha}...{head_sha}")
-    files = comparison.parsed_data.files or []
-    changed = None if len(files) >= MAX_COMPARE_FILES else {f.filename for f in files}
+    changed = await changed_paths(gh, owner, name, base_sha, head_sha)
     target = Target(
         owner,
         name,
@@ -155,9 +163,7 @@ async def analyse_merge_group(
     owner, name = payload["repository"]["full_name"].split("/", 1)
     base_sha, head_sha = str(group["base_sha"]), str(group["head_sha"])
     gh = github(int(payload["installation"]["id"]))
-    comparison = await gh.rest.repos.async_compare_commits(owner, name, f"{base_sha}...{head_sha}")
-    files = comparison.parsed_data.files or []
-    changed = None if len(files) >= MAX_COMPARE_FILES else {f.filename for f in files}
+    changed = await changed_paths(gh, owner, name, base_sha, head_sha)
     target = Target(
         owner,
         name,

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import json
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from app.web.app import create_app
 from app.web.signature import sign
 from tests.app.fake_github import FakeGitHub, start
 from tests.app.test_webhook import example
+from tests.gitrepo import git
 
 SECRET = b"push-secret"
 BAD = (
@@ -32,16 +32,6 @@ BAD = (
 GOOD = (
     'def find(cursor, name):\n    cursor.execute("SELECT id FROM users WHERE name = %s", (name,))\n'
 )
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        cwd=cwd,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
 
 
 @pytest.fixture
@@ -100,19 +90,7 @@ def push_payload(sha: str, branch: str = "main") -> dict[str, Any]:
 
 
 async def push(http: httpx.AsyncClient, payload: dict[str, Any], delivery: str) -> None:
-    body = json.dumps(payload).encode()
-    response = await http.post(
-        "/webhooks/github",
-        content=body,
-        headers={
-            "X-GitHub-Event": "push",
-            "X-GitHub-Delivery": delivery,
-            "X-Hub-Signature-256": sign(body, SECRET),
-            "Content-Type": "application/json",
-        },
-    )
-    assert response.status_code == 202
-    await http.app.state.queue.drain()  # type: ignore[attr-defined]
+    await send(http, "push", payload, delivery)
 
 
 async def test_a_stop_ship_on_a_release_branch_fails_and_the_fix_passes(

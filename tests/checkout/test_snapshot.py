@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from app.checkout.directory import MAX_FILE_BYTES, directory_snapshot
 from app.engine.snapshot import git_blob_sha
-
-
-def _git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
-    ).stdout.strip()
+from tests.gitrepo import git
 
 
 @pytest.fixture
@@ -32,7 +26,7 @@ def repo(tmp_path: Path) -> Path:
     (root / "service" / "local.env").write_text("TOKEN=1\n")
     (root / ".gitignore").write_text("build/\n*.env\n")
     (root / "README.md").write_text("# repo\n")
-    _git(root, "init", "-q")
+    git(root, "init", "-q")
     return root
 
 
@@ -46,7 +40,7 @@ def test_gitignore_is_respected_in_a_subfolder_of_a_bigger_repository(repo: Path
 def test_blob_ids_are_computed_the_way_git_does(repo: Path) -> None:
     snapshot = directory_snapshot(repo / "service")
     entry = snapshot.entries[0]
-    assert entry.blob_sha == _git(repo, "hash-object", "service/app/main.py")
+    assert entry.blob_sha == git(repo, "hash-object", "service/app/main.py")
     assert git_blob_sha(b"") == "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -112,27 +112,38 @@ def _load(ctx: FileContext) -> tuple[list[Stage], dict[str, Stage]] | ParseProbl
     return parsed, by_name
 
 
+DockerfileCheck = Callable[[list[Stage], dict[str, Stage]], Iterable[Hit]]
+
+
+def dockerfile_check(name: str) -> Callable[[DockerfileCheck], DockerfileCheck]:
+    """Register a detector over a Dockerfile's stages (and stages by name); an unparseable
+    Dockerfile becomes one parse problem, an empty one no finding."""
+
+    def register(check: DockerfileCheck) -> DockerfileCheck:
+        @file_detector(name)
+        def detector(ctx: FileContext, options: dict[str, Any]) -> Iterable[Hit | ParseProblem]:
+            loaded = _load(ctx)
+            if isinstance(loaded, ParseProblem):
+                yield loaded
+            elif loaded[0]:
+                yield from check(*loaded)
+
+        return check
+
+    return register
+
+
 @file_detector("dockerfile_facts")
 def dockerfile_facts(ctx: FileContext, options: dict[str, Any]) -> Iterable[Fact]:
     yield Fact("dockerfile", "", 1)
     yield Fact("infrastructure", "Docker", 1)
 
 
-@file_detector("dockerfile_root_user")
-def dockerfile_root_user(ctx: FileContext, options: dict[str, Any]) -> Iterable[Hit | ParseProblem]:
-    loaded = _load(ctx)
-    if isinstance(loaded, ParseProblem):
-        yield loaded
-        return
-    parsed, by_name = loaded
-    if not parsed:
-        return
+@dockerfile_check("dockerfile_root_user")
+def _root_user(parsed: list[Stage], by_name: dict[str, Stage]) -> Iterable[Hit]:
     final = parsed[-1]
-    stage: Stage | None = final
-    seen: set[int] = set()
-    while stage is not None and stage.user is None and id(stage) not in seen:
-        seen.add(id(stage))
-        stage = _parent(stage, by_name)
+    # the last USER of the final stage, or of the stage it is built FROM, and so on
+    stage = next((st for st in reversed(shipped_stages(parsed, by_name)) if st.user), None)
     if stage is not None and stage.user is not None:
         user = stage.user.split(":")[0].strip()
         if user in {"root", "0"}:
@@ -146,15 +157,8 @@ def dockerfile_root_user(ctx: FileContext, options: dict[str, Any]) -> Iterable[
     )
 
 
-@file_detector("dockerfile_unpinned_base")
-def dockerfile_unpinned_base(
-    ctx: FileContext, options: dict[str, Any]
-) -> Iterable[Hit | ParseProblem]:
-    loaded = _load(ctx)
-    if isinstance(loaded, ParseProblem):
-        yield loaded
-        return
-    parsed, _ = loaded
+@dockerfile_check("dockerfile_unpinned_base")
+def _unpinned_base(parsed: list[Stage], by_name: dict[str, Stage]) -> Iterable[Hit]:
     earlier: set[str] = set()
     for stage in parsed:
         image = stage.image
@@ -175,36 +179,15 @@ def dockerfile_unpinned_base(
             earlier.add(stage.name.lower())
 
 
-@file_detector("dockerfile_no_healthcheck")
-def dockerfile_no_healthcheck(
-    ctx: FileContext, options: dict[str, Any]
-) -> Iterable[Hit | ParseProblem]:
-    loaded = _load(ctx)
-    if isinstance(loaded, ParseProblem):
-        yield loaded
+@dockerfile_check("dockerfile_no_healthcheck")
+def _no_healthcheck(parsed: list[Stage], by_name: dict[str, Stage]) -> Iterable[Hit]:
+    if any(stage.healthcheck for stage in shipped_stages(parsed, by_name)):
         return
-    parsed, by_name = loaded
-    if not parsed:
-        return
-    stage: Stage | None = parsed[-1]
-    seen: set[int] = set()
-    while stage is not None and id(stage) not in seen:
-        if stage.healthcheck:
-            return
-        seen.add(id(stage))
-        stage = _parent(stage, by_name)
     yield Hit("", parsed[-1].line, f"FROM {parsed[-1].image}", "the final image has no HEALTHCHECK")
 
 
-@file_detector("dockerfile_single_stage")
-def dockerfile_single_stage(
-    ctx: FileContext, options: dict[str, Any]
-) -> Iterable[Hit | ParseProblem]:
-    loaded = _load(ctx)
-    if isinstance(loaded, ParseProblem):
-        yield loaded
-        return
-    parsed, _ = loaded
+@dockerfile_check("dockerfile_single_stage")
+def _single_stage(parsed: list[Stage], by_name: dict[str, Stage]) -> Iterable[Hit]:
     if len(parsed) != 1:
         return
     for item in parsed[0].instructions:
@@ -220,13 +203,8 @@ def dockerfile_single_stage(
                 return
 
 
-@file_detector("dockerfile_hygiene")
-def dockerfile_hygiene(ctx: FileContext, options: dict[str, Any]) -> Iterable[Hit | ParseProblem]:
-    loaded = _load(ctx)
-    if isinstance(loaded, ParseProblem):
-        yield loaded
-        return
-    parsed, by_name = loaded
+@dockerfile_check("dockerfile_hygiene")
+def _hygiene(parsed: list[Stage], by_name: dict[str, Stage]) -> Iterable[Hit]:
     # Layers of build stages that are only copied from never ship: their caches do not matter.
     for stage in shipped_stages(parsed, by_name):
         for item in stage.instructions:
@@ -254,13 +232,8 @@ def dockerfile_hygiene(ctx: FileContext, options: dict[str, Any]) -> Iterable[Hi
                 yield Hit("", line, value[:120], "ADD of a URL (unverified download)")
 
 
-@file_detector("dockerfile_secrets")
-def dockerfile_secrets(ctx: FileContext, options: dict[str, Any]) -> Iterable[Hit | ParseProblem]:
-    loaded = _load(ctx)
-    if isinstance(loaded, ParseProblem):
-        yield loaded
-        return
-    parsed, _ = loaded
+@dockerfile_check("dockerfile_secrets")
+def _secrets(parsed: list[Stage], by_name: dict[str, Stage]) -> Iterable[Hit]:
     for stage in parsed:
         for item in stage.instructions:
             instruction = item["instruction"].upper()

@@ -14,10 +14,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from app.engine.context import FileContext
-from app.engine.detectors import file_detector
-from app.engine.detectors.container_image import Stage, stages
-from app.engine.model import Hit, ParseProblem
+from app.engine.detectors.container_image import Stage, dockerfile_check, shipped_stages
+from app.engine.model import Hit
 
 _BUILD_PACKAGES = frozenset(
     {
@@ -126,17 +124,6 @@ def _commands(run: str) -> Iterator[_Command]:
             words.pop(0)
         if words and words[0] != "set":
             yield _command(words, frozenset(env))
-
-
-def _shipped_chain(parsed: list[Stage]) -> list[Stage]:
-    """The final stage and the stages it is built `FROM`, base first."""
-    by_name = {s.name.lower(): s for s in parsed if s.name}
-    chain: list[Stage] = []
-    stage: Stage | None = parsed[-1]
-    while stage is not None and all(stage is not s for s in chain):
-        chain.append(stage)
-        stage = by_name.get(stage.image.lower())
-    return list(reversed(chain))
 
 
 def _runs(chain: list[Stage]) -> list[tuple[int, str, dict[str, Any]]]:
@@ -262,18 +249,12 @@ def _dev_dependency_hits(runs: list[tuple[int, str, dict[str, Any]]]) -> Iterato
                 break
 
 
-@file_detector("dockerfile_build_tools_in_final_image")
-def dockerfile_build_tools_in_final_image(
-    ctx: FileContext, options: dict[str, Any]
-) -> Iterable[Hit | ParseProblem]:
+@dockerfile_check("dockerfile_build_tools_in_final_image")
+def _build_tools_in_final_image(parsed: list[Stage], by_name: dict[str, Stage]) -> Iterable[Hit]:
     """Build-tool packages and dev-dependency installs in the stages of a multi-stage build that
     end up in the final image."""
-    parsed = stages(ctx)
-    if isinstance(parsed, str):
-        yield ParseProblem("dockerfile-parse", parsed)
-        return
     if len(parsed) < 2:
         return
-    runs = _runs(_shipped_chain(parsed))
+    runs = _runs(shipped_stages(parsed, by_name))
     yield from _build_tool_hits(runs)
     yield from _dev_dependency_hits(runs)

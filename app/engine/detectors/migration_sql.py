@@ -8,7 +8,7 @@ that is one repository-level finding (see `prisma_lock_timeout`), not one per mi
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from pglast import ast, enums
@@ -16,7 +16,8 @@ from pglast import ast, enums
 from app.engine.context import FileContext
 from app.engine.detectors import RepoHit, RepoView, file_detector, repo_detector
 from app.engine.detectors.migration_python import SQL_CHECK_NOT_NULL, analyse
-from app.engine.detectors.sql_schema import parse, statement_line
+from app.engine.detectors.sql_schema import statement_line
+from app.engine.detectors.sql_schema import statements as sql_statements
 from app.engine.model import Fact, Hit, ParseProblem
 
 _DOWN = re.compile(r"(^|[/._-])(down|rollback|revert|undo)([/._-]|$)", re.IGNORECASE)
@@ -46,10 +47,8 @@ def is_prisma(path: str) -> bool:
 
 
 def _statements(ctx: FileContext) -> list[ast.RawStmt] | ParseProblem:
-    parsed = parse(up_part(ctx.text))
-    if isinstance(parsed, str):
-        return ParseProblem("pglast", parsed[:200])
-    return list(parsed)
+    parsed = sql_statements(up_part(ctx.text))
+    return parsed if isinstance(parsed, ParseProblem) else list(parsed)
 
 
 def _created_tables(statements: list[ast.RawStmt]) -> set[str]:
@@ -60,20 +59,40 @@ def _created_tables(statements: list[ast.RawStmt]) -> set[str]:
     }
 
 
-@file_detector("migration_index_not_concurrent")
-def migration_index_not_concurrent(
-    ctx: FileContext, options: dict[str, Any]
-) -> Iterable[Hit | ParseProblem]:
-    if ctx.language == "python":
-        yield from _python(ctx, "index")
-        return
-    if is_down_migration(ctx.path):
-        return
-    statements = _statements(ctx)
-    if isinstance(statements, ParseProblem):
-        yield statements
-        return
-    created = _created_tables(statements)
+def _up_statements(ctx: FileContext) -> list[ast.RawStmt] | ParseProblem | None:
+    """The statements of an up migration; None for a down migration, which may drop anything."""
+    return None if is_down_migration(ctx.path) else _statements(ctx)
+
+
+SqlCheck = Callable[[FileContext, list[ast.RawStmt], set[str]], Iterable[Hit]]
+
+
+def _migration_check(name: str, python_check: str) -> Callable[[SqlCheck], SqlCheck]:
+    """Register a detector that judges alembic/Django files through `analyse` (its `python_check`
+    hits) and SQL up migrations through the decorated function, which gets the parsed statements
+    and the tables the file creates; down migrations and parse problems are handled here once."""
+
+    def register(sql_check: SqlCheck) -> SqlCheck:
+        @file_detector(name)
+        def detector(ctx: FileContext, options: dict[str, Any]) -> Iterable[Hit | ParseProblem]:
+            if ctx.language == "python":
+                yield from _python(ctx, python_check)
+                return
+            statements = _up_statements(ctx)
+            if isinstance(statements, ParseProblem):
+                yield statements
+            elif statements is not None:
+                yield from sql_check(ctx, statements, _created_tables(statements))
+
+        return sql_check
+
+    return register
+
+
+@_migration_check("migration_index_not_concurrent", "index")
+def _index_not_concurrent(
+    ctx: FileContext, statements: list[ast.RawStmt], created: set[str]
+) -> Iterable[Hit]:
     for raw in statements:
         stmt = raw.stmt
         if isinstance(stmt, ast.IndexStmt) and not stmt.concurrent and stmt.relation is not None:
@@ -121,11 +140,10 @@ def migration_no_lock_timeout(
         elif found.locking_line is not None and "lock_timeout" not in ctx.text:
             yield Fact("orm-locking-migration", found.kind, found.locking_line)
         return
-    if is_down_migration(ctx.path):
-        return
-    statements = _statements(ctx)
-    if isinstance(statements, ParseProblem):
-        yield statements
+    statements = _up_statements(ctx)
+    if statements is None or isinstance(statements, ParseProblem):
+        if statements is not None:
+            yield statements
         return
     first = _locking(statements, _created_tables(statements))
     if first is None or _sets_lock_timeout(statements):
@@ -167,20 +185,10 @@ def _column_constraints(column: ast.ColumnDef) -> set[Any]:
     return {c.contype for c in column.constraints or () if isinstance(c, ast.Constraint)}
 
 
-@file_detector("migration_not_null_without_default")
-def migration_not_null_without_default(
-    ctx: FileContext, options: dict[str, Any]
-) -> Iterable[Hit | ParseProblem]:
-    if ctx.language == "python":
-        yield from _python(ctx, "not_null")
-        return
-    if is_down_migration(ctx.path):
-        return
-    statements = _statements(ctx)
-    if isinstance(statements, ParseProblem):
-        yield statements
-        return
-    created = _created_tables(statements)
+@_migration_check("migration_not_null_without_default", "not_null")
+def _not_null_without_default(
+    ctx: FileContext, statements: list[ast.RawStmt], created: set[str]
+) -> Iterable[Hit]:
     # the check-constraint pattern, for this table and column, makes SET NOT NULL cheap
     checked = {(t.lower(), c.lower()) for t, c in SQL_CHECK_NOT_NULL.findall(up_part(ctx.text))}
     for raw in statements:
@@ -219,20 +227,10 @@ def migration_not_null_without_default(
                 )
 
 
-@file_detector("migration_destructive")
-def migration_destructive(
-    ctx: FileContext, options: dict[str, Any]
-) -> Iterable[Hit | ParseProblem]:
-    if ctx.language == "python":
-        yield from _python(ctx, "destructive")
-        return
-    if is_down_migration(ctx.path):
-        return
-    statements = _statements(ctx)
-    if isinstance(statements, ParseProblem):
-        yield statements
-        return
-    created = _created_tables(statements)
+@_migration_check("migration_destructive", "destructive")
+def _destructive(
+    ctx: FileContext, statements: list[ast.RawStmt], created: set[str]
+) -> Iterable[Hit]:
     for raw in statements:
         stmt = raw.stmt
         line = statement_line(ctx, raw)

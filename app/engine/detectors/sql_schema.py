@@ -37,6 +37,12 @@ def parse(text: str) -> tuple[ast.RawStmt, ...] | str:
         return str(exc)
 
 
+def statements(text: str) -> tuple[ast.RawStmt, ...] | ParseProblem:
+    """The statements of a SQL text, or the parse problem to report for it."""
+    parsed = parse(text)
+    return ParseProblem("pglast", parsed[:200]) if isinstance(parsed, str) else parsed
+
+
 def statement_line(ctx: FileContext, raw: ast.RawStmt) -> int:
     """1-based line of a statement's first token (pglast gives the offset of the previous `;`)."""
     data = ctx.text.encode()
@@ -52,11 +58,11 @@ def _names(nodes: Any) -> list[str]:
 
 @file_detector("foreign_key_facts")
 def foreign_key_facts(ctx: FileContext, options: dict[str, Any]) -> Iterable[Fact | ParseProblem]:
-    statements = parse(ctx.text)
-    if isinstance(statements, str):
-        yield ParseProblem("pglast", statements[:200])
+    parsed = statements(ctx.text)
+    if isinstance(parsed, ParseProblem):
+        yield parsed
         return
-    for raw in statements:
+    for raw in parsed:
         stmt = raw.stmt
         line = statement_line(ctx, raw)
         if isinstance(stmt, ast.CreateStmt) and stmt.relation is not None:
@@ -108,11 +114,11 @@ def foreign_keys_without_index(view: RepoView, options: dict[str, Any]) -> Itera
 def table_without_timestamps(
     ctx: FileContext, options: dict[str, Any]
 ) -> Iterable[Hit | ParseProblem]:
-    statements = parse(ctx.text)
-    if isinstance(statements, str):
-        yield ParseProblem("pglast", statements[:200])
+    parsed = statements(ctx.text)
+    if isinstance(parsed, ParseProblem):
+        yield parsed
         return
-    for raw in statements:
+    for raw in parsed:
         stmt = raw.stmt
         if not isinstance(stmt, ast.CreateStmt) or stmt.relation is None:
             continue
