@@ -14,7 +14,15 @@ from datetime import UTC, datetime
 
 from app.engine.config import StopshipConfig
 from app.engine.detectors import REPO_DETECTORS, RepoHit, RepoView
-from app.engine.model import CATEGORY_BY_ID, Fact, FileResult, Finding, Severity, Suppression
+from app.engine.model import (
+    CATEGORY_BY_ID,
+    Fact,
+    FileResult,
+    Finding,
+    Severity,
+    Suppression,
+    Waiver,
+)
 from app.engine.paths import matches_any
 from app.engine.report import Report, ScanStats
 from app.engine.ruleset import Rule, Ruleset
@@ -47,6 +55,9 @@ class AuditInput:
     changed_paths: set[str] | None = None
     suppression_policy: SuppressionPolicy | None = None
     date: str | None = None
+    # Waivers in force, by finding fingerprint: a waived finding is listed as accepted risk and
+    # neither deducts points nor blocks the gate.
+    waivers: dict[str, Waiver] = field(default_factory=dict)
 
 
 def fingerprint(rule: str, path: str | None, text: str, occurrence: int) -> str:
@@ -158,6 +169,9 @@ def build_report(ruleset: Ruleset, config: StopshipConfig, audit: AuditInput) ->
             ):
                 finding.suppressed_by = sup.reason or "(no reason given)"
                 suppressed.append(finding)
+            elif finding.fingerprint in audit.waivers:
+                finding.suppressed_by = audit.waivers[finding.fingerprint].describe()
+                suppressed.append(finding)
             else:
                 open_findings.append(finding)
 
@@ -173,8 +187,14 @@ def build_report(ruleset: Ruleset, config: StopshipConfig, audit: AuditInput) ->
             finding = factory.make(
                 rule.id, repo_hit.path, repo_hit.line, repo_hit.text, repo_hit.detail
             )
-            if finding is not None:
-                fired.add(rule.id)
+            if finding is None:
+                continue
+            fired.add(rule.id)
+            waiver = audit.waivers.get(finding.fingerprint)
+            if waiver is not None:
+                finding.suppressed_by = waiver.describe()
+                suppressed.append(finding)
+            else:
                 open_findings.append(finding)
 
     categories = category_scores(open_findings)

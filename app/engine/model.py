@@ -89,6 +89,23 @@ class Suppression:
     reason: str
 
 
+@dataclass(frozen=True)
+class Waiver:
+    """A finding accepted as a documented risk (App: `/production waive`): who accepted it, why,
+    and until when (an ISO date, inclusive; None for no end date). Handed to the engine as data:
+    the caller passes only the waivers in force."""
+
+    fingerprint: str
+    reason: str
+    by: str
+    until: str | None = None
+
+    def describe(self) -> str:
+        """The justification as the reports show it."""
+        until = f", until {self.until}" if self.until else ""
+        return f"{self.reason} (waived by @{self.by}{until})"
+
+
 @dataclass
 class Finding:
     """A hit with its rule's metadata, located in the repository, with a stable fingerprint."""

@@ -83,6 +83,7 @@ def full_audit(report: Report, ruleset: Ruleset, max_chars: int | None = None) -
             for w in report.quick_wins
         ]
     out += _section("Medium priority", medium, ruleset, detailed=False, limit=30)
+    out += accepted_risk(report, "### ")
     if report.done_well:
         out += ["", "### What's done well", ""] + [f"- {d}" for d in report.done_well]
     if report.out_of_scope:
@@ -100,6 +101,21 @@ def full_audit(report: Report, ruleset: Ruleset, max_chars: int | None = None) -
         ]
     out += ["", closing_line(report), ""]
     return truncate("\n".join(out), max_chars)
+
+
+def accepted_risk(report: Report, heading: str, limit: int = 30) -> list[str]:
+    """Suppressed and waived findings with their justification: they no longer count, but a
+    reader of the audit must still see them."""
+    if not report.suppressed:
+        return []
+    out = ["", f"{heading}Accepted risk ({len(report.suppressed)})", ""]
+    out += [
+        f"- `{f.short_id}` {f.rule} {location(f)} — {f.suppressed_by}"
+        for f in report.suppressed[:limit]
+    ]
+    if len(report.suppressed) > limit:
+        out.append(f"- … and {len(report.suppressed) - limit} more")
+    return out
 
 
 def closing_line(report: Report) -> str:
@@ -166,7 +182,7 @@ def stakeholder_report(report: Report, ruleset: Ruleset, max_chars: int | None =
     ]
     out += ["3. **Acceptable risk** (documented, not blocking):"]
     out += [
-        f"   - `{f.short_id}` {f.rule} {location(f)} — waived: {f.suppressed_by}"
+        f"   - `{f.short_id}` {f.rule} {location(f)} — justification: {f.suppressed_by}"
         for f in report.suppressed
     ] or ["   - none recorded"]
     out += [
