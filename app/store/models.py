@@ -1,13 +1,14 @@
 """Tables: installations, repositories, deliveries (every webhook received), analyses (one per
-judged commit), findings (of an analysis), and the file-result cache keyed by (blob id, path kind,
-ruleset digest), shared by every branch of a repository."""
+judged commit), findings (of an analysis), the file-result cache keyed by (blob id, path kind,
+ruleset digest), shared by every branch of a repository, and waivers (findings accepted as risk)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Date,
     DateTime,
     ForeignKey,
     Integer,
@@ -111,3 +112,27 @@ class FileResult(Base):
     key: Mapped[str] = mapped_column(String(160), primary_key=True)
     result: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class WaiverRow(Base):
+    """A finding of a repository accepted as a documented risk by `/production waive`: who, why,
+    until when (inclusive; NULL for no end date), and where it was asked. `/production unwaive`
+    revokes it (the row stays, with who revoked it and when, as the audit trail)."""
+
+    __tablename__ = "waivers"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    repository_id: Mapped[int] = mapped_column(
+        ForeignKey("repositories.id", ondelete="RESTRICT"), index=True
+    )
+    fingerprint: Mapped[str] = mapped_column(String(64), index=True)
+    rule: Mapped[str | None] = mapped_column(String(16))
+    path: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    until: Mapped[date | None] = mapped_column(Date)
+    pull_request: Mapped[int | None] = mapped_column(Integer)
+    comment_url: Mapped[str | None] = mapped_column(Text)
+    revoked_by: Mapped[str | None] = mapped_column(String(255))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
