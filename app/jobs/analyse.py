@@ -17,16 +17,24 @@ from typing import Any
 import structlog
 from githubkit import GitHub
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.engine.analyze import Analyzer
 from app.engine.audit import AuditInput, build_report
-from app.engine.config import CONFIG_PATH, ConfigError, check_rule_ids, parse_config
+from app.engine.config import (
+    CONFIG_PATH,
+    ConfigError,
+    StopshipConfig,
+    check_rule_ids,
+    parse_config,
+)
 from app.engine.model import FileResult as EngineResult
 from app.engine.report import Report, ScanStats
 from app.engine.ruleset import Ruleset, load_ruleset
 from app.engine.serialize import result_from_dict, result_to_dict
 from app.github import check_runs, snapshot
+from app.store import waivers as waiver_store
 from app.store.models import Analysis, FileResult, FindingRow, Installation, Repository
 
 log = structlog.get_logger()
@@ -222,6 +230,87 @@ async def _suppression_policy(gh: GitHub[Any], target: Target, results: dict[str
     return policy
 
 
+@dataclass
+class Evaluation:
+    """A judged commit before anything is published: its config, the report, and the per-file
+    results computed fresh (to be cached) under their cache keys."""
+
+    config: StopshipConfig
+    report: Report
+    rules: Ruleset
+    fresh: dict[str, EngineResult]
+    keys: dict[str, str]
+    fetched: int
+
+
+async def evaluate(
+    gh: GitHub[Any],
+    sessions: async_sessionmaker[AsyncSession],
+    repository_id: int,
+    repo_full_name: str,
+    target: Target,
+) -> Evaluation:
+    """Judge `target` without publishing anything: config from `target.config_ref`, the tree,
+    only uncached blobs, the repository's waivers in force, the engine. Raises ConfigError when
+    the configuration is invalid."""
+    owner, name, sha = target.owner, target.name, target.sha
+    raw = await snapshot.file_at(gh, owner, name, CONFIG_PATH, target.config_ref)
+    rules = ruleset()
+    config = parse_config(raw)
+    check_rule_ids(config, set(rules.by_id))
+    files, skipped = await snapshot.tree(gh, owner, name, sha)
+    analyzer = Analyzer(rules)
+    keys = {f.path: f"{f.blob_sha}:{analyzer.path_kind(f.path)}:{rules.digest}" for f in files}
+    cached = await _cached(sessions, list(set(keys.values())))
+    missing = [f for f in files if keys[f.path] not in cached]
+    contents = await snapshot.blobs(gh, owner, name, missing)
+    results: dict[str, EngineResult] = {p: cached[k] for p, k in keys.items() if k in cached}
+    fresh: dict[str, EngineResult] = {}
+    for path, data in contents.items():
+        if data is None:
+            skipped["binary"] = skipped.get("binary", 0) + 1
+            continue
+        fresh[path] = analyzer.analyze(path, data)
+    results.update(fresh)
+    async with sessions() as session:
+        waivers = await waiver_store.in_force(session, repository_id)
+    audit = AuditInput(
+        repo=repo_full_name,
+        paths=sorted(results),
+        results=results,
+        stats=ScanStats(
+            files_total=len(files),
+            files_analyzed=len(fresh),
+            cache_hits=len(results) - len(fresh),
+            skipped=skipped,
+        ),
+        changed_paths=target.changed_paths,
+        suppression_policy=await _suppression_policy(gh, target, results),
+        waivers=waivers,
+    )
+    report = build_report(rules, config, audit)
+    return Evaluation(config, report, rules, fresh, {p: keys[p] for p in fresh}, len(missing))
+
+
+async def remember_results(session: AsyncSession, evaluation: Evaluation) -> None:
+    """Add the freshly computed file results to the cache (the caller commits)."""
+    for path, result in evaluation.fresh.items():
+        key = evaluation.keys[path]
+        if await session.get(FileResult, key) is None:
+            session.add(FileResult(key=key, result=json.dumps(result_to_dict(result))))
+
+
+async def cache_results(sessions: async_sessionmaker[AsyncSession], evaluation: Evaluation) -> None:
+    """Store the freshly computed file results on their own (jobs that store no analysis)."""
+    async with sessions() as session:
+        await remember_results(session, evaluation)
+        try:
+            await session.commit()
+        except IntegrityError:
+            # another job cached the same file result first; the cache is only an optimisation
+            await session.rollback()
+
+
 async def judge(
     github: GitHubFactory,
     sessions: async_sessionmaker[AsyncSession],
@@ -235,42 +324,12 @@ async def judge(
     started = time.perf_counter()
     run_id = await check_runs.start(gh, owner, name, sha)
     try:
-        raw = await snapshot.file_at(gh, owner, name, CONFIG_PATH, target.config_ref)
-        rules = ruleset()
         try:
-            config = parse_config(raw)
-            check_rule_ids(config, set(rules.by_id))
+            evaluation = await evaluate(gh, sessions, int(repo["id"]), repo["full_name"], target)
         except ConfigError as exc:
             await check_runs.fail(gh, owner, name, run_id, f"Invalid configuration: {exc}")
             return "done"
-        files, skipped = await snapshot.tree(gh, owner, name, sha)
-        analyzer = Analyzer(rules)
-        keys = {f.path: f"{f.blob_sha}:{analyzer.path_kind(f.path)}:{rules.digest}" for f in files}
-        cached = await _cached(sessions, list(set(keys.values())))
-        missing = [f for f in files if keys[f.path] not in cached]
-        contents = await snapshot.blobs(gh, owner, name, missing)
-        results: dict[str, EngineResult] = {p: cached[k] for p, k in keys.items() if k in cached}
-        fresh: dict[str, EngineResult] = {}
-        for path, data in contents.items():
-            if data is None:
-                skipped["binary"] = skipped.get("binary", 0) + 1
-                continue
-            fresh[path] = analyzer.analyze(path, data)
-        results.update(fresh)
-        audit = AuditInput(
-            repo=repo["full_name"],
-            paths=sorted(results),
-            results=results,
-            stats=ScanStats(
-                files_total=len(files),
-                files_analyzed=len(fresh),
-                cache_hits=len(results) - len(fresh),
-                skipped=skipped,
-            ),
-            changed_paths=target.changed_paths,
-            suppression_policy=await _suppression_policy(gh, target, results),
-        )
-        report = build_report(rules, config, audit)
+        report, rules, config = evaluation.report, evaluation.rules, evaluation.config
         conclusion = conclusion_for(
             report, target.gate_branch, config.release_branches, config.conclusion_outside_release
         )
@@ -281,10 +340,7 @@ async def judge(
         raise
     async with sessions() as session:
         repository_id = await _ensure_repository(session, payload)
-        for path, result in fresh.items():
-            key = keys[path]
-            if await session.get(FileResult, key) is None:
-                session.add(FileResult(key=key, result=json.dumps(result_to_dict(result))))
+        await remember_results(session, evaluation)
         analysis = Analysis(
             repository_id=repository_id,
             sha=sha,
@@ -318,7 +374,7 @@ async def judge(
         sha=sha,
         score=report.score,
         conclusion=conclusion,
-        fetched=len(missing),
+        fetched=evaluation.fetched,
         seconds=round(time.perf_counter() - started, 3),
     )
     return "done"
