@@ -1,7 +1,9 @@
 """What a stored delivery turns into. Bookkeeping events (installation, installation_repositories)
 update the database; `ping` needs nothing. Events that ask for a commit to be judged (push,
-pull_request, check_suite, check_run, merge_group) are recorded as `deferred` until the GitHub
-analysis job exists: they are kept, never dropped, so they can be replayed."""
+pull_request, check_suite, check_run, merge_group), comment commands (issue_comment) and
+deployment gates (deployment_protection_rule) run their job when the App's credentials are
+configured; without them they are recorded as `deferred`: kept, never dropped, so they can be
+replayed."""
 
 from __future__ import annotations
 
@@ -20,11 +22,23 @@ from app.jobs.analyse import (
     analyse_push,
     analyse_rerequest,
 )
+from app.jobs.commands import run_command
+from app.jobs.deployment_gate import gate_deployment
 from app.store.models import Delivery, Installation, Repository
 
 log = structlog.get_logger()
 
-ANALYSIS_EVENTS = frozenset({"push", "pull_request", "check_suite", "check_run", "merge_group"})
+ANALYSIS_EVENTS = frozenset(
+    {
+        "push",
+        "pull_request",
+        "check_suite",
+        "check_run",
+        "merge_group",
+        "issue_comment",
+        "deployment_protection_rule",
+    }
+)
 BOOKKEEPING_EVENTS = frozenset({"installation", "installation_repositories", "ping"})
 SUPPORTED_EVENTS = ANALYSIS_EVENTS | BOOKKEEPING_EVENTS
 
@@ -59,6 +73,12 @@ async def process(
                 status = await analyse_rerequest(
                     github, sessions, delivery_id, payload, delivery.event
                 )
+                error = None
+            elif delivery.event == "issue_comment" and github is not None:
+                status = await run_command(github, sessions, delivery_id, payload)
+                error = None
+            elif delivery.event == "deployment_protection_rule" and github is not None:
+                status = await gate_deployment(github, sessions, delivery_id, payload)
                 error = None
             elif delivery.event in ANALYSIS_EVENTS:
                 status, error = "deferred", f"analysis of {delivery.event} events is not built yet"

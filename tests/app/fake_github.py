@@ -66,7 +66,19 @@ def problems_with(method: str, path: str, body: Any) -> list[str]:
     if schema is None or body is None:
         return []
     validator = jsonschema.Draft7Validator(schema)
-    return [f"{method} {template}: {e.message}"[:300] for e in validator.iter_errors(body)]
+    found = [f"{method} {template}: {e.message}"[:300] for e in validator.iter_errors(body)]
+    if not found and "anyOf" in schema and isinstance(body, dict):
+        # anyOf branches do not forbid extra keys, so `state: "approve"` would pass as a mere
+        # comment: some branch that accepts the body must also declare every key it sends
+        shared = set(schema.get("properties", {}))
+        declared = [
+            shared | set(branch.get("properties", {}))
+            for branch in schema["anyOf"]
+            if jsonschema.Draft7Validator(branch).is_valid(body)
+        ]
+        if not any(set(body) <= keys for keys in declared):
+            found.append(f"{method} {template}: no variant of the body declares {sorted(body)}")
+    return found
 
 
 def example(method: str, path: str, status: str) -> Any:
@@ -94,9 +106,93 @@ class FakeGitHub:
     next_check_run: int = 1000
     url: str = ""
     repo_dir: Path | None = None  # a real git repository whose commits the fake serves
+    # pull request number -> (base branch, head branch) of repo_dir; shas are read from git
+    pulls: dict[int, tuple[str, str]] = field(default_factory=dict)
+    # issue / pull request number -> its conversation, oldest first
+    comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    permissions: dict[str, str] = field(default_factory=dict)  # login -> admin|maintain|write|read
+    next_comment: int = 5000
+    bot_login: str = "stopship[bot]"
 
     def calls(self, method: str, fragment: str) -> list[Recorded]:
         return [r for r in self.requests if r.method == method and fragment in r.path]
+
+    def add_comment(self, number: int, login: str, body: str, kind: str = "User") -> dict[str, Any]:
+        """A comment in a conversation, as GitHub stores it (the tests' users and the App)."""
+        comment = example("POST", "/repos/o/r/issues/1/comments", "201")
+        self.next_comment += 1
+        comment.update(
+            id=self.next_comment,
+            body=body,
+            html_url=f"https://github.com/octo/shop/pull/{number}#issuecomment-{self.next_comment}",
+        )
+        comment["user"] = dict(comment["user"], login=login, type=kind)
+        self.comments.setdefault(number, []).append(comment)
+        return comment
+
+    def replies(self, number: int) -> list[dict[str, Any]]:
+        """The App's comments in a conversation."""
+        return [c for c in self.comments.get(number, []) if c["user"]["login"] == self.bot_login]
+
+    def _conversation_response(
+        self, method: str, path: str, body: Any, query: dict[str, str]
+    ) -> tuple[int, Any] | None:
+        """Pull requests, issue comments, reactions, collaborator permissions and deployment
+        protection rule reviews, against the state the test set up."""
+        parts = path.split("/")
+        if method == "GET" and len(parts) == 6 and parts[4] == "pulls":
+            number = int(parts[5])
+            if number not in self.pulls:
+                return 404, {"message": "Not Found"}
+            base_ref, head_ref = self.pulls[number]
+            pr = example(method, path, "200")
+            # the description's example predates fields githubkit's models require
+            pr.update(number=number, state="open", labels=[], requested_teams=[])
+            for side, ref in (("base", base_ref), ("head", head_ref)):
+                sha = self._git("rev-parse", ref).stdout.decode().strip()
+                pr[side] = dict(pr[side], ref=ref, sha=sha, label=f"octo:{ref}")
+            return 200, pr
+        if len(parts) == 7 and parts[4] == "issues" and parts[6] == "comments":
+            number = int(parts[5])
+            thread = self.comments.setdefault(number, [])
+            if method == "GET":
+                per_page = int(query.get("per_page", "30"))
+                page = int(query.get("page", "1"))
+                return 200, thread[(page - 1) * per_page : page * per_page]
+            if method == "POST":
+                if len(body["body"]) > 65_536:
+                    self.problems.append(f"comment body of {len(body['body'])} characters")
+                    return 422, {"message": "Validation Failed"}
+                return 201, self.add_comment(number, self.bot_login, body["body"], "Bot")
+        if len(parts) == 7 and parts[4] == "issues" and parts[5] == "comments":
+            comment_id = int(parts[6])
+            mine = [c for t in self.comments.values() for c in t if c["id"] == comment_id]
+            if not mine:
+                return 404, {"message": "Not Found"}
+            if mine[0]["user"]["login"] != self.bot_login:
+                self.problems.append(f"the App edited someone else's comment {comment_id}")
+                return 403, {"message": "Forbidden"}
+            if len(body["body"]) > 65_536:
+                self.problems.append(f"comment body of {len(body['body'])} characters")
+                return 422, {"message": "Validation Failed"}
+            mine[0]["body"] = body["body"]
+            return 200, mine[0]
+        if method == "POST" and len(parts) == 8 and parts[7] == "reactions":
+            reaction = example(method, path, "201")
+            reaction["content"] = body["content"]
+            return 201, reaction
+        if method == "GET" and len(parts) == 7 and parts[4] == "collaborators":
+            role = self.permissions.get(parts[5])
+            if role is None:
+                return 404, {"message": "Not Found"}
+            answer = example(method, path, "200")
+            permission = "write" if role == "maintain" else role
+            answer.update(permission=permission, role_name=role)
+            answer["user"] = dict(answer["user"], login=parts[5], role_name=role)
+            return 200, answer
+        if method == "POST" and path.endswith("/deployment_protection_rule"):
+            return 204, None
+        return None
 
     def _git(self, *args: str) -> subprocess.CompletedProcess[bytes]:
         assert self.repo_dir is not None
@@ -180,6 +276,9 @@ class FakeGitHub:
             answered = self._git_response(path, query or {})
             if answered is not None:
                 return answered
+        answered = self._conversation_response(method, path, body, query or {})
+        if answered is not None:
+            return answered
         if method == "POST" and path.endswith("/access_tokens"):
             token = example(method, path, "201")
             token["expires_at"] = (datetime.now(UTC) + timedelta(hours=1)).strftime(
@@ -209,7 +308,7 @@ def start(fake: FakeGitHub) -> ThreadingHTTPServer:
             fake.requests.append(Recorded(self.command, path, dict(self.headers), body))
             fake.problems.extend(problems_with(self.command, path, body))
             status, payload = fake.respond(self.command, path, body, query)
-            data = json.dumps(payload).encode()
+            data = b"" if status == 204 else json.dumps(payload).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json; charset=utf-8")
             if status == 429:  # a secondary rate limit: come back in a second

@@ -1,0 +1,154 @@
+"""Reading a `/production ...` command out of a comment. Pure and strict: only a line that starts
+with `/production` (outside fenced code, within the comment's first MAX_SCANNED_LINES lines) is a
+command, the first such line wins, and it is at most MAX_LINE characters long. Anything else in
+the comment is never read.
+
+Grammar:
+    /production score | check | report | help
+    /production waive ID REASON... [until YYYY-MM-DD]
+    /production unwaive ID
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+PREFIX = "/production"
+MAX_LINE = 512
+MAX_SCANNED_LINES = 200
+VIEWS = frozenset({"score", "check", "report"})
+FINDING_ID = re.compile(r"^[0-9a-f]{6,40}$")
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+USAGE_WAIVE = "`/production waive ID reason [until YYYY-MM-DD]`"
+USAGE_UNWAIVE = "`/production unwaive ID`"
+
+
+@dataclass(frozen=True)
+class Command:
+    """One parsed command. `name` is score, check, report, help, waive or unwaive; `unknown` for
+    a subcommand we do not have, `invalid` for a known one used wrongly (`error` says how)."""
+
+    name: str
+    text: str
+    finding_id: str | None = None
+    reason: str | None = None
+    until: date | None = None
+    error: str | None = None
+
+    @property
+    def changes_state(self) -> bool:
+        """waive and unwaive, also when used wrongly: the commenter's permission is checked
+        before anything else is said about them."""
+        words = self.text.split()
+        return len(words) > 1 and words[1].lower() in {"waive", "unwaive"}
+
+
+def command_line(body: str) -> str | None:
+    """The first line of `body` that is a `/production` command, or None."""
+    fenced = False
+    for number, raw in enumerate(body.splitlines()):
+        if number >= MAX_SCANNED_LINES:
+            break
+        line = raw.strip()
+        if line.startswith(("```", "~~~")):
+            fenced = not fenced
+            continue
+        if fenced or not line.startswith(PREFIX):
+            continue
+        rest = line[len(PREFIX) :]
+        if rest and not rest[0].isspace():
+            continue  # `/productionize` is not our command
+        return line
+    return None
+
+
+def parse(body: str, today: date) -> Command | None:
+    """The command in a comment body, or None when the comment has none. `today` decides whether
+    a waiver's `until` date lies in the future."""
+    line = command_line(body)
+    if line is None:
+        return None
+    if len(line) > MAX_LINE:
+        return Command(
+            "invalid", line[:60] + "…", error=f"a command is at most {MAX_LINE} characters"
+        )
+    words = line.split()
+    if len(words) == 1:
+        return Command("help", line)
+    sub = words[1].lower()
+    args = words[2:]
+    if sub in VIEWS or sub == "help":
+        if args:
+            return Command("invalid", line, error=f"`/production {sub}` takes no arguments")
+        return Command(sub, line)
+    if sub == "waive":
+        return _waive(line, args, today)
+    if sub == "unwaive":
+        if len(args) != 1:
+            return Command("invalid", line, error=f"usage: {USAGE_UNWAIVE}")
+        problem = _id_problem(args[0])
+        if problem:
+            return Command("invalid", line, error=problem)
+        return Command("unwaive", line, finding_id=args[0].lower())
+    return Command("unknown", line, error=f"`{_echo(sub)}` is not a stopship command")
+
+
+def _echo(word: str) -> str:
+    """A word of the command, fit to be shown back inside a code span."""
+    return word[:40].replace("`", "'")
+
+
+def _id_problem(word: str) -> str | None:
+    if FINDING_ID.match(word.lower()):
+        return None
+    return (
+        f"`{_echo(word)}` is not a finding id: use the 8-character id shown beside each finding "
+        "(or a longer prefix of its fingerprint)"
+    )
+
+
+def _waive(line: str, args: list[str], today: date) -> Command:
+    if not args:
+        return Command("invalid", line, error=f"a finding id is missing: {USAGE_WAIVE}")
+    problem = _id_problem(args[0])
+    if problem:
+        return Command("invalid", line, error=problem)
+    finding_id, words = args[0].lower(), args[1:]
+    until: date | None = None
+    untils = [i for i, w in enumerate(words) if w.lower() == "until"]
+    if untils and untils != [len(words) - 2]:
+        # `until next week` or `until` inside the reason: never guess an end date
+        return Command(
+            "invalid",
+            line,
+            error="`until` takes a date and comes last: `until YYYY-MM-DD` "
+            "(leave the word out of the reason)",
+        )
+    if untils:
+        text = words[-1]
+        try:
+            if not ISO_DATE.match(text):
+                raise ValueError(text)
+            until = date.fromisoformat(text)
+        except ValueError:
+            return Command(
+                "invalid", line, error=f"`until {_echo(text)}`: not a date, write it as YYYY-MM-DD"
+            )
+        if until <= today:
+            return Command(
+                "invalid",
+                line,
+                error=f"`until {text}` is not in the future: a waiver's end date must be after "
+                f"today ({today.isoformat()})",
+            )
+        words = words[:-2]
+    reason = " ".join(words)
+    if not reason:
+        return Command(
+            "invalid",
+            line,
+            error=f"a waiver needs a reason, so the risk is documented: {USAGE_WAIVE}",
+        )
+    return Command("waive", line, finding_id=finding_id, reason=reason, until=until)
