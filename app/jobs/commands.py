@@ -14,6 +14,7 @@ from typing import Any
 
 import structlog
 from githubkit import GitHub
+from githubkit.exception import RequestFailed
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -99,7 +100,10 @@ async def run_command(
         command=command.name,
         user=talk.login,
     )
-    await comments.react(talk.gh, owner, name, int(comment["id"]), "eyes")
+    try:
+        await comments.react(talk.gh, owner, name, int(comment["id"]), "eyes")
+    except RequestFailed as exc:  # the acknowledgement is a courtesy; the reply still matters
+        log.warning("reaction failed", delivery=delivery_id, status=exc.response.status_code)
     if command.changes_state and not await comments.can_write(talk.gh, owner, name, talk.login):
         await talk.reply("refused", replies.no_permission(talk.login) + replies.footer(talk.login))
         return "done"

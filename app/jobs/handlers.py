@@ -81,7 +81,7 @@ async def process(
                 status = await gate_deployment(github, sessions, delivery_id, payload)
                 error = None
             elif delivery.event in ANALYSIS_EVENTS:
-                status, error = "deferred", f"analysis of {delivery.event} events is not built yet"
+                status, error = "deferred", f"{delivery.event} needs the GitHub App's credentials"
             else:
                 await _bookkeeping(session, delivery.event, payload)
                 status, error = "done", None

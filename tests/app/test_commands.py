@@ -16,8 +16,10 @@ from typing import Any
 
 import httpx
 import pytest
+from githubkit import GitHub, TokenAuthStrategy
 from sqlalchemy import select, update
 
+from app.github import comments
 from app.store.models import Delivery, WaiverRow
 from tests.app.app_harness import running_app
 from tests.app.fake_github import FakeGitHub, start
@@ -320,3 +322,22 @@ async def test_a_waiver_that_is_not_well_formed_is_refused_with_the_reason(
         assert await command(client, fake, text) == "done"
         assert problem in reply(fake, "refused")["body"], text
     assert await waivers(client) == []
+
+
+async def test_a_failed_reaction_does_not_stop_the_reply(
+    client: httpx.AsyncClient, fake: FakeGitHub
+) -> None:
+    fake.failures["POST /reactions"] = [403]
+    assert await command(client, fake, "/production score") == "done"
+    assert len(fake.replies(PR)) == 1
+
+
+async def test_a_reply_is_cut_to_githubs_comment_limit(fake: FakeGitHub) -> None:
+    gh = GitHub(TokenAuthStrategy("test-token"), base_url=fake.url + "/")
+    await comments.reply(gh, "octo", "shop", PR, "check", "- a finding line\n" * 10_000)
+    [body] = [c["body"] for c in fake.replies(PR)]
+    assert len(body) <= comments.COMMENT_LIMIT
+    assert body.startswith("<!-- stopship:check -->\n")
+    assert body.endswith(
+        "… cut to fit GitHub's limit; run `stopship check --format markdown` for all of it.\n"
+    )
