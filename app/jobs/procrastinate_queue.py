@@ -40,6 +40,9 @@ RECOVER = "stopship.recover"
 QUEUE_NAME = "deliveries"
 # A worker whose heartbeat (every 10 s) is older than this is gone: its jobs are run again.
 STALLED_AFTER_SECONDS = 120.0
+# A new job wakes workers at once (LISTEN/NOTIFY), but a job waiting for its lock is only seen
+# again by polling once the job holding the lock ends: this bounds that wait.
+POLL_SECONDS = 1.0
 # A delivery accepted this long ago with no job waiting or running for it is deferred again.
 ORPHAN_GRACE = timedelta(seconds=60)
 
@@ -190,6 +193,7 @@ class ProcrastinateQueue:
             "install_signal_handlers": install_signal_handlers,
             "delete_jobs": "successful",
             "stalled_worker_timeout": STALLED_AFTER_SECONDS,
+            "fetch_job_polling_interval": POLL_SECONDS,
         }
         if shutdown_timeout is not None:  # procrastinate's default: wait for running jobs
             options["shutdown_graceful_timeout"] = shutdown_timeout

@@ -4,7 +4,6 @@ starts, running ones finish (up to `--shutdown-timeout`, if given), then it exit
 
 from __future__ import annotations
 
-import logging
 import sys
 
 import structlog
@@ -13,7 +12,7 @@ from app.jobs.backends import make_processor
 from app.jobs.procrastinate_queue import ProcrastinateQueue
 from app.jobs.queue import Processor
 from app.jobs.startup import database_problem
-from app.logs import configure_logging
+from app.logs import configure_logging, route_library_logs
 from app.settings import Settings, SettingsError, load_settings
 from app.store.db import libpq_conninfo, make_engine, make_sessions
 
@@ -29,7 +28,7 @@ def run_worker(concurrency: int, shutdown_timeout: float | None) -> int:
         sys.stderr.write(f"stopship: {exc}\n")
         return 2
     configure_logging(settings.log_format, settings.log_level)
-    _log_procrastinate_warnings()
+    route_library_logs("procrastinate", settings.log_format, settings.log_level)
     problem = database_problem(settings)
     if problem is not None:
         sys.stderr.write(f"stopship: {problem}\n")
@@ -70,13 +69,3 @@ async def work(
         await queue.close()
         await engine.dispose()
         log.info("worker stopped", worker=name)
-
-
-def _log_procrastinate_warnings() -> None:
-    """procrastinate logs through the standard library: show its warnings and errors (a job
-    that raised, a lost connection) on stderr beside our structured lines."""
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    procrastinate_log = logging.getLogger("procrastinate")
-    procrastinate_log.addHandler(handler)
-    procrastinate_log.setLevel(logging.WARNING)
