@@ -28,11 +28,11 @@ def run_worker(concurrency: int, shutdown_timeout: float | None) -> int:
         sys.stderr.write(f"stopship: {exc}\n")
         return 2
     configure_logging(settings.log_format, settings.log_level)
-    route_library_logs("procrastinate", settings.log_format, settings.log_level)
     problem = database_problem(settings)
     if problem is not None:
         sys.stderr.write(f"stopship: {problem}\n")
         return 2
+    route_library_logs("procrastinate", settings.log_format, settings.log_level)
     import asyncio
 
     asyncio.run(work(settings, concurrency, shutdown_timeout=shutdown_timeout))

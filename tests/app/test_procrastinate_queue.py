@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -220,7 +221,7 @@ async def test_one_lock_runs_one_job_at_a_time_across_workers_others_in_parallel
     assert recorder.overlaps == []
     assert [d for d in recorder.starts if d in same] == same  # in the order they were queued
     spans = [recorder.intervals[d] for d in same]
-    assert all(earlier[1] <= later[0] for earlier, later in zip(spans, spans[1:], strict=False))
+    assert all(earlier[1] <= later[0] for earlier, later in itertools.pairwise(spans))
     one, two = recorder.intervals["other-1"], recorder.intervals["other-2"]
     assert one[0] < two[1] and two[0] < one[1]  # the two other branches ran side by side
 
@@ -271,7 +272,6 @@ async def test_a_job_that_keeps_raising_is_recorded_as_failed_not_retried_foreve
             await session.commit()
         raise ConnectionError("the database went away")
 
-    settings = queue_settings(postgres_url)
     async with database(postgres_url) as sessions:
         await store(sessions, "doomed")
         queue = ProcrastinateQueue(sessions, libpq_conninfo(postgres_url), crashing)
