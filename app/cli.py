@@ -192,7 +192,7 @@ def serve(
 @cli.command()
 def worker(
     concurrency: Annotated[
-        int, typer.Option(min=1, max=64, help="Jobs run at once by this process.")
+        int, typer.Option(min=1, max=16, help="Jobs run at once by this process.")
     ] = 4,
     shutdown_timeout: Annotated[
         float | None,

@@ -100,7 +100,7 @@ class ProcrastinateQueue:
             return await run_admitted(self._sessions, self._processor, delivery_id)
 
         @self.app.periodic(cron="* * * * *", periodic_id="recover")
-        @self.app.task(name=RECOVER, queue=QUEUE_NAME, queueing_lock=RECOVER)
+        @self.app.task(name=RECOVER, queue=QUEUE_NAME, lock=RECOVER, queueing_lock=RECOVER)
         async def recover(timestamp: int) -> int:
             return await self.recover(ORPHAN_GRACE)
 

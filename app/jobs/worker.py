@@ -4,6 +4,7 @@ starts, running ones finish (up to `--shutdown-timeout`, if given), then it exit
 
 from __future__ import annotations
 
+import asyncio
 import sys
 
 import structlog
@@ -33,8 +34,6 @@ def run_worker(concurrency: int, shutdown_timeout: float | None) -> int:
         sys.stderr.write(f"stopship: {problem}\n")
         return 2
     route_library_logs("procrastinate", settings.log_format, settings.log_level)
-    import asyncio
-
     asyncio.run(work(settings, concurrency, shutdown_timeout=shutdown_timeout))
     return 0
 

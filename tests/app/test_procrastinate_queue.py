@@ -137,7 +137,7 @@ async def test_serve_defers_and_a_worker_runs_the_delivery(postgres_url: str) ->
                 "/webhooks/github", content=body, headers=headers(body, event, delivery_id)
             )
             assert response.status_code == 202
-            assert time.monotonic() - started < 2.0  # stored and deferred, nothing waited on
+            assert time.monotonic() - started < 5.0  # stored and deferred, nothing waited on
 
         sessions = app.state.sessions
         assert await statuses(sessions) == {"q-ping": "accepted", "q-install": "accepted"}

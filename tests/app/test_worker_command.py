@@ -145,7 +145,7 @@ class HeldGitHub(FakeGitHub):
     ) -> tuple[int, Any]:
         if method == "GET" and "/git/trees/" in path and not self.release.is_set():
             self.arrived.set()
-            self.release.wait(10)
+            self.release.wait(14)  # under the App client's 15 s read timeout
         return super().respond(method, path, body, query)
 
 
