@@ -183,10 +183,30 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8000,
 ) -> None:
-    """Run the webhook service (with the inline queue)."""
+    """Run the webhook service (it also runs the jobs with STOPSHIP_QUEUE=inline)."""
     from app.web.serve import run_server
 
     raise typer.Exit(run_server(host, port))
+
+
+@cli.command()
+def worker(
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=16, help="Jobs run at once by this process.")
+    ] = 4,
+    shutdown_timeout: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            help="On SIGTERM, abort jobs still running after this many seconds "
+            "(default: wait for them).",
+        ),
+    ] = None,
+) -> None:
+    """Run queued deliveries (STOPSHIP_QUEUE=procrastinate); SIGTERM finishes running jobs."""
+    from app.jobs.worker import run_worker
+
+    raise typer.Exit(run_worker(concurrency, shutdown_timeout))
 
 
 db_cli = typer.Typer(no_args_is_help=True, help="stopship's own database.")

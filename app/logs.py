@@ -9,12 +9,14 @@ import logging
 import structlog
 
 
+def _renderer(fmt: str) -> structlog.types.Processor:
+    if fmt == "json":
+        return structlog.processors.JSONRenderer()
+    return structlog.dev.ConsoleRenderer(colors=False)
+
+
 def configure_logging(fmt: str = "json", level: str = "info") -> None:
-    renderer: structlog.types.Processor = (
-        structlog.processors.JSONRenderer()
-        if fmt == "json"
-        else structlog.dev.ConsoleRenderer(colors=False)
-    )
+    renderer = _renderer(fmt)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -28,3 +30,25 @@ def configure_logging(fmt: str = "json", level: str = "info") -> None:
         ),
         cache_logger_on_first_use=True,
     )
+
+
+def route_library_logs(logger_name: str, fmt: str = "json", level: str = "info") -> None:
+    """Render a library's standard-library log records (procrastinate's, with their `extra`
+    fields such as `action` and `job`) as the same structured lines as ours, on stderr."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, _renderer(fmt)],
+            foreign_pre_chain=[
+                structlog.stdlib.add_log_level,
+                structlog.stdlib.add_logger_name,
+                structlog.stdlib.ExtraAdder(),
+                structlog.processors.TimeStamper(fmt="iso", utc=True),
+                structlog.processors.format_exc_info,
+            ],
+        )
+    )
+    library = logging.getLogger(logger_name)
+    library.handlers = [handler]
+    library.setLevel(logging.getLevelNamesMapping()[level.upper()])
+    library.propagate = False

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -46,17 +46,26 @@ class Settings(BaseSettings):
             raise ValueError("must be an https:// URL (GHES: https://HOST/api/v3)")
         return value.rstrip("/")
 
+    @model_validator(mode="after")
+    def _procrastinate_needs_postgresql(self) -> Settings:
+        if self.queue == "procrastinate" and not self.database_url.startswith("postgresql"):
+            raise ValueError(
+                "STOPSHIP_QUEUE=procrastinate needs PostgreSQL, but STOPSHIP_DATABASE_URL is "
+                f"{self.database_url.split(':', 1)[0]}: set STOPSHIP_DATABASE_URL="
+                "postgresql+asyncpg://... or STOPSHIP_QUEUE=inline"
+            )
+        return self
+
     def webhook_secrets(self) -> list[bytes]:
         if self.github_webhook_secret is None:
             return []
         raw = self.github_webhook_secret.get_secret_value()
         return [s.strip().encode() for s in raw.split(",") if s.strip()]
 
-    def require_for_serve(self) -> None:
-        """`serve` needs the App identity and a webhook secret: fail fast, naming what is absent."""
+    def _app_identity_problems(self, command: str) -> list[str]:
         problems = []
         if self.github_app_id is None:
-            problems.append("STOPSHIP_GITHUB_APP_ID: required by serve")
+            problems.append(f"STOPSHIP_GITHUB_APP_ID: required by {command}")
         if self.github_private_key is None and self.github_private_key_file is None:
             problems.append(
                 "STOPSHIP_GITHUB_PRIVATE_KEY / STOPSHIP_GITHUB_PRIVATE_KEY_FILE: one is required"
@@ -65,8 +74,26 @@ class Settings(BaseSettings):
             problems.append(
                 f"STOPSHIP_GITHUB_PRIVATE_KEY_FILE: {self.github_private_key_file} is not a file"
             )
+        return problems
+
+    def require_for_serve(self) -> None:
+        """`serve` needs the App identity and a webhook secret: fail fast, naming what is absent."""
+        problems = self._app_identity_problems("serve")
         if not self.webhook_secrets():
             problems.append("STOPSHIP_GITHUB_WEBHOOK_SECRET: required by serve")
+        if problems:
+            raise SettingsError("; ".join(problems))
+
+    def require_for_worker(self) -> None:
+        """`worker` runs the procrastinate queue and calls GitHub as the App (it needs no webhook
+        secret): fail fast, naming what is absent."""
+        problems = self._app_identity_problems("worker")
+        if self.queue != "procrastinate":
+            problems.insert(
+                0,
+                "STOPSHIP_QUEUE: `stopship worker` runs the procrastinate queue; set "
+                "STOPSHIP_QUEUE=procrastinate (with the inline queue `serve` runs the jobs itself)",
+            )
         if problems:
             raise SettingsError("; ".join(problems))
 
@@ -77,6 +104,9 @@ def load_settings() -> Settings:
     except ValidationError as exc:
         lines = []
         for error in exc.errors():
+            if not error["loc"]:  # a rule across variables: its message names them
+                lines.append(str(error["msg"]).removeprefix("Value error, "))
+                continue
             name = "STOPSHIP_" + "_".join(str(p) for p in error["loc"]).upper()
             lines.append(f"{name}: {error['msg']}")
         raise SettingsError("; ".join(lines)) from None

@@ -22,3 +22,32 @@ def make_engine(url: str) -> AsyncEngine:
 
 def make_sessions(engine: AsyncEngine) -> async_sessionmaker:  # type: ignore[type-arg]
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+# asyncpg spells libpq's `sslmode` as `ssl` (same values); other query parameters are libpq's.
+_ASYNCPG_TO_LIBPQ = {"ssl": "sslmode"}
+
+
+def libpq_conninfo(database_url: str) -> str:
+    """The psycopg (libpq) connection string of the same database as a
+    `postgresql+asyncpg://` SQLAlchemy URL: procrastinate talks psycopg, the App asyncpg, and
+    both must use the one `STOPSHIP_DATABASE_URL`."""
+    from psycopg.conninfo import make_conninfo
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    if url.get_backend_name() != "postgresql":
+        raise ValueError(f"not a PostgreSQL URL: {url.drivername}")
+    params: dict[str, str | int] = {"connect_timeout": 10}
+    for key, value in url.query.items():
+        params[_ASYNCPG_TO_LIBPQ.get(key, key)] = value if isinstance(value, str) else value[-1]
+    for key, part in (
+        ("host", url.host),
+        ("port", url.port),
+        ("user", url.username),
+        ("password", url.password),
+        ("dbname", url.database),
+    ):
+        if part is not None:
+            params[key] = part
+    return make_conninfo("", **params)

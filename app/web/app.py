@@ -19,12 +19,11 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.github.client import app_client, installation_client
-from app.jobs.analyse import GitHubFactory
-from app.jobs.handlers import SUPPORTED_EVENTS, process
-from app.jobs.queue import InlineQueue
+from app.jobs.backends import make_processor, make_queue
+from app.jobs.handlers import SUPPORTED_EVENTS
+from app.jobs.queue import job_lock
 from app.settings import Settings
 from app.store.db import make_engine, make_sessions
 from app.store.migrate import at_head
@@ -53,47 +52,22 @@ async def _read_limited(request: Request, limit: int) -> bytes | None:
     return bytes(body)
 
 
-def github_factory(settings: Settings) -> GitHubFactory | None:
-    """Installation clients from the App's credentials (one client per installation, so token
-    caches are not shared), or None when the App is not configured."""
-    if settings.github_app_id is None:
-        return None
-    if settings.github_private_key is not None:
-        key = settings.github_private_key.get_secret_value()
-    elif settings.github_private_key_file is not None:
-        key = settings.github_private_key_file.read_text()
-    else:
-        return None
-    app_gh = app_client(settings.github_app_id, key, settings.github_api_url)
-    clients: dict[int, Any] = {}
-
-    def for_installation(installation_id: int) -> Any:
-        if installation_id not in clients:
-            clients[installation_id] = installation_client(app_gh, installation_id)
-        return clients[installation_id]
-
-    return for_installation
-
-
 def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI:
     engine = engine or make_engine(settings.database_url)
     sessions = make_sessions(engine)
     metrics = Metrics()
-    github = github_factory(settings)
-
-    async def processor(sessions_: async_sessionmaker[AsyncSession], delivery_id: str) -> str:
-        return await process(sessions_, delivery_id, github)
-
-    queue = InlineQueue(sessions, processor, settings.inline_concurrency)
+    queue = make_queue(settings, sessions, make_processor(settings))
     secrets = settings.webhook_secrets()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await queue.open()
         resumed = await queue.resume()
         if resumed:
             log.info("resumed unfinished deliveries", count=resumed)
         yield
         await queue.drain()  # SIGTERM: let running jobs finish before the process exits
+        await queue.close()
         await engine.dispose()
 
     app = FastAPI(title="stopship", lifespan=lifespan, docs_url=None, redoc_url=None)
@@ -143,7 +117,10 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
             except IntegrityError:
                 metrics.deliveries.labels(event, "duplicate").inc()
                 return JSONResponse({"status": "duplicate", "delivery": delivery_id})
-        queue.submit(delivery_id)
+        try:
+            await queue.submit(delivery_id, job_lock(delivery_id, event, payload))
+        except Exception:  # stored is enough: recovery queues it later
+            log.exception("delivery stored but not queued", delivery_id=delivery_id)
         metrics.deliveries.labels(event, "accepted").inc()
         log.info("delivery accepted", delivery=delivery_id, gh_event=event, repo=repository)
         return JSONResponse({"status": "accepted", "delivery": delivery_id}, status_code=202)
@@ -166,7 +143,10 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
 
     @app.get("/metrics")
     async def metrics_endpoint() -> Response:
-        metrics.queue_depth.set(queue.depth)
+        try:
+            metrics.queue_depth.set(await queue.depth())
+        except Exception:  # metrics still answer while the queue is away
+            log.warning("queue depth unavailable", exc_info=True)
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app

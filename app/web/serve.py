@@ -1,15 +1,14 @@
-"""`stopship serve`: validate settings, refuse an unmigrated database, run uvicorn (which drains
+"""`stopship serve`: validate settings, refuse an unmigrated database (or one without the
+procrastinate schema when that queue is configured), run uvicorn (which drains
 in-flight requests on SIGTERM; the app's lifespan then drains running jobs)."""
 
 from __future__ import annotations
 
-import asyncio
 import sys
 
+from app.jobs.startup import database_problem
 from app.logs import configure_logging
 from app.settings import SettingsError, load_settings
-from app.store.db import make_engine
-from app.store.migrate import at_head
 
 
 def _say(message: str) -> None:
@@ -25,20 +24,9 @@ def run_server(host: str, port: int) -> int:
         return 2
     configure_logging(settings.log_format, settings.log_level)
 
-    async def migrated() -> bool:
-        engine = make_engine(settings.database_url)
-        try:
-            return await at_head(engine)
-        finally:
-            await engine.dispose()
-
-    try:
-        ready = asyncio.run(migrated())
-    except Exception as exc:  # noqa: BLE001 - any connection problem is reported, not raised
-        _say(f"cannot reach the database ({type(exc).__name__}: {exc})")
-        return 2
-    if not ready:
-        _say("the database is not migrated to the current schema: run `stopship db upgrade`")
+    problem = database_problem(settings)
+    if problem is not None:
+        _say(problem)
         return 2
     import uvicorn
 

@@ -43,22 +43,29 @@ def postgres_database() -> Iterator[str]:
         asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+@pytest.fixture
+def postgres_url(postgres_database: str) -> str:
+    """The session's PostgreSQL database, emptied and migrated to head (with procrastinate's
+    schema)."""
+    dsn = postgres_database.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+    async def reset() -> None:
+        connection = await asyncpg.connect(dsn, timeout=10)
+        try:
+            await connection.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+        finally:
+            await connection.close()
+
+    asyncio.run(reset())
+    upgrade(postgres_database)
+    return postgres_database
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path}/stopship.db"
-    else:
-        url = request.getfixturevalue("postgres_database")
+    if request.param == "postgresql":
         # each test starts from an empty schema
-        dsn = url.replace("postgresql+asyncpg://", "postgresql://", 1)
-
-        async def reset() -> None:
-            connection = await asyncpg.connect(dsn, timeout=10)
-            try:
-                await connection.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
-            finally:
-                await connection.close()
-
-        asyncio.run(reset())
+        return str(request.getfixturevalue("postgres_url"))
+    url = f"sqlite+aiosqlite:///{tmp_path}/stopship.db"
     upgrade(url)
     return url

@@ -209,3 +209,5 @@ async def test_health_and_metrics(client: httpx.AsyncClient) -> None:
     text = (await client.get("/metrics")).text
     assert 'stopship_webhook_deliveries_total{event="push",outcome="accepted"} 1.0' in text
     assert 'stopship_webhook_deliveries_total{event="push",outcome="bad_signature"} 1.0' in text
+    await client.app.state.queue.drain()  # type: ignore[attr-defined]
+    assert "stopship_queue_depth 0.0" in (await client.get("/metrics")).text

@@ -1,0 +1,59 @@
+"""What a process runs deliveries with, from the settings: the processor both queues call
+(`process()` with the App's GitHub clients, built once per process) and the web service's queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.github.client import app_client, installation_client
+from app.jobs.analyse import GitHubFactory
+from app.jobs.handlers import process
+from app.jobs.queue import DeliveryQueue, InlineQueue, Processor
+from app.settings import Settings
+from app.store.db import libpq_conninfo
+
+
+def github_factory(settings: Settings) -> GitHubFactory | None:
+    """Installation clients from the App's credentials (one client per installation, so token
+    caches are not shared), or None when the App is not configured."""
+    if settings.github_app_id is None:
+        return None
+    if settings.github_private_key is not None:
+        key = settings.github_private_key.get_secret_value()
+    elif settings.github_private_key_file is not None:
+        key = settings.github_private_key_file.read_text()
+    else:
+        return None
+    app_gh = app_client(settings.github_app_id, key, settings.github_api_url)
+    clients: dict[int, Any] = {}
+
+    def for_installation(installation_id: int) -> Any:
+        if installation_id not in clients:
+            clients[installation_id] = installation_client(app_gh, installation_id)
+        return clients[installation_id]
+
+    return for_installation
+
+
+def make_processor(settings: Settings) -> Processor:
+    """`process(sessions, delivery_id, github)` with this process's GitHub clients."""
+    github = github_factory(settings)
+
+    async def processor(sessions: async_sessionmaker[AsyncSession], delivery_id: str) -> str:
+        return await process(sessions, delivery_id, github)
+
+    return processor
+
+
+def make_queue(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], processor: Processor
+) -> DeliveryQueue:
+    """The web service's queue: inline (runs `processor` in this process) or procrastinate (only
+    defers; `stopship worker` runs the jobs)."""
+    if settings.queue == "procrastinate":
+        from app.jobs.procrastinate_queue import ProcrastinateQueue
+
+        return ProcrastinateQueue(sessions, libpq_conninfo(settings.database_url))
+    return InlineQueue(sessions, processor, settings.inline_concurrency)

@@ -1,0 +1,70 @@
+"""`stopship worker`: runs the procrastinate queue's jobs (`STOPSHIP_QUEUE=procrastinate`) with
+the same `process()` as the inline queue. SIGTERM or SIGINT stops it gracefully: no new job
+starts, running ones finish (up to `--shutdown-timeout`, if given), then it exits 0."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import structlog
+
+from app.jobs.backends import make_processor
+from app.jobs.procrastinate_queue import ProcrastinateQueue
+from app.jobs.queue import Processor
+from app.jobs.startup import database_problem
+from app.logs import configure_logging, route_library_logs
+from app.settings import Settings, SettingsError, load_settings
+from app.store.db import libpq_conninfo, make_engine, make_sessions
+
+log = structlog.get_logger()
+
+
+def run_worker(concurrency: int, shutdown_timeout: float | None) -> int:
+    """The command: 0 after a graceful stop, 2 on a settings or database problem."""
+    try:
+        settings = load_settings()
+        settings.require_for_worker()
+    except SettingsError as exc:
+        sys.stderr.write(f"stopship: {exc}\n")
+        return 2
+    configure_logging(settings.log_format, settings.log_level)
+    problem = database_problem(settings)
+    if problem is not None:
+        sys.stderr.write(f"stopship: {problem}\n")
+        return 2
+    route_library_logs("procrastinate", settings.log_format, settings.log_level)
+    asyncio.run(work(settings, concurrency, shutdown_timeout=shutdown_timeout))
+    return 0
+
+
+async def work(
+    settings: Settings,
+    concurrency: int,
+    *,
+    processor: Processor | None = None,
+    install_signal_handlers: bool = True,
+    shutdown_timeout: float | None = None,
+    name: str = "worker",
+) -> None:
+    """Run a worker in this event loop until it is stopped (a signal, or this task cancelled)."""
+    engine = make_engine(settings.database_url)
+    queue = ProcrastinateQueue(
+        make_sessions(engine),
+        libpq_conninfo(settings.database_url),
+        processor or make_processor(settings),
+        pool_size=concurrency + 4,  # + fetching, heartbeats, abort polling, periodic defers
+    )
+    await queue.open()
+    log.info("worker started", worker=name, concurrency=concurrency)
+    try:
+        await queue.run_worker(
+            concurrency,
+            install_signal_handlers=install_signal_handlers,
+            shutdown_timeout=shutdown_timeout,
+            name=name,
+        )
+    finally:
+        await queue.close()
+        await engine.dispose()
+        log.info("worker stopped", worker=name)
