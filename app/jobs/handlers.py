@@ -8,6 +8,7 @@ replayed."""
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,13 +44,49 @@ BOOKKEEPING_EVENTS = frozenset({"installation", "installation_repositories", "pi
 SUPPORTED_EVENTS = ANALYSIS_EVENTS | BOOKKEEPING_EVENTS
 
 
+Job = Callable[
+    [GitHubFactory, async_sessionmaker[AsyncSession], str, dict[str, Any]], Awaitable[str]
+]
+
+
+async def _check_suite(
+    github: GitHubFactory,
+    sessions: async_sessionmaker[AsyncSession],
+    delivery_id: str,
+    payload: dict[str, Any],
+) -> str:
+    return await analyse_rerequest(github, sessions, delivery_id, payload, "check_suite")
+
+
+async def _check_run(
+    github: GitHubFactory,
+    sessions: async_sessionmaker[AsyncSession],
+    delivery_id: str,
+    payload: dict[str, Any],
+) -> str:
+    return await analyse_rerequest(github, sessions, delivery_id, payload, "check_run")
+
+
+# event -> the job that needs the App's credentials (each job decides which actions it handles)
+JOBS: dict[str, Job] = {
+    "push": analyse_push,
+    "pull_request": analyse_pull_request,
+    "merge_group": analyse_merge_group,
+    "check_suite": _check_suite,
+    "check_run": _check_run,
+    "issue_comment": run_command,
+    "deployment_protection_rule": gate_deployment,
+}
+
+
 async def process(
     sessions: async_sessionmaker[AsyncSession],
     delivery_id: str,
     github: GitHubFactory | None = None,
 ) -> str:
     """Run one delivery; returns its final status. `github` gives an installation's client; without
-    it (no App credentials configured) analysis events are kept as `deferred`."""
+    it (no App credentials configured) analysis events are kept as `deferred`. A job that raises
+    is recorded on the delivery as `failed` with its error, never lost."""
     async with sessions() as session:
         delivery = await session.get(Delivery, delivery_id)
         if delivery is None or delivery.status in {"done", "ignored", "deferred"}:
@@ -57,54 +94,42 @@ async def process(
         delivery.status = "running"
         delivery.attempts += 1
         delivery.started_at = datetime.now(UTC)
-        await session.commit()
+        event = delivery.event  # read now: a rollback below expires the row
         payload: dict[str, Any] = json.loads(delivery.payload)
+        await session.commit()
+        job = JOBS.get(event)
+        error: str | None = None
         try:
-            if delivery.event == "push" and github is not None:
-                status = await analyse_push(github, sessions, delivery_id, payload)
-                error = None
-            elif delivery.event == "pull_request" and github is not None:
-                status = await analyse_pull_request(github, sessions, delivery_id, payload)
-                error = None
-            elif delivery.event == "merge_group" and github is not None:
-                status = await analyse_merge_group(github, sessions, delivery_id, payload)
-                error = None
-            elif delivery.event in {"check_suite", "check_run"} and github is not None:
-                status = await analyse_rerequest(
-                    github, sessions, delivery_id, payload, delivery.event
-                )
-                error = None
-            elif delivery.event == "issue_comment" and github is not None:
-                status = await run_command(github, sessions, delivery_id, payload)
-                error = None
-            elif delivery.event == "deployment_protection_rule" and github is not None:
-                status = await gate_deployment(github, sessions, delivery_id, payload)
-                error = None
-            elif delivery.event in ANALYSIS_EVENTS:
-                status, error = "deferred", f"{delivery.event} needs the GitHub App's credentials"
+            if job is not None and github is not None:
+                status = await job(github, sessions, delivery_id, payload)
+            elif event in ANALYSIS_EVENTS:
+                status, error = "deferred", f"{event} needs the GitHub App's credentials"
             else:
-                await _bookkeeping(session, delivery.event, payload)
-                status, error = "done", None
+                await _bookkeeping(session, event, payload)
+                status = "done"
         except Exception as exc:  # noqa: BLE001 - recorded on the delivery, never lost
             await session.rollback()
             status, error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
-            log.error("delivery failed", delivery=delivery_id, gh_event=delivery.event, error=error)
+            log.error("delivery failed", delivery=delivery_id, gh_event=event, error=error)
         delivery = await session.get(Delivery, delivery_id)
         assert delivery is not None
         delivery.status, delivery.error = status, error
         delivery.finished_at = datetime.now(UTC)
         await session.commit()
-        log.info("delivery processed", delivery=delivery_id, gh_event=delivery.event, status=status)
+        log.info("delivery processed", delivery=delivery_id, gh_event=event, status=status)
         return status
 
 
 async def _bookkeeping(session: AsyncSession, event: str, payload: dict[str, Any]) -> None:
+    """Installations and their repositories. Removals mark rows instead of deleting them, so
+    analyses, findings and waivers survive and come back with a re-install."""
     if event == "ping":
         return
     installation = payload.get("installation") or {}
     installation_id = installation.get("id")
     if not isinstance(installation_id, int):
         return
+    now = datetime.now(UTC)
     account = (installation.get("account") or {}).get("login", "")
     row = await session.get(Installation, installation_id)
     action = payload.get("action")
@@ -112,8 +137,19 @@ async def _bookkeeping(session: AsyncSession, event: str, payload: dict[str, Any
         row = Installation(id=installation_id, account=account)
         session.add(row)
     row.suspended = action == "suspend" or (row.suspended and action != "unsuspend")
+    if event == "installation":
+        row.deleted_at = now if action == "deleted" else None
     await session.flush()
     added = payload.get("repositories") or payload.get("repositories_added") or []
+    if event == "installation" and action == "deleted":
+        added = []
+        removed_ids = list(
+            await session.scalars(
+                select(Repository.id).where(Repository.installation_id == installation_id)
+            )
+        )
+    else:
+        removed_ids = [r["id"] for r in payload.get("repositories_removed") or [] if "id" in r]
     for repo in added:
         if isinstance(repo, dict) and isinstance(repo.get("id"), int):
             existing = await session.get(Repository, repo["id"])
@@ -125,9 +161,12 @@ async def _bookkeeping(session: AsyncSession, event: str, payload: dict[str, Any
                         full_name=str(repo.get("full_name", "")),
                     )
                 )
-    removed_ids = [r["id"] for r in payload.get("repositories_removed") or [] if "id" in r]
+            else:  # added again (or renamed, or moved to this installation)
+                existing.removed_at = None
+                existing.installation_id = installation_id
+                existing.full_name = str(repo.get("full_name") or existing.full_name)
     if removed_ids:
         rows = await session.scalars(select(Repository).where(Repository.id.in_(removed_ids)))
         for repo_row in rows:
-            await session.delete(repo_row)
+            repo_row.removed_at = now
     await session.commit()

@@ -3,12 +3,25 @@ and recycled, so a database restart or failover costs one retry, not a stream of
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+
+def _sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+    # SQLite ignores foreign keys unless each connection asks: without this the embedded default
+    # would accept deletes that PostgreSQL refuses, and the two would drift apart.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
 
 
 def make_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
-        return create_async_engine(url, pool_pre_ping=True, connect_args={"timeout": 15})
+        engine = create_async_engine(url, pool_pre_ping=True, connect_args={"timeout": 15})
+        event.listen(engine.sync_engine, "connect", _sqlite_foreign_keys)
+        return engine
     return create_async_engine(
         url,
         pool_pre_ping=True,
