@@ -234,7 +234,12 @@ def _destructive(
     for raw in statements:
         stmt = raw.stmt
         line = statement_line(ctx, raw)
-        if isinstance(stmt, ast.DropStmt) and stmt.removeType == enums.ObjectType.OBJECT_TABLE:
+        if isinstance(stmt, ast.DropStmt) and stmt.removeType == enums.ObjectType.OBJECT_SCHEMA:
+            names = [n.sval or "" for n in stmt.objects or () if isinstance(n, ast.String)]
+            yield Hit("", line, f"DROP SCHEMA {','.join(names)}", f"DROP SCHEMA {', '.join(names)}")
+        elif isinstance(stmt, ast.DropdbStmt):
+            yield Hit("", line, f"DROP DATABASE {stmt.dbname}", f"DROP DATABASE {stmt.dbname}")
+        elif isinstance(stmt, ast.DropStmt) and stmt.removeType == enums.ObjectType.OBJECT_TABLE:
             names = [
                 ".".join(n.sval or "" for n in obj if isinstance(n, ast.String))
                 for obj in stmt.objects or ()

@@ -1,0 +1,81 @@
+"""squawk on the SQL migrations of the corpus and of targeted fixtures: for the classes both tools
+check, stopship reports at least what squawk reports, on the same line (lock_timeout: in the same
+file, since stopship reports a migration without it once, at its first locking statement). Where
+stopship deliberately stays quiet, `DIFFERENCES` says why.
+
+Not shared (stopship does not check these classes): prefer-robust-stmts (IF NOT EXISTS),
+require-statement-timeout, ban-drop-constraint, constraint-missing-not-valid,
+adding-foreign-key-constraint, column type advice (prefer-bigint, prefer-text-field,
+prefer-timestamptz, prefer-identity), renaming-column, renaming-table, changing-column-type.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.peers.comparison import Difference, Peer, Shared, describe, label, squawk, trees
+
+FIXTURE = "peers/fixtures/squawk"
+NEW_TABLE = (
+    "the table is created in the same migration: nobody else can see it, let alone hold a lock"
+    " on it, until the migration commits"
+)
+DOWN = "a down migration exists to drop what the up migration added"
+
+PEER = Peer(
+    "squawk",
+    squawk,
+    shared={
+        "require-concurrent-index-creation": Shared(("DEP005",)),
+        "adding-required-field": Shared(("DEP008",)),  # ADD COLUMN NOT NULL without default
+        "adding-not-nullable-field": Shared(("DEP008",)),  # SET NOT NULL
+        "ban-drop-column": Shared(("DEP009",)),
+        "ban-drop-table": Shared(("DEP009",)),
+        "ban-truncate-cascade": Shared(("DEP009",)),
+        "ban-drop-schema": Shared(("DEP009",)),
+        "ban-drop-database": Shared(("DEP009",)),
+        # one finding per file (DEP006), or per repository for tools that never set it (DEP007)
+        "require-lock-timeout": Shared(("DEP006", "DEP007"), tolerance=None),
+    },
+    differences=[
+        Difference(
+            FIXTURE,
+            "require-concurrent-index-creation",
+            "migrations/0001_create_orders.sql",
+            9,
+            NEW_TABLE,
+        ),
+        Difference(
+            FIXTURE, "require-lock-timeout", "migrations/0001_create_orders.sql", 9, NEW_TABLE
+        ),
+        Difference(FIXTURE, "ban-drop-column", "migrations/0009_orders_note.down.sql", 2, DOWN),
+        Difference(
+            FIXTURE,
+            "ban-drop-column",
+            "db/migrations/20240301120000_refunds_reason.sql",
+            6,
+            DOWN + " (dbmate's `-- migrate:down` section)",
+        ),
+    ],
+)
+TREES = trees("*.sql", "squawk")
+
+
+@pytest.mark.parametrize("tree", TREES, ids=label)
+def test_stopship_finds_what_squawk_finds(tree: Path) -> None:
+    result = PEER.compare(tree)
+    assert not result.missed, describe([result], PEER.name)
+
+
+def test_every_deliberate_difference_still_occurs() -> None:
+    assert not PEER.unused_differences(TREES)
+
+
+def test_comparison_summary() -> None:
+    """The per-tree table (`pytest -s` prints it); the fixtures exercise every shared class."""
+    results = [PEER.compare(tree) for tree in TREES]
+    print("\n" + describe(results, PEER.name))
+    exercised = {f.code for r in results for f in r.matched}
+    assert exercised == set(PEER.shared), f"not exercised: {set(PEER.shared) - exercised}"
