@@ -173,7 +173,9 @@ def unpinned_dependencies(
 ) -> Iterable[Hit | Fact | ParseProblem]:
     name = ctx.path.rsplit("/", 1)[-1]
     loose: list[tuple[int, str]] = []
-    if name == "package.json":
+    if name == "pom.xml" or name.startswith("build.gradle"):
+        loose = list(_loose_jvm_versions(ctx))
+    elif name == "package.json":
         try:
             data = json.loads(ctx.text)
         except ValueError as exc:
@@ -205,6 +207,22 @@ def unpinned_dependencies(
     if loose:
         names = ", ".join(n for _, n in loose[:5]) + (" …" if len(loose) > 5 else "")
         yield Hit("", loose[0][0], ",".join(n for _, n in loose), f"{len(loose)} unpinned: {names}")
+
+
+# Maven: <version>LATEST</version>, RELEASE, or an open range; Gradle: `:+`, `1.+`, `latest.*`
+_MAVEN_DEPENDENCY = re.compile(
+    r"<artifactId>\s*(?P<name>[^<\s]+)\s*</artifactId>\s*(?:<[^>]+>[^<]*</[^>]+>\s*)*?"
+    r"<version>\s*(?P<version>LATEST|RELEASE|[\[(][^<]*,\s*[)\]])\s*</version>"
+)
+_GRADLE_DEPENDENCY = re.compile(
+    r"""["'](?P<group>[\w.-]+):(?P<name>[\w.-]+):(?P<version>[\w.-]*\+|latest\.\w+)["']"""
+)
+
+
+def _loose_jvm_versions(ctx: FileContext) -> Iterable[tuple[int, str]]:
+    pattern = _MAVEN_DEPENDENCY if ctx.path.endswith("pom.xml") else _GRADLE_DEPENDENCY
+    for m in pattern.finditer(ctx.text):
+        yield ctx.line_of(m.start("version")), m.group("name")
 
 
 def _line_of_key(ctx: FileContext, key: str) -> int:
