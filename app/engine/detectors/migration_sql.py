@@ -16,6 +16,7 @@ from pglast import ast, enums
 
 from app.engine.context import FileContext
 from app.engine.detectors import RepoHit, RepoView, file_detector, hit_resolver, repo_detector
+from app.engine.detectors.migration_liquibase import liquibase_hits
 from app.engine.detectors.migration_python import SQL_CHECK_NOT_NULL, analyse
 from app.engine.detectors.sql_schema import statement_line
 from app.engine.detectors.sql_schema import statements as sql_statements
@@ -70,14 +71,18 @@ SqlCheck = Callable[[FileContext, list[ast.RawStmt], set[str]], Iterable[Hit]]
 
 def _migration_check(name: str, python_check: str) -> Callable[[SqlCheck], SqlCheck]:
     """Register a detector that judges alembic/Django files through `analyse` (its `python_check`
-    hits) and SQL up migrations through the decorated function, which gets the parsed statements
-    and the tables the file creates; down migrations and parse problems are handled here once."""
+    hits), Liquibase changelogs through `liquibase_hits` (the same check names) and SQL up
+    migrations through the decorated function, which gets the parsed statements and the tables
+    the file creates; down migrations and parse problems are handled here once."""
 
     def register(sql_check: SqlCheck) -> SqlCheck:
         @file_detector(name)
         def detector(ctx: FileContext, options: dict[str, Any]) -> Iterable[Hit | ParseProblem]:
             if ctx.language == "python":
                 yield from _python(ctx, python_check)
+                return
+            if ctx.language in ("xml", "yaml"):
+                yield from liquibase_hits(ctx, python_check)
                 return
             statements = _up_statements(ctx)
             if isinstance(statements, ParseProblem):
