@@ -208,7 +208,9 @@ def test_a_pull_request_cannot_disable_its_own_gate(runner_temp: Path, tmp_path:
 def test_fail_on_never_and_min_score(runner_temp: Path, tmp_path: Path) -> None:
     repo, _ = pull_request_repo(tmp_path, "fastapi-bad")
     assert run_action(runner_temp, repo, None, tmp_path, fail_on="never").code == 0
-    good, _ = pull_request_repo(tmp_path / "g", "fastapi-good")
+    # one low finding (print for logging): no stop-ship, but the score drops below 100
+    low = {"api/report.py": 'def report(total):\n    print("total", total)\n'}
+    good, _ = pull_request_repo(tmp_path / "g", "fastapi-good", low)
     assert run_action(runner_temp, good, None, tmp_path, min_score="100").code == 1
 
 

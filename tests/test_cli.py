@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import jsonschema
@@ -120,7 +121,6 @@ def test_output_writes_the_report_to_a_file(tmp_path: Path) -> None:
         ((str(BAD), "--fail-on", "never"), 0),
         ((str(BAD), "--fail-on", "stop-ship"), 1),
         ((str(GOOD), "--fail-on", "high"), 0),
-        ((str(GOOD), "--min-score", "100"), 1),
         ((str(BAD), "--format", "nonsense"), 2),
         (("/nonexistent/path",), 2),
     ],
@@ -128,6 +128,15 @@ def test_output_writes_the_report_to_a_file(tmp_path: Path) -> None:
 def test_exit_codes(args: tuple[str, ...], expected: int) -> None:
     code, _, _ = check(*args)
     assert code == expected
+
+
+def test_a_score_below_min_score_fails_the_gate(tmp_path: Path) -> None:
+    service = tmp_path / "service"
+    shutil.copytree(GOOD, service)
+    # one low finding (print for logging): no stop-ship, but the score drops below 100
+    (service / "api" / "report.py").write_text('def report(total):\n    print("total", total)\n')
+    assert check(str(service))[0] == 0
+    assert check(str(service), "--min-score", "100")[0] == 1
 
 
 def _service(tmp_path: Path, config: str) -> Path:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from app.engine.config import StopshipConfig
-from app.engine.detectors import REPO_DETECTORS, RepoHit, RepoView
+from app.engine.detectors import HIT_RESOLVERS, REPO_DETECTORS, RepoHit, RepoView
 from app.engine.model import (
     CATEGORY_BY_ID,
     Fact,
@@ -154,11 +154,20 @@ def build_report(ruleset: Ruleset, config: StopshipConfig, audit: AuditInput) ->
     open_findings: list[Finding] = []
     suppressed: list[Finding] = []
     fired: set[str] = set()
+    view = _facts_view(paths, audit.results)
+    resolvers = {
+        rule.id: HIT_RESOLVERS[detector]
+        for rule in ruleset.file_rules()
+        if (detector := rule.matcher.detector) is not None and detector in HIT_RESOLVERS
+    }
     for path in sorted(paths):
         result = audit.results.get(path)
         if result is None:
             continue
         for hit in result.hits:
+            resolver = resolvers.get(hit.rule)
+            if resolver is not None and resolver(path, hit, view):
+                continue
             finding = factory.make(hit.rule, path, hit.line, hit.text, hit.detail)
             if finding is None:
                 continue
@@ -175,7 +184,6 @@ def build_report(ruleset: Ruleset, config: StopshipConfig, audit: AuditInput) ->
             else:
                 open_findings.append(finding)
 
-    view = _facts_view(paths, audit.results)
     praise: list[str] = []
     for rule in ruleset.repo_rules():
         if rule.id in factory.disabled:

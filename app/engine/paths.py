@@ -90,7 +90,9 @@ _CLI_FILE = re.compile(
     r"(^cli\.py$|^__main__\.py$|^manage\.py$|^setup\.py$|^noxfile\.py$|^fabfile\.py$)"
 )
 _CLI_DIRS = frozenset({"scripts", "script", "bin", "tools", "commands", "management", "cmd"})
-_MIGRATION_DIRS = frozenset({"migrations", "migration", "alembic", "versions", "migrate"})
+_MIGRATION_DIRS = frozenset(
+    {"migrations", "migration", "alembic", "versions", "migrate", "changelog"}  # Liquibase
+)
 
 
 @lru_cache(maxsize=65536)

@@ -424,10 +424,8 @@ def test_django_add_index_concurrently_is_quiet(ruleset: Ruleset, analyzer: Anal
 
 
 # --------------------------------------------------------------------------------------------
-# Known gaps: each is a case a user would expect; strict xfail so fixing one turns it into a
-# failure here that says "drop the marker".
-
-GAP = pytest.mark.xfail(strict=True, reason="known gap in the migration detectors")
+# Former gaps (strict xfails until they were fixed): single-file down sections, Flyway undo
+# files, the check-constraint pattern spread over several migrations.
 
 
 @pytest.mark.parametrize(
@@ -458,8 +456,7 @@ def test_flyway_undo_migration_may_drop_things(ruleset: Ruleset, analyzer: Analy
     assert findings(files, ruleset, analyzer, DESTRUCTIVE) == []
 
 
-@GAP
-def test_gap_check_constraint_validated_in_an_earlier_migration(
+def test_check_constraint_validated_in_an_earlier_migration(
     ruleset: Ruleset, analyzer: Analyzer
 ) -> None:
     files = {
@@ -476,6 +473,76 @@ def test_gap_check_constraint_validated_in_an_earlier_migration(
         ),
     }
     assert findings(files, ruleset, analyzer, NOT_NULL) == []
+
+
+def _status_migrations(check: str, validate: str | None, set_not_null: str) -> dict[str, str]:
+    files = {
+        check: "SET lock_timeout = '5s';\nALTER TABLE orders ADD CONSTRAINT orders_status_nn"
+        " CHECK (status IS NOT NULL) NOT VALID;\n",
+        set_not_null: "SET lock_timeout = '5s';\n"
+        "ALTER TABLE orders ALTER COLUMN status SET NOT NULL;\n",
+    }
+    if validate is not None:
+        files[validate] = (
+            "SET lock_timeout = '5s';\nALTER TABLE orders VALIDATE CONSTRAINT orders_status_nn;\n"
+        )
+    return files
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        # Flyway orders V2 before V10, whatever the string order says
+        _status_migrations(
+            "db/migration/V2__check.sql",
+            "db/migration/V9__validate.sql",
+            "db/migration/V10__nn.sql",
+        ),
+        # a CHECK added without NOT VALID is validated on the spot
+        {
+            "migrations/0001_check.sql": "SET lock_timeout = '5s';\nALTER TABLE orders ADD"
+            " CONSTRAINT orders_status_nn CHECK (status IS NOT NULL AND status <> '');\n",
+            "migrations/0002_nn.sql": "SET lock_timeout = '5s';\n"
+            "ALTER TABLE orders ALTER COLUMN status SET NOT NULL;\n",
+        },
+    ],
+    ids=["flyway-order", "validated-on-add"],
+)
+def test_check_constraint_from_earlier_migrations_covers_set_not_null(
+    files: dict[str, str], ruleset: Ruleset, analyzer: Analyzer
+) -> None:
+    assert findings(files, ruleset, analyzer, NOT_NULL) == []
+
+
+@pytest.mark.parametrize(
+    ("files", "flagged"),
+    [
+        # added NOT VALID and never validated: SET NOT NULL still scans the table
+        (_status_migrations("migrations/0001_a.sql", None, "migrations/0003_c.sql"), "0003_c"),
+        # validated only after the SET NOT NULL ran
+        (
+            _status_migrations(
+                "migrations/0001_a.sql", "migrations/0004_d.sql", "migrations/0003_c.sql"
+            ),
+            "0003_c",
+        ),
+        # another migration folder (another database)
+        (
+            _status_migrations(
+                "billing/migrations/0001_a.sql",
+                "billing/migrations/0002_b.sql",
+                "ledger/migrations/0003_c.sql",
+            ),
+            "0003_c",
+        ),
+    ],
+    ids=["never-validated", "validated-later", "other-folder"],
+)
+def test_check_constraint_that_does_not_cover_set_not_null(
+    files: dict[str, str], flagged: str, ruleset: Ruleset, analyzer: Analyzer
+) -> None:
+    found = findings(files, ruleset, analyzer, NOT_NULL)
+    assert [(f.path.rsplit("/", 1)[-1].split(".")[0], f.line) for f in found] == [(flagged, 2)]
 
 
 def test_check_constraint_on_another_table_does_not_cover_set_not_null(

@@ -1,7 +1,8 @@
 """Named Python detectors, for what a regex or an ast-grep pattern cannot express.
 
 A file detector takes a FileContext and the rule's `options` and yields Hits (the engine fills in
-the rule id) or Facts. A repo detector takes a RepoView and yields RepoHits. Modules in this package
+the rule id) or Facts. A repo detector takes a RepoView and yields RepoHits. A hit resolver
+withdraws a file detector's hit when other files' facts make it moot. Modules in this package
 register themselves with the decorators below and are imported on first use.
 """
 
@@ -44,9 +45,13 @@ class RepoView:
 
 
 RepoDetector = Callable[[RepoView, dict[str, Any]], Iterable[RepoHit]]
+# Whether a file detector's hit in `path` is resolved by what other files say (a check
+# constraint validated in an earlier migration); the per-file analysis cannot see them.
+HitResolver = Callable[[str, Hit, RepoView], bool]
 
 FILE_DETECTORS: dict[str, FileDetector] = {}
 REPO_DETECTORS: dict[str, RepoDetector] = {}
+HIT_RESOLVERS: dict[str, HitResolver] = {}
 
 
 def file_detector(name: str) -> Callable[[FileDetector], FileDetector]:
@@ -64,6 +69,18 @@ def repo_detector(name: str) -> Callable[[RepoDetector], RepoDetector]:
         if name in REPO_DETECTORS:
             raise RuntimeError(f"repo detector {name!r} registered twice")
         REPO_DETECTORS[name] = fn
+        return fn
+
+    return register
+
+
+def hit_resolver(detector: str) -> Callable[[HitResolver], HitResolver]:
+    """Register the repository-level resolution of the hits of file detector `detector`."""
+
+    def register(fn: HitResolver) -> HitResolver:
+        if detector in HIT_RESOLVERS:
+            raise RuntimeError(f"hit resolver for {detector!r} registered twice")
+        HIT_RESOLVERS[detector] = fn
         return fn
 
     return register

@@ -7,6 +7,7 @@ that is one repository-level finding (see `prisma_lock_timeout`), not one per mi
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -14,7 +15,8 @@ from typing import Any
 from pglast import ast, enums
 
 from app.engine.context import FileContext
-from app.engine.detectors import RepoHit, RepoView, file_detector, repo_detector
+from app.engine.detectors import RepoHit, RepoView, file_detector, hit_resolver, repo_detector
+from app.engine.detectors.migration_liquibase import liquibase_hits
 from app.engine.detectors.migration_python import SQL_CHECK_NOT_NULL, analyse
 from app.engine.detectors.sql_schema import statement_line
 from app.engine.detectors.sql_schema import statements as sql_statements
@@ -69,14 +71,18 @@ SqlCheck = Callable[[FileContext, list[ast.RawStmt], set[str]], Iterable[Hit]]
 
 def _migration_check(name: str, python_check: str) -> Callable[[SqlCheck], SqlCheck]:
     """Register a detector that judges alembic/Django files through `analyse` (its `python_check`
-    hits) and SQL up migrations through the decorated function, which gets the parsed statements
-    and the tables the file creates; down migrations and parse problems are handled here once."""
+    hits), Liquibase changelogs through `liquibase_hits` (the same check names) and SQL up
+    migrations through the decorated function, which gets the parsed statements and the tables
+    the file creates; down migrations and parse problems are handled here once."""
 
     def register(sql_check: SqlCheck) -> SqlCheck:
         @file_detector(name)
         def detector(ctx: FileContext, options: dict[str, Any]) -> Iterable[Hit | ParseProblem]:
             if ctx.language == "python":
                 yield from _python(ctx, python_check)
+                return
+            if ctx.language in ("xml", "yaml"):
+                yield from liquibase_hits(ctx, python_check)
                 return
             statements = _up_statements(ctx)
             if isinstance(statements, ParseProblem):
@@ -234,7 +240,12 @@ def _destructive(
     for raw in statements:
         stmt = raw.stmt
         line = statement_line(ctx, raw)
-        if isinstance(stmt, ast.DropStmt) and stmt.removeType == enums.ObjectType.OBJECT_TABLE:
+        if isinstance(stmt, ast.DropStmt) and stmt.removeType == enums.ObjectType.OBJECT_SCHEMA:
+            names = [n.sval or "" for n in stmt.objects or () if isinstance(n, ast.String)]
+            yield Hit("", line, f"DROP SCHEMA {','.join(names)}", f"DROP SCHEMA {', '.join(names)}")
+        elif isinstance(stmt, ast.DropdbStmt):
+            yield Hit("", line, f"DROP DATABASE {stmt.dbname}", f"DROP DATABASE {stmt.dbname}")
+        elif isinstance(stmt, ast.DropStmt) and stmt.removeType == enums.ObjectType.OBJECT_TABLE:
             names = [
                 ".".join(n.sval or "" for n in obj if isinstance(n, ast.String))
                 for obj in stmt.objects or ()
@@ -272,3 +283,101 @@ def migration_irreversible(
 ) -> Iterable[Hit | ParseProblem]:
     if ctx.language == "python":
         yield from _python(ctx, "irreversible")
+
+
+# The check-constraint pattern across migrations: `ADD CONSTRAINT k CHECK (c IS NOT NULL) NOT
+# VALID` in one migration, `VALIDATE CONSTRAINT k` in a later one, `SET NOT NULL` in a third. Each
+# SQL up migration states what it adds and validates as facts; the SET NOT NULL hit is withdrawn
+# at audit time when an earlier (or the same) migration of the same folder covers the column.
+
+
+_CHECK_OR_VALIDATE = re.compile(r"\b(check|validate)\b", re.IGNORECASE)
+
+
+def _not_null_columns(expr: Any) -> list[str]:
+    """The columns a CHECK expression requires to be non-null (`c IS NOT NULL [AND ...]`)."""
+    if isinstance(expr, ast.NullTest) and expr.nulltesttype == enums.NullTestType.IS_NOT_NULL:
+        fields = getattr(expr.arg, "fields", None) or ()
+        names = [f.sval for f in fields if isinstance(f, ast.String) and f.sval]
+        return [names[-1].lower()] if names else []
+    if isinstance(expr, ast.BoolExpr) and expr.boolop == enums.BoolExprType.AND_EXPR:
+        return [c for arg in expr.args or () for c in _not_null_columns(arg)]
+    return []
+
+
+@file_detector("check_not_null_facts")
+def check_not_null_facts(ctx: FileContext, options: dict[str, Any]) -> Iterable[Fact]:
+    """`check-not-null` (table|column) for a validated CHECK (c IS NOT NULL), and
+    `check-not-null-pending` (table|constraint|column) / `constraint-validated`
+    (table|constraint) for the NOT VALID form and its later validation."""
+    if "migration" not in ctx.roles or not _CHECK_OR_VALIDATE.search(ctx.text):
+        return
+    statements = _up_statements(ctx)
+    if statements is None or isinstance(statements, ParseProblem):
+        return
+    pending: list[tuple[str, str, str, int]] = []
+    validated: set[tuple[str, str]] = set()
+    for raw in statements:
+        stmt = raw.stmt
+        if not isinstance(stmt, ast.AlterTableStmt) or stmt.relation is None:
+            continue
+        table = (stmt.relation.relname or "").lower()
+        for cmd in stmt.cmds or ():
+            if not isinstance(cmd, ast.AlterTableCmd):
+                continue
+            constraint = cmd.def_
+            if (
+                cmd.subtype == _AT.AT_AddConstraint
+                and isinstance(constraint, ast.Constraint)
+                and constraint.contype == enums.ConstrType.CONSTR_CHECK
+            ):
+                name = (constraint.conname or "").lower()
+                for column in _not_null_columns(constraint.raw_expr):
+                    line = statement_line(ctx, raw)
+                    if constraint.skip_validation:
+                        pending.append((table, name, column, line))
+                    else:
+                        yield Fact("check-not-null", f"{table}|{column}", line)
+            elif cmd.subtype == _AT.AT_ValidateConstraint:
+                name = (cmd.name or "").lower()
+                validated.add((table, name))
+                yield Fact("constraint-validated", f"{table}|{name}", statement_line(ctx, raw))
+    for table, name, column, line in pending:
+        if (table, name) in validated:
+            yield Fact("check-not-null", f"{table}|{column}", line)
+        else:
+            yield Fact("check-not-null-pending", f"{table}|{name}|{column}", line)
+
+
+def migration_order(path: str) -> list[tuple[int, int | str]]:
+    """A sort key that puts migrations in the order they run (`V2__` before `V10__`)."""
+    name = path.rsplit("/", 1)[-1]
+    return [(0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"(\d+)", name) if p]
+
+
+_SET_NOT_NULL = re.compile(r"^SET NOT NULL (?P<table>[^.\s]+)\.(?P<column>\S+)$")
+
+
+@hit_resolver("migration_not_null_without_default")
+def _checked_in_an_earlier_migration(path: str, hit: Hit, view: RepoView) -> bool:
+    m = _SET_NOT_NULL.match(hit.text)
+    if m is None or not path.endswith(".sql"):
+        return False
+    table, column = m.group("table").lower(), m.group("column").lower()
+    folder, order = posixpath.dirname(path), migration_order(path)
+
+    def earlier(other: str) -> bool:
+        return posixpath.dirname(other) == folder and migration_order(other) <= order
+
+    if any(earlier(p) and f.value == f"{table}|{column}" for p, f in view.where("check-not-null")):
+        return True
+    validated = {f.value for p, f in view.where("constraint-validated") if earlier(p)}
+    for p, f in view.where("check-not-null-pending"):
+        pending_table, name, pending_column = f.value.split("|")
+        if (
+            earlier(p)
+            and (pending_table, pending_column) == (table, column)
+            and f"{table}|{name}" in validated
+        ):
+            return True
+    return False

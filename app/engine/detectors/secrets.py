@@ -61,8 +61,8 @@ _URL_CREDENTIALS = re.compile(
 )
 
 _SECRET_WORDS = re.compile(
-    r"(password|passwd|passphrase|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key"
-    r"|auth[_-]?key|signing[_-]?key|encryption[_-]?key|credentials?)$",
+    r"(password|passwd|passphrase|secret|secret[_-]?key|token|api[_-]?key|apikey|access[_-]?key"
+    r"|private[_-]?key|auth[_-]?key|signing[_-]?key|encryption[_-]?key|credentials?)$",
     re.IGNORECASE,
 )
 # Names that contain a secret word but hold something else (a field name, a URL, a length...).
@@ -73,14 +73,15 @@ _NOT_A_SECRET_NAME = re.compile(
     r"|provider|store|service|class|serializer|input|param|query|arn)$",
     re.IGNORECASE,
 )
-# name  [:=]  "value"   (quoted, for code)   or   name: value / name=value   (config files)
+# name  [:=]  "value"   (quoted, for code; `config["NAME"] = "value"` too)   or   name: value /
+# name=value   (config files)
 # Secret words are rare, so they are found first and the assignment is matched around each one.
 _SECRET_WORD = re.compile(  # run on lower-cased text
-    r"(?:password|passwd|passphrase|secret|token|api[_-]?key|apikey|access[_-]?key"
+    r"(?:password|passwd|passphrase|secret|secret[_-]?key|token|api[_-]?key|apikey|access[_-]?key"
     r"|private[_-]?key|auth[_-]?key|signing[_-]?key|encryption[_-]?key|credentials?)(?![\w])"
 )
 _ASSIGNED_LITERAL = re.compile(
-    r"""["']?\s*(?::=|=|:|=>)\s*(?:[rbuRBU]{0,2})(?P<q>["'`])(?P<value>[^"'`\n]{6,200})(?P=q)"""
+    r"""["']?\]?\s*(?::=|=|:|=>)\s*(?:[rbuRBU]{0,2})(?P<q>["'`])(?P<value>[^"'`\n]{6,200})(?P=q)"""
 )
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 
@@ -104,7 +105,7 @@ _BARE_ASSIGNMENT = re.compile(
 
 _PLACEHOLDER = re.compile(
     r"(change[_-]?me|example|placeholder|dummy|sample|fake|test|redacted|your[_-]|my[_-]?(secret|password|token)"
-    r"|secret[_-]?here|xxx|\*\*\*|\.\.\.|<[^>]*>|\$\{[^}]*\}|\{\{[^}]*\}\}|%\([^)]*\)s|\$[A-Z_][A-Z0-9_]*"
+    r"|secret[_-]?here|xxx|\*\*\*|\.\.\.|<[^>]*>|\$\{[^}]*\}|\{\{[^}]*\}\}|%\([^)]*\)s|(?-i:(?<![\w$])\$[A-Z_][A-Z0-9_]*(?![a-z]))"
     r"|^\{[\w.]*\}$|^(password|secret|token|none|null|nil|undefined|true|false)$|(?-i:^[A-Z][A-Z0-9_]+$)"
     r"|^env\(|^os\.|^process\.env|^settings\.)",
     re.IGNORECASE,

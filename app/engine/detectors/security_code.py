@@ -59,6 +59,72 @@ _ROUTER_WIDE_AUTH = re.compile(
     re.IGNORECASE,
 )
 _ADMIN_PATH = re.compile(r"(^|/)(admin|internal|manage|management)(/|$)", re.IGNORECASE)
+# Go (gin, echo, chi, gorilla/mux): `r.DELETE("/admin/users/:id", auth, handler)`; a group made
+# without middleware (`admin := r.Group("/admin")`) prefixes its routes' paths.
+_GO_ROUTE = re.compile(
+    r"\b(?P<router>\w+)\.(?:GET|POST|PUT|PATCH|DELETE|Any|Handle|HandleFunc|Get|Post|Put|Patch"
+    r"|Delete|Method)\(\s*\"(?P<path>[^\"]+)\"\s*,(?P<rest>[^\n]*)"
+)
+_GO_GROUP = re.compile(
+    r"\b(?P<name>\w+)\s*:?=\s*\w+\.(?:Group|Route|PathPrefix)\(\s*\"(?P<path>[^\"]+)\"(?P<rest>[^\n]*)"
+)
+# Spring: the annotations above a handler method, and the class's own.
+_JAVA_ANNOTATED = re.compile(r"(?P<annotations>(?:^[ \t]*@[^\n]*\n)+)(?P<declaration>[^\n]*)", re.M)
+_JAVA_MAPPING = re.compile(
+    r"@(?:Get|Post|Put|Patch|Delete|Request)Mapping\(\s*(?:(?:value|path)\s*=\s*)?\{?\s*\"([^\"]*)\""
+)
+_JAVA_AUTH = re.compile(r"@(PreAuthorize|PostAuthorize|Secured|RolesAllowed)\b")
+
+
+def _go_routes(ctx: FileContext) -> list[tuple[int, str, bool]]:
+    text = ctx.text
+    groups: dict[str, tuple[str, bool]] = {}
+    for m in _GO_GROUP.finditer(text):
+        name = m.group("name")
+        guarded = bool(_AUTH_MARKER.search(m.group("rest"))) or bool(
+            re.search(rf"\b{re.escape(name)}\.Use\(", text)
+        )
+        groups[name] = (m.group("path"), guarded)
+    routes = []
+    for m in _GO_ROUTE.finditer(text):
+        prefix, group_guarded = groups.get(m.group("router"), ("", False))
+        rest = m.group("rest")
+        # a middleware before the handler (`auth, handler`) or an auth-named wrapper
+        guarded = group_guarded or bool(_AUTH_MARKER.search(rest)) or _has_two_arguments(rest)
+        routes.append((ctx.line_of(m.start()), prefix.rstrip("/") + m.group("path"), guarded))
+    return routes
+
+
+def _has_two_arguments(rest: str) -> bool:
+    """Whether the arguments after the path hold a comma outside parentheses (`auth, handler`)."""
+    depth = 0
+    for ch in rest:
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+            if depth < 0:
+                return False
+        elif ch == "," and depth == 0:
+            return True
+    return False
+
+
+def _java_routes(ctx: FileContext) -> list[tuple[int, str, bool]]:
+    prefix, class_guarded = "", False
+    routes = []
+    for m in _JAVA_ANNOTATED.finditer(ctx.text):
+        annotations, declaration = m.group("annotations"), m.group("declaration")
+        mapping = _JAVA_MAPPING.search(annotations)
+        guarded = bool(_JAVA_AUTH.search(annotations))
+        if re.search(r"\b(class|interface)\s", declaration):
+            prefix = mapping.group(1) if mapping else ""
+            class_guarded = guarded
+        elif mapping is not None:
+            path = prefix.rstrip("/") + "/" + mapping.group(1).lstrip("/")
+            line = ctx.line_of(m.start("annotations") + mapping.start())
+            routes.append((line, path, guarded or class_guarded))
+    return routes
 
 
 @file_detector("unauthenticated_admin_route")
@@ -66,7 +132,7 @@ def unauthenticated_admin_route(ctx: FileContext, options: dict[str, Any]) -> It
     text = ctx.text
     if "admin" not in text.lower() and "internal" not in text.lower():
         return
-    if _ROUTER_WIDE_AUTH.search(text):
+    if ctx.language != "java" and _ROUTER_WIDE_AUTH.search(text):
         return
     routes: list[tuple[int, str, bool]] = []
     if ctx.language == "python":
@@ -75,6 +141,10 @@ def unauthenticated_admin_route(ctx: FileContext, options: dict[str, Any]) -> It
             routes.append(
                 (ctx.line_of(m.start("path")), m.group("path"), bool(_AUTH_MARKER.search(guarded)))
             )
+    elif ctx.language == "go":
+        routes = _go_routes(ctx)
+    elif ctx.language == "java":
+        routes = _java_routes(ctx)
     else:
         for m in _JS_ROUTE.finditer(text):
             routes.append(
@@ -103,7 +173,9 @@ def unpinned_dependencies(
 ) -> Iterable[Hit | Fact | ParseProblem]:
     name = ctx.path.rsplit("/", 1)[-1]
     loose: list[tuple[int, str]] = []
-    if name == "package.json":
+    if name == "pom.xml" or name.startswith("build.gradle"):
+        loose = list(_loose_jvm_versions(ctx))
+    elif name == "package.json":
         try:
             data = json.loads(ctx.text)
         except ValueError as exc:
@@ -135,6 +207,22 @@ def unpinned_dependencies(
     if loose:
         names = ", ".join(n for _, n in loose[:5]) + (" …" if len(loose) > 5 else "")
         yield Hit("", loose[0][0], ",".join(n for _, n in loose), f"{len(loose)} unpinned: {names}")
+
+
+# Maven: <version>LATEST</version>, RELEASE, or an open range; Gradle: `:+`, `1.+`, `latest.*`
+_MAVEN_DEPENDENCY = re.compile(
+    r"<artifactId>\s*(?P<name>[^<\s]+)\s*</artifactId>\s*(?:<[^>]+>[^<]*</[^>]+>\s*)*?"
+    r"<version>\s*(?P<version>LATEST|RELEASE|[\[(][^<]*,\s*[)\]])\s*</version>"
+)
+_GRADLE_DEPENDENCY = re.compile(
+    r"""["'](?P<group>[\w.-]+):(?P<name>[\w.-]+):(?P<version>[\w.-]*\+|latest\.\w+)["']"""
+)
+
+
+def _loose_jvm_versions(ctx: FileContext) -> Iterable[tuple[int, str]]:
+    pattern = _MAVEN_DEPENDENCY if ctx.path.endswith("pom.xml") else _GRADLE_DEPENDENCY
+    for m in pattern.finditer(ctx.text):
+        yield ctx.line_of(m.start("version")), m.group("name")
 
 
 def _line_of_key(ctx: FileContext, key: str) -> int:

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 
 	_ "github.com/lib/pq"
+	_ "net/http/pprof"
 )
 
 const apiToken = "ghp_R2d2C3poBB8aXk29LmQpZr7uVwYt0sNcQe4F"

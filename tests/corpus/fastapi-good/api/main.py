@@ -1,4 +1,5 @@
 from contextlib import asynccontextmanager
+from uuid import UUID
 
 import httpx
 import jwt
@@ -59,9 +60,9 @@ async def live():
 
 
 @app.get("/users/{user_id}")
-async def user(user_id: int, me: dict = Depends(current_user)):
+async def user(user_id: UUID, me: dict = Depends(current_user)):
     async with engine.connect() as conn:
-        row = await conn.execute(text("SELECT id, email, created_at FROM users WHERE id = :id"), {"id": user_id})
+        row = await conn.execute(text("SELECT public_id, email, created_at FROM users WHERE public_id = :id"), {"id": user_id})
         return row.mappings().first()
 
 
