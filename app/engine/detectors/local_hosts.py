@@ -3,7 +3,7 @@
 A default that the environment overrides is configuration done right, so a literal on the same
 line as an environment lookup (`os.getenv("DB_HOST", "localhost")`, `process.env.X || "..."`,
 `System.getenv`, a settings-model field) is not reported; neither is a development entry point
-under `if __name__ == "__main__":` nor a comment.
+under `if __name__ == "__main__":`, a comment nor a Python docstring (an example for the reader).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 
 from app.engine.context import FileContext
 from app.engine.detectors import file_detector
+from app.engine.detectors.python_strings import documentation_lines
 from app.engine.model import Hit
 
 _HOST = r"(?:localhost|127\.0\.0\.1)"
@@ -55,6 +56,6 @@ def hardcoded_local_hosts(ctx: FileContext, options: dict[str, Any]) -> Iterable
         m = _LITERAL.search(line)
         if m is None and ctx.language in {"javascript", "typescript", "tsx", "go"}:
             m = _JS_LITERAL.search(line)
-        if m:
+        if m and not (ctx.language == "python" and number in documentation_lines(ctx.text)):
             value = next(v for v in m.groupdict().values() if v)
             yield Hit("", number, value, f"`{value}`")

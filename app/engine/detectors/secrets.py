@@ -17,6 +17,7 @@ from typing import Any
 
 from app.engine.context import FileContext
 from app.engine.detectors import file_detector
+from app.engine.detectors.python_strings import documentation_lines
 from app.engine.model import Hit
 
 # (label, literal hint, pattern): the pattern only runs when its hint is in the text.
@@ -106,7 +107,7 @@ _BARE_ASSIGNMENT = re.compile(
 _PLACEHOLDER = re.compile(
     r"(change[_-]?me|example|placeholder|dummy|sample|fake|test|redacted|your[_-]|my[_-]?(secret|password|token)"
     r"|secret[_-]?here|xxx|\*\*\*|\.\.\.|<[^>]*>|\$\{[^}]*\}|\{\{[^}]*\}\}|%\([^)]*\)s|(?-i:(?<![\w$])\$[A-Z_][A-Z0-9_]*(?![a-z]))"
-    r"|^\{[\w.]*\}$|^(password|secret|token|none|null|nil|undefined|true|false)$|(?-i:^[A-Z][A-Z0-9_]+$)"
+    r"|^\{[\w.]*\}$|^(password|passwd|pass|pwd|passphrase|secret|token|none|null|nil|undefined|true|false)$|(?-i:^[A-Z][A-Z0-9_]+$)"
     r"|^env\(|^os\.|^process\.env|^settings\.)",
     re.IGNORECASE,
 )
@@ -140,7 +141,49 @@ _DEV_PASSWORDS = {
     "changeme",
     "example",
 }
+# Passwords of documentation examples (`scott:tiger`, `user:pass@host`): placeholders whatever
+# the host. Weak passwords that could be real (`postgres`, `root`) count only for local hosts.
+_EXAMPLE_PASSWORDS = {"pass", "passwd", "pwd", "pw", "password", "tiger", "secret", "xxx"}
 _CODE_LANGUAGES = {"python", "javascript", "typescript", "tsx", "go", "java", "kotlin"}
+# Source files of languages without rules of their own: code, not `name=value` config files.
+_CODE_SUFFIXES = (
+    ".pyx",
+    ".pxd",
+    ".pyi",
+    ".rb",
+    ".php",
+    ".cs",
+    ".rs",
+    ".kt",
+    ".kts",
+    ".scala",
+    ".swift",
+    ".c",
+    ".h",
+    ".cc",
+    ".cpp",
+    ".hpp",
+    ".m",
+    ".mm",
+    ".lua",
+    ".pl",
+    ".ex",
+    ".exs",
+    ".erl",
+    ".dart",
+    ".groovy",
+    ".clj",
+    ".hs",
+    ".ml",
+    ".fs",
+    ".vb",
+    ".r",
+    ".jl",
+    ".zig",
+    ".nim",
+)
+# `password = other.password`, `token = ctx.step(response)`: a value computed by code
+_CODE_VALUE = re.compile(r"\(|^[a-z_][a-z0-9_]*(?:\.[A-Za-z_]\w*)+$")
 
 
 def entropy(value: str) -> float:
@@ -178,6 +221,12 @@ def _looks_secret(name: str, value: str) -> bool:
     return len(value) >= 16 and entropy(value) >= 3.0
 
 
+def _documentation(ctx: FileContext, line: int) -> bool:
+    """A line of a Python docstring: an example for the reader, not a value in use. Provider
+    keys are reported there all the same (they are real wherever they appear)."""
+    return ctx.language == "python" and line in documentation_lines(ctx.text)
+
+
 @file_detector("hardcoded_secrets")
 def hardcoded_secrets(ctx: FileContext, options: dict[str, Any]) -> Iterable[Hit]:
     text = ctx.text
@@ -193,24 +242,26 @@ def hardcoded_secrets(ctx: FileContext, options: dict[str, Any]) -> Iterable[Hit
         password, host = m.group("password"), m.group("host").lower()
         if is_placeholder(password) or password.startswith(("$", "{", "%")):
             continue
+        if password.lower() in _EXAMPLE_PASSWORDS:
+            continue
         if host in _LOCAL_HOSTS and (
             password.lower() in _DEV_PASSWORDS or password == m.group("user")
         ):
             continue
         line = ctx.line_of(m.start())
-        if line not in seen_lines:
+        if line not in seen_lines and not _documentation(ctx, line):
             seen_lines.add(line)
             yield Hit("", line, digest(password), "password in a connection URL")
     if ctx.language in {"compose", "dockerfile"}:
         return  # generic assignments there are SEC016/SEC017 (high), not this critical rule
-    code = ctx.language in _CODE_LANGUAGES
+    code = ctx.language in _CODE_LANGUAGES or ctx.path.lower().endswith(_CODE_SUFFIXES)
     lowered = ctx.lower_text
     if lowered is None:  # non-ASCII text: lower() could shift offsets, so fold per character
         lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
     for offset, name, value in _quoted_assignments(text, lowered):
         if _looks_secret(name, value):
             line = ctx.line_of(offset)
-            if line not in seen_lines:
+            if line not in seen_lines and not _documentation(ctx, line):
                 seen_lines.add(line)
                 yield Hit("", line, digest(value), f"`{name}` is assigned a literal")
     if code:
@@ -219,7 +270,11 @@ def hardcoded_secrets(ctx: FileContext, options: dict[str, Any]) -> Iterable[Hit
         if number in seen_lines:
             continue
         bare = _BARE_ASSIGNMENT.match(raw)
-        if bare and _looks_secret(bare.group("name"), bare.group("value")):
+        if (
+            bare
+            and not _CODE_VALUE.search(bare.group("value"))
+            and _looks_secret(bare.group("name"), bare.group("value"))
+        ):
             seen_lines.add(number)
             yield Hit(
                 "",

@@ -1,0 +1,38 @@
+"""Where a Python file documents rather than configures: the lines of its string statements
+(module, class and function docstrings, and bare strings). A connection URL or a password in a
+docstring is an example for the reader, not a value the program uses.
+
+Computed with `tokenize`, only for files where a detector already has a candidate hit, so the
+cost is paid rarely; a file `tokenize` rejects simply has no documentation lines.
+"""
+
+from __future__ import annotations
+
+import io
+import tokenize
+from functools import lru_cache
+
+_STATEMENT_START = frozenset({tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT})
+_SKIPPED = frozenset({tokenize.COMMENT, tokenize.NL})
+
+
+@lru_cache(maxsize=8)
+def documentation_lines(text: str) -> frozenset[int]:
+    """1-based lines covered by string statements of a Python source text."""
+    lines: set[int] = set()
+    previous = tokenize.NEWLINE  # the first token starts a statement
+    pending: tuple[int, int] | None = None
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type in _SKIPPED:
+                continue
+            if pending is not None:
+                if token.type in {tokenize.NEWLINE, tokenize.ENDMARKER} or token.string == ";":
+                    lines.update(range(pending[0], pending[1] + 1))
+                pending = None
+            if token.type == tokenize.STRING and previous in _STATEMENT_START:
+                pending = (token.start[0], token.end[0])
+            previous = token.type
+    except (tokenize.TokenError, SyntaxError):
+        pass  # unfinished or invalid source: what was read so far stands
+    return frozenset(lines)
