@@ -7,6 +7,16 @@ from __future__ import annotations
 import logging
 
 import structlog
+from asgi_correlation_id import correlation_id
+from structlog.types import EventDict, WrappedLogger
+
+
+def add_request_id(_logger: WrappedLogger, _method: str, event: EventDict) -> EventDict:
+    """The id of the HTTP request being served (X-Request-ID), on each of its log lines."""
+    request_id = correlation_id.get()
+    if request_id:
+        event.setdefault("request_id", request_id)
+    return event
 
 
 def _renderer(fmt: str) -> structlog.types.Processor:
@@ -20,6 +30,7 @@ def configure_logging(fmt: str = "json", level: str = "info") -> None:
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
+            add_request_id,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,

@@ -86,7 +86,15 @@ async def process(
 ) -> str:
     """Run one delivery; returns its final status. `github` gives an installation's client; without
     it (no App credentials configured) analysis events are kept as `deferred`. A job that raises
-    is recorded on the delivery as `failed` with its error, never lost."""
+    is recorded on the delivery as `failed` with its error, never lost. Every log line written
+    while it runs carries `delivery_id` (GitHub's X-GitHub-Delivery: the correlation id)."""
+    with structlog.contextvars.bound_contextvars(delivery_id=delivery_id):
+        return await _run(sessions, delivery_id, github)
+
+
+async def _run(
+    sessions: async_sessionmaker[AsyncSession], delivery_id: str, github: GitHubFactory | None
+) -> str:
     async with sessions() as session:
         delivery = await session.get(Delivery, delivery_id)
         if delivery is None or delivery.status in {"done", "ignored", "deferred"}:

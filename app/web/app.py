@@ -28,6 +28,7 @@ from app.settings import Settings
 from app.store.db import make_engine, make_sessions
 from app.store.migrate import at_head
 from app.store.models import Delivery
+from app.web.hardening import harden
 from app.web.metrics import Metrics
 from app.web.signature import verify
 
@@ -71,6 +72,7 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
         await engine.dispose()
 
     app = FastAPI(title="stopship", lifespan=lifespan, docs_url=None, redoc_url=None)
+    harden(app)
     app.state.queue = queue
     app.state.metrics = metrics
     app.state.sessions = sessions
