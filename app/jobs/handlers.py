@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.jobs.analyse import (
     GitHubFactory,
+    JobRateLimited,
     analyse_merge_group,
     analyse_pull_request,
     analyse_push,
@@ -27,6 +28,8 @@ log = structlog.get_logger()
 ANALYSIS_EVENTS = frozenset({"push", "pull_request", "check_suite", "check_run", "merge_group"})
 BOOKKEEPING_EVENTS = frozenset({"installation", "installation_repositories", "ping"})
 SUPPORTED_EVENTS = ANALYSIS_EVENTS | BOOKKEEPING_EVENTS
+# a delivery in one of these states is never run again (`failed` and `rate_limited` may be)
+FINISHED = frozenset({"done", "ignored", "deferred", "superseded", "duplicate"})
 
 
 async def process(
@@ -38,13 +41,14 @@ async def process(
     it (no App credentials configured) analysis events are kept as `deferred`."""
     async with sessions() as session:
         delivery = await session.get(Delivery, delivery_id)
-        if delivery is None or delivery.status in {"done", "ignored", "deferred"}:
+        if delivery is None or delivery.status in FINISHED:
             return delivery.status if delivery else "missing"
         delivery.status = "running"
         delivery.attempts += 1
         delivery.started_at = datetime.now(UTC)
         await session.commit()
         payload: dict[str, Any] = json.loads(delivery.payload)
+        retry_at: datetime | None = None
         try:
             if delivery.event == "push" and github is not None:
                 status = await analyse_push(github, sessions, delivery_id, payload)
@@ -65,13 +69,18 @@ async def process(
             else:
                 await _bookkeeping(session, delivery.event, payload)
                 status, error = "done", None
+        except JobRateLimited as exc:
+            # kept, to be run again once GitHub's quota is back (see app/jobs/analyse.py)
+            await session.rollback()
+            status, error, retry_at = "rate_limited", str(exc), exc.until
+            log.warning("delivery rate limited", delivery=delivery_id, retry_at=str(retry_at))
         except Exception as exc:  # noqa: BLE001 - recorded on the delivery, never lost
             await session.rollback()
             status, error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
             log.error("delivery failed", delivery=delivery_id, gh_event=delivery.event, error=error)
         delivery = await session.get(Delivery, delivery_id)
         assert delivery is not None
-        delivery.status, delivery.error = status, error
+        delivery.status, delivery.error, delivery.retry_at = status, error, retry_at
         delivery.finished_at = datetime.now(UTC)
         await session.commit()
         log.info("delivery processed", delivery=delivery_id, gh_event=delivery.event, status=status)

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.github.client import app_client, installation_client
+from app.jobs import supersede
 from app.jobs.analyse import GitHubFactory
 from app.jobs.handlers import SUPPORTED_EVENTS, process
 from app.jobs.queue import InlineQueue
@@ -138,6 +139,8 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
                     status="accepted",
                 )
             )
+            # the newest delivery per branch / pull request, for superseding (same transaction)
+            await supersede.record(session, delivery_id, event, payload)
             try:
                 await session.commit()
             except IntegrityError:
