@@ -35,7 +35,7 @@ _NEXT_TICK = timedelta(milliseconds=1)
 def retry_policy(exc: GitHubException, attempt: int) -> RetryOption:
     """At most MAX_ATTEMPTS tries; rate-limit waits over a minute are not waited for (inside a
     job: not beyond the job's remaining budget; the request hook does the waiting)."""
-    if attempt >= MAX_ATTEMPTS:
+    if attempt + 1 >= MAX_ATTEMPTS:  # `attempt` counts the retries already made
         return RetryOption(False)
     if isinstance(exc, PrimaryRateLimitExceeded | SecondaryRateLimitExceeded):
         wait = exc.retry_after

@@ -106,7 +106,18 @@ async def blobs(
             data = await blob(gh, owner, repo, item.blob_sha)
             await sink(item, None if looks_binary(data) else data)
 
-    await asyncio.gather(*(fetch(item) for item in wanted))
+    try:
+        # the first failure cancels the other fetches: no request outlives the job
+        async with asyncio.TaskGroup() as group:
+            for item in wanted:
+                group.create_task(fetch(item))
+    except BaseExceptionGroup as failed:
+        raise _first(failed) from None
+
+
+def _first(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    first = group.exceptions[0]
+    return _first(first) if isinstance(first, BaseExceptionGroup) else first
 
 
 async def blob(gh: GitHub[Any], owner: str, repo: str, blob_sha: str) -> bytes:

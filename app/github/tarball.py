@@ -59,17 +59,16 @@ async def download(
     return spool
 
 
-def repository_path(name: str) -> str | None:
+def repository_path(name: str, top: str | None = None) -> str | None:
     """The path inside the repository of an archive member (`owner-repo-sha/dir/file` ->
-    `dir/file`); None for the top folder and for any name that is not a plain relative path."""
-    _, sep, rest = name.partition("/")
-    if not sep or not rest:
+    `dir/file`); None for the top folder, for a member outside `top` (when given) and for any
+    name that is not a plain relative path."""
+    parts = name.rstrip("/").split("/")
+    if len(parts) < 2 or any(p in {"", ".", ".."} for p in parts):
         return None
-    rest = rest.rstrip("/")
-    parts = rest.split("/")
-    if not rest or rest.startswith("/") or any(p in {"", ".", ".."} for p in parts):
+    if top is not None and parts[0] != top:
         return None
-    return rest
+    return "/".join(parts[1:])
 
 
 FileSink = Callable[[str, bytes], None]
@@ -87,14 +86,17 @@ def read_members(
     accepts, in archive order (blocking: run it in a thread). Links, over-large files and
     unsafe names are counted in `skipped` (by reason), never read."""
     unpacked = 0
+    top: str | None = None  # GitHub's archives hold one folder, `owner-repo-sha/`
     with tarfile.open(fileobj=archive, mode="r|gz") as tar:
         for member in tar:
             unpacked += max(member.size, 0)
             if unpacked > unpacked_limit:
                 raise TarballTooLarge(f"the tarball unpacks to more than {unpacked_limit} bytes")
+            if top is None and member.name and not member.name.startswith("/"):
+                top = member.name.split("/", 1)[0]
             if member.isdir() or member.type == tarfile.XGLTYPE:
                 continue
-            path = repository_path(member.name)
+            path = repository_path(member.name, top)
             if path is None:
                 count(skipped, UNSAFE_NAME)
                 continue

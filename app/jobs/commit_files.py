@@ -79,6 +79,7 @@ class CommitReader:
         self.keys = keys_for(rules)
         self.check = check
         self._analysis = asyncio.Lock()
+        self._fetched: dict[str, bytes] = {}  # blob id -> bytes this job already fetched
 
     async def tree(self, sha: str) -> CommitTree:
         return await snapshot.tree(self.gh, self.owner, self.name, sha)
@@ -94,7 +95,9 @@ class CommitReader:
         cached = await file_results.config_blob(self.sessions, blob_sha)
         if cached is not None:
             return cached
-        data = await snapshot.blob(self.gh, self.owner, self.name, blob_sha)
+        data = self._fetched[blob_sha] = await snapshot.blob(
+            self.gh, self.owner, self.name, blob_sha
+        )
         await file_results.save_config_blob(self.sessions, blob_sha, data)
         return data
 
@@ -144,8 +147,13 @@ class CommitReader:
         async def sink(item: RemoteFile, data: bytes | None) -> None:
             fresh[item.path] = BINARY if data is None else await self._analyse(item.path, data)
 
-        await snapshot.blobs(self.gh, self.owner, self.name, missing, sink)
-        out.fetched_blobs += len(missing)
+        for item in missing:
+            known = self._fetched.get(item.blob_sha)  # the config file, read a moment ago
+            if known is not None:
+                await sink(item, None if looks_binary(known) else known)
+        needed = [f for f in missing if f.blob_sha not in self._fetched]
+        await snapshot.blobs(self.gh, self.owner, self.name, needed, sink)
+        out.fetched_blobs += len(needed)
         return fresh
 
     async def _via_tarball(

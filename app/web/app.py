@@ -101,6 +101,7 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
     app.state.queue = queue
     app.state.metrics = metrics
     app.state.sessions = sessions
+    app.state.github = github
 
     @app.post("/webhooks/github")
     async def github_webhook(request: Request) -> Response:
