@@ -51,7 +51,10 @@ class AuditInput:
 
 def fingerprint(rule: str, path: str | None, text: str, occurrence: int) -> str:
     """Stable identity: rule, path, whitespace-normalised matched text, occurrence number."""
-    norm = _WS.sub(" ", text).strip()
+    return _fingerprint(rule, path, _WS.sub(" ", text).strip(), occurrence)
+
+
+def _fingerprint(rule: str, path: str | None, norm: str, occurrence: int) -> str:
     raw = f"{rule}\0{path or ''}\0{norm}\0{occurrence}".encode()
     return hashlib.sha1(raw, usedforsecurity=False).hexdigest()
 
@@ -98,7 +101,7 @@ class _FindingFactory:
         self._occurrences[key] += 1
         message = rule.message if not detail else f"{rule.message}: {detail}"
         return Finding(
-            fingerprint=fingerprint(rule_id, path, text, occurrence),
+            fingerprint=_fingerprint(rule_id, path, norm, occurrence),
             rule=rule_id,
             name=rule.name,
             category=rule.category,

@@ -10,7 +10,9 @@ in total (see app/github/rate_limit.py).
 
 from __future__ import annotations
 
+import ssl
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 import httpx
 from githubkit import AppAuthStrategy, GitHub
@@ -49,6 +51,13 @@ def retry_policy(exc: GitHubException, attempt: int) -> RetryOption:
     return RetryOption(False)
 
 
+@lru_cache(maxsize=1)
+def tls_context() -> ssl.SSLContext:
+    """One verifying TLS context per process: loading the CA bundle takes tens of milliseconds,
+    and every HTTP client githubkit opens (one per job, or per request outside a job) needs it."""
+    return ssl.create_default_context()
+
+
 def app_client(app_id: int, private_key: str, api_url: str) -> GitHub[AppAuthStrategy]:
     return GitHub(
         AppAuthStrategy(app_id, private_key),
@@ -56,6 +65,7 @@ def app_client(app_id: int, private_key: str, api_url: str) -> GitHub[AppAuthStr
         timeout=TIMEOUT,
         cache_strategy=MemCacheStrategy(),
         http_cache=False,
+        ssl_verify=tls_context(),
         auto_retry=retry_policy,
         user_agent="stopship",
         async_event_hooks={

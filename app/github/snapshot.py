@@ -14,7 +14,6 @@ from typing import Any, cast
 from githubkit import GitHub
 from githubkit.exception import RequestFailed
 
-from app.engine.paths import matches_any
 from app.engine.snapshot import MAX_FILE_BYTES, looks_binary
 
 CONCURRENT_BLOBS = 8
@@ -61,9 +60,20 @@ def count(skipped: dict[str, int], reason: str) -> None:
     skipped[reason] = skipped.get(reason, 0) + 1
 
 
+# DEFAULT_IGNORED are all `**/<folder>/**`: a set look-up of the path's folders decides it
+# (a monorepo's tree has tens of thousands of paths; glob matching each costs more than the rest)
+_IGNORED_FOLDERS = frozenset(g.removeprefix("**/").removesuffix("/**") for g in DEFAULT_IGNORED)
+
+
+def in_ignored_folder(path: str) -> bool:
+    """Whether a folder of `path` is one of DEFAULT_IGNORED's (same answer as matching them)."""
+    folders = path.split("/")[:-1]
+    return not _IGNORED_FOLDERS.isdisjoint(folders)
+
+
 def worth_analysing(path: str, size: int, skipped: dict[str, int]) -> bool:
     """Dependency and generated folders and files over 1 MiB are never fetched."""
-    if matches_any(path, DEFAULT_IGNORED):
+    if in_ignored_folder(path):
         count(skipped, EXCLUDED)
         return False
     if size > MAX_FILE_BYTES:

@@ -564,6 +564,6 @@ async def _store(
             }
             for f in report.findings
         ]
-        if rows:
-            await session.execute(insert(FindingRow), rows)
+        if rows:  # Core executemany: a monorepo's analysis has tens of thousands
+            await session.execute(insert(FindingRow.__table__), rows)  # type: ignore[arg-type]
         await session.commit()

@@ -160,6 +160,10 @@ class FakeGitHub:
         if event is not None:
             event.wait(HOLD_DEADLINE)
 
+    def prepare_tree(self, sha: str) -> None:
+        """Build the listing of `sha` now (the benchmark times the worker, not the fake)."""
+        self._tree(f"/repos/octo/repo/git/trees/{sha}", sha)
+
     def _tree(self, path: str, sha: str) -> tuple[int, Any]:
         cached = self._trees.get(f"{sha}:{self.truncate_trees_at}")
         if cached is not None:
