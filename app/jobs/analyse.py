@@ -506,8 +506,8 @@ def _stats(files: CommitFiles) -> ScanStats:
         skipped=dict(files.skipped),
         parse_problems=tuple(
             (path, f"{p.parser}: {p.message}")
-            for path, result in sorted(files.results.items())
-            for p in result.problems
+            for path in sorted(path for path, r in files.results.items() if r.problems)
+            for p in files.results[path].problems
         ),
     )
 
@@ -552,18 +552,30 @@ async def _store(
         session.add(analysis)
         await session.flush()
         rows = [
-            {
-                "analysis_id": analysis.id,
-                "fingerprint": f.fingerprint,
-                "rule": f.rule,
-                "severity": str(f.severity),
-                "stop_ship": f.stop_ship,
-                "path": f.path,
-                "line": f.line,
-                "message": f.message,
-            }
+            (analysis.id, f.fingerprint, f.rule, str(f.severity), f.stop_ship, f.path, f.line,
+             f.message)
             for f in report.findings
-        ]
-        if rows:  # Core executemany: a monorepo's analysis has tens of thousands
-            await session.execute(insert(FindingRow.__table__), rows)  # type: ignore[arg-type]
+        ]  # fmt: skip
+        await _insert_findings(session, rows)
         await session.commit()
+
+
+_FINDING_COLUMNS = (
+    "analysis_id", "fingerprint", "rule", "severity", "stop_ship", "path", "line", "message"
+)  # fmt: skip
+
+
+async def _insert_findings(session: AsyncSession, rows: list[tuple[Any, ...]]) -> None:
+    """A monorepo's analysis has tens of thousands of findings: PostgreSQL takes them with COPY
+    (several times faster than INSERTs), SQLite with one executemany."""
+    if not rows:
+        return
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        raw = await connection.get_raw_connection()
+        await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
+            FindingRow.__tablename__, records=rows, columns=list(_FINDING_COLUMNS)
+        )
+        return
+    values = [dict(zip(_FINDING_COLUMNS, row, strict=True)) for row in rows]
+    await session.execute(insert(FindingRow.__table__), values)  # type: ignore[arg-type]

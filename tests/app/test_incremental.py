@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from app.engine.ruleset import default_rules_dir, load_ruleset
 from app.jobs.analyse import Target, judge
-from app.store.models import Analysis, Delivery
+from app.store.models import Analysis, Delivery, FindingRow
 from tests.app.fake_github import FakeGitHub
 from tests.app.test_push_analysis import (  # noqa: F401 - fixtures
     BAD,
@@ -92,6 +92,11 @@ async def test_a_second_push_costs_one_tree_and_one_blob_request(
     assert fake.count("GET", "/git/blobs/") == FILES
     assert fake.count("GET", "/contents/") == 0
     assert fake.count("GET", "/tarball/") == 0
+    async with client.app.state.sessions() as session:  # type: ignore[attr-defined]
+        rows = list(await session.scalars(select(FindingRow)))
+    assert ("SEC002", "app/users.py", 2, True) in {
+        (r.rule, r.path, r.line, r.stop_ship) for r in rows
+    }
 
     second = commit(repo, "fix", {"app/users.py": GOOD})
     fake.requests.clear()
