@@ -87,6 +87,9 @@ class _FindingFactory:
         self.config = config
         self.disabled = set(config.rules.disable)
         self._occurrences: dict[tuple[str, str | None, str], int] = defaultdict(int)
+        # without payment paths, stop-ship depends on the rule and severity only
+        self._by_path = config.strictness.payments_stop_ship
+        self._stop_ship: dict[tuple[str, Severity], bool] = {}
 
     def make(
         self, rule_id: str, path: str | None, line: int | None, text: str, detail: str
@@ -100,13 +103,18 @@ class _FindingFactory:
         occurrence = self._occurrences[key]
         self._occurrences[key] += 1
         message = rule.message if not detail else f"{rule.message}: {detail}"
+        stop = None if self._by_path else self._stop_ship.get((rule_id, severity))
+        if stop is None:
+            stop = is_stop_ship(rule, severity, path, self.config)
+            if not self._by_path:
+                self._stop_ship[(rule_id, severity)] = stop
         return Finding(
             fingerprint=_fingerprint(rule_id, path, norm, occurrence),
             rule=rule_id,
             name=rule.name,
             category=rule.category,
             severity=severity,
-            stop_ship=is_stop_ship(rule, severity, path, self.config),
+            stop_ship=stop,
             path=path,
             line=line,
             message=message,

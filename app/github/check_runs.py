@@ -128,16 +128,10 @@ async def fail(gh: GitHub[Any], owner: str, repo: str, check_run_id: int, reason
     )
 
 
-async def superseded(
-    gh: GitHub[Any], owner: str, repo: str, check_run_id: int, newer_sha: str
-) -> None:
-    """A newer commit arrived for the same branch or pull request before this one was judged."""
-    await close(
-        gh,
-        owner,
-        repo,
-        check_run_id,
-        "neutral",
+def superseded_output(newer_sha: str) -> tuple[str, str]:
+    """Title and summary of a check run (completed `neutral`) whose commit was superseded: a
+    newer commit arrived for the same branch or pull request before this one was judged."""
+    return (
         f"Superseded by {newer_sha[:7]}",
         f"superseded by {newer_sha}: a newer commit was pushed to this branch or pull request "
         "before this analysis finished. Its own check run has the verdict.",

@@ -28,7 +28,6 @@ from typing import Any, cast
 import structlog
 from githubkit import GitHub
 from githubkit.exception import GitHubException
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.engine import baseline
@@ -41,7 +40,7 @@ from app.engine.ruleset import Ruleset, load_ruleset
 from app.github import check_runs, rate_limit
 from app.jobs import supersede
 from app.jobs.commit_files import CommitFiles, CommitReader, Superseded
-from app.store.models import Analysis, FindingRow, Installation, Repository
+from app.jobs.stored_analysis import store_analysis
 
 log = structlog.get_logger()
 GitHubFactory = Callable[[int], GitHub[Any]]
@@ -69,23 +68,6 @@ class JobRateLimited(Exception):
             "the check run was completed `cancelled` and this delivery can be run again then"
         )
         self.until = until
-
-
-async def _ensure_repository(session: AsyncSession, payload: dict[str, Any]) -> int:
-    installation = payload["installation"]
-    repo = payload["repository"]
-    if await session.get(Installation, installation["id"]) is None:
-        account = (installation.get("account") or repo.get("owner") or {}).get("login", "")
-        session.add(Installation(id=installation["id"], account=str(account)))
-        await session.flush()
-    if await session.get(Repository, repo["id"]) is None:
-        session.add(
-            Repository(
-                id=repo["id"], installation_id=installation["id"], full_name=repo["full_name"]
-            )
-        )
-        await session.flush()
-    return int(repo["id"])
 
 
 @dataclass(frozen=True)
@@ -372,13 +354,20 @@ async def _judge_claimed(
         )
     except Superseded as exc:
         log.info("superseded", delivery=delivery_id, sha=sha, newer=exc.sha)
-        await check_runs.superseded(gh, owner, name, run_id, exc.sha)
-        await supersede.settle(sessions, held, "done")
+        title, summary = check_runs.superseded_output(exc.sha)
+        closed = await _close_quietly(gh, target, run_id, "neutral", title, summary)
+        await supersede.settle(
+            sessions, held, "done" if closed else "released", None if closed else run_id
+        )
         return "superseded"
     except BaseException as exc:  # closes the check run, then re-raised
         await _end_unfinished(gh, sessions, delivery_id, target, held, run_id, exc)
         raise
-    await _store(sessions, delivery_id, payload, sha, rules, run_id, verdict.report)
+    try:
+        await store_analysis(sessions, delivery_id, payload, sha, rules, run_id, verdict.report)
+    except BaseException:
+        await supersede.settle(sessions, held, "released")  # published, not recorded: redo
+        raise
     await supersede.settle(sessions, held, "done")
     log.info(
         "commit judged",
@@ -526,56 +515,3 @@ def _suppression_policy(base: dict[str, EngineResult] | None) -> SuppressionPoli
         return before is not None and any(s.rules == suppression.rules for s in before.suppressions)
 
     return policy
-
-
-async def _store(
-    sessions: async_sessionmaker[AsyncSession],
-    delivery_id: str,
-    payload: dict[str, Any],
-    sha: str,
-    rules: Ruleset,
-    run_id: int,
-    report: Report,
-) -> None:
-    async with sessions() as session:
-        repository_id = await _ensure_repository(session, payload)
-        analysis = Analysis(
-            repository_id=repository_id,
-            sha=sha,
-            ruleset_digest=rules.digest,
-            score=report.score,
-            grade=report.grade,
-            verdict=report.verdict,
-            check_run_id=run_id,
-            delivery_id=delivery_id,
-        )
-        session.add(analysis)
-        await session.flush()
-        rows = [
-            (analysis.id, f.fingerprint, f.rule, str(f.severity), f.stop_ship, f.path, f.line,
-             f.message)
-            for f in report.findings
-        ]  # fmt: skip
-        await _insert_findings(session, rows)
-        await session.commit()
-
-
-_FINDING_COLUMNS = (
-    "analysis_id", "fingerprint", "rule", "severity", "stop_ship", "path", "line", "message"
-)  # fmt: skip
-
-
-async def _insert_findings(session: AsyncSession, rows: list[tuple[Any, ...]]) -> None:
-    """A monorepo's analysis has tens of thousands of findings: PostgreSQL takes them with COPY
-    (several times faster than INSERTs), SQLite with one executemany."""
-    if not rows:
-        return
-    connection = await session.connection()
-    if connection.dialect.name == "postgresql":
-        raw = await connection.get_raw_connection()
-        await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
-            FindingRow.__tablename__, records=rows, columns=list(_FINDING_COLUMNS)
-        )
-        return
-    values = [dict(zip(_FINDING_COLUMNS, row, strict=True)) for row in rows]
-    await session.execute(insert(FindingRow.__table__), values)  # type: ignore[arg-type]
