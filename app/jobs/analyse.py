@@ -326,7 +326,14 @@ async def _judge_claimed(
 ) -> str:
     owner, name, sha = target.owner, target.name, target.sha
     started = time.perf_counter()
-    run_id = held.open_check_run_id or await check_runs.start(gh, owner, name, sha)
+    try:
+        run_id = held.open_check_run_id or await check_runs.start(gh, owner, name, sha)
+    except BaseException as exc:  # no check run to close: let the next delivery judge it
+        await supersede.settle(sessions, held, "released")
+        until = rate_limit.exhausted_until(exc)
+        if until is not None:
+            raise JobRateLimited(until) from exc
+        raise
 
     async def check_newer() -> None:
         newer = await supersede.newer_sha(sessions, delivery_id)

@@ -20,6 +20,7 @@ import json
 import re
 import subprocess
 import threading
+import time
 import urllib.parse
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -90,6 +91,7 @@ class Recorded:
     path: str
     headers: dict[str, str]
     body: Any
+    at: float = field(default_factory=time.time)  # when it arrived (wall clock)
 
 
 CODELOAD = "/_codeload/"

@@ -116,3 +116,24 @@ async def test_an_internal_error_closes_the_check_run_and_the_next_delivery_judg
     await send(client, "check_suite", suite, "cs-1")
     assert (await delivery(client, "cs-1")).status == "done"
     assert fake.calls("PATCH", "/check-runs/")[-1].body["conclusion"] == "failure"
+
+
+async def test_a_spent_quota_at_check_run_creation_leaves_the_commit_to_the_next_delivery(
+    client: httpx.AsyncClient,  # noqa: F811
+    fake: FakeGitHub,  # noqa: F811
+    repo: Path,  # noqa: F811
+) -> None:
+    sha = head(repo)
+    fake.failures["POST /check-runs"] = [rate_limited(3600)]
+    await push(client, push_payload(sha), "p-1")
+    assert sha not in fake.check_runs  # no check run could be created, none is left open
+    assert (await delivery(client, "p-1")).status == "rate_limited"
+
+    suite = copy.deepcopy(example("check_suite", "rerequested"))
+    suite["action"] = "requested"
+    suite["check_suite"].update(head_sha=sha, head_branch="main")
+    suite["repository"]["full_name"] = "octo/shop"
+    suite["installation"] = {"id": 77}
+    await send(client, "check_suite", suite, "cs-1")
+    assert (await delivery(client, "cs-1")).status == "done"
+    assert len(fake.check_runs[sha]) == 1
