@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.engine import baseline
 from app.engine.audit import AuditInput, SuppressionPolicy, build_report
-from app.engine.config import ConfigError, check_rule_ids, parse_config
+from app.engine.config import ConfigError, StopshipConfig, check_rule_ids, parse_config
 from app.engine.model import FileResult as EngineResult
 from app.engine.model import Finding, Suppression
 from app.engine.report import Report, ScanStats
@@ -40,7 +40,7 @@ from app.engine.ruleset import Ruleset, load_ruleset
 from app.github import check_runs, rate_limit
 from app.jobs import supersede
 from app.jobs.commit_files import CommitFiles, CommitReader, Superseded
-from app.jobs.stored_analysis import store_analysis
+from app.jobs.stored_analysis import ensure_repository, store_analysis
 
 log = structlog.get_logger()
 GitHubFactory = Callable[[int], GitHub[Any]]
@@ -307,12 +307,43 @@ async def judge(
 
 
 @dataclass
-class _Verdict:
+class Evaluation:
+    """A judged commit before anything is published: its config, the report (compared with its
+    base for a pull request or merge group), the findings to annotate (None: all), and the
+    per-file results this evaluation analysed, under their cache keys (already cached)."""
+
+    config: StopshipConfig
     report: Report
-    conclusion: str
-    annotate: list[Finding] | None
-    max_annotations: int
-    analysed: int
+    rules: Ruleset
+    fresh: dict[str, EngineResult]
+    keys: dict[str, str]
+    fetched: int
+    annotate: list[Finding] | None = None
+
+
+async def evaluate(
+    gh: GitHub[Any],
+    sessions: async_sessionmaker[AsyncSession],
+    repository_id: int,
+    repo_full_name: str,
+    target: Target,
+    rules: Ruleset | None = None,
+) -> Evaluation:
+    """Judge `target` without publishing anything (for jobs that answer otherwise than with a
+    check run): the tree, the config through its blob id, only uncached blobs (cached as they
+    are analysed), the engine, the base comparison. Raises ConfigError when the configuration is
+    invalid. `repository_id` is the repository's database id."""
+    rules = rules or ruleset()
+    async with _one_connection_pool(gh):
+        with rate_limit.job_budget():
+            reader = CommitReader(gh, target.owner, target.name, sessions, rules)
+            return await _evaluate(reader, repo_full_name, target, rules)
+
+
+async def cache_results(sessions: async_sessionmaker[AsyncSession], evaluation: Evaluation) -> None:
+    """Nothing left to do: evaluate() caches each file's result as soon as it is analysed (kept
+    for the callers that stored results themselves)."""
+    return None
 
 
 async def _judge_claimed(
@@ -342,22 +373,27 @@ async def _judge_claimed(
 
     try:
         reader = CommitReader(gh, owner, name, sessions, rules, check_newer)
-        verdict = await _verdict(reader, payload, target, rules)
-        if isinstance(verdict, str):
-            await check_runs.fail(gh, owner, name, run_id, verdict)
+        try:
+            evaluation = await _evaluate(reader, payload["repository"]["full_name"], target, rules)
+        except ConfigError as exc:
+            await check_runs.fail(gh, owner, name, run_id, f"Invalid configuration: {exc}")
             await supersede.settle(sessions, held, "done")
             return "done"
+        report, config = evaluation.report, evaluation.config
+        conclusion = conclusion_for(
+            report, target.gate_branch, config.release_branches, config.conclusion_outside_release
+        )
         await check_newer()
         await check_runs.complete(
             gh,
             owner,
             name,
             run_id,
-            verdict.report,
+            report,
             rules,
-            verdict.conclusion,
-            annotate=verdict.annotate,
-            max_annotations=verdict.max_annotations,
+            conclusion,
+            annotate=evaluation.annotate,
+            max_annotations=config.annotations.max,
         )
     except Superseded as exc:
         log.info("superseded", delivery=delivery_id, sha=sha, newer=exc.sha)
@@ -371,7 +407,7 @@ async def _judge_claimed(
         await _end_unfinished(gh, sessions, delivery_id, target, held, run_id, exc)
         raise
     try:
-        await store_analysis(sessions, delivery_id, payload, sha, rules, run_id, verdict.report)
+        await store_analysis(sessions, delivery_id, payload, sha, rules, run_id, report)
     except BaseException:
         await supersede.settle(sessions, held, "released")  # published, not recorded: redo
         raise
@@ -381,9 +417,10 @@ async def _judge_claimed(
         delivery=delivery_id,
         repo=payload["repository"]["full_name"],
         sha=sha,
-        score=verdict.report.score,
-        conclusion=verdict.conclusion,
-        analysed=verdict.analysed,
+        score=report.score,
+        conclusion=conclusion,
+        analysed=len(evaluation.fresh),
+        fetched=evaluation.fetched,
         seconds=round(time.perf_counter() - started, 3),
     )
     return "done"
@@ -439,19 +476,14 @@ async def _close_quietly(
     return True
 
 
-async def _verdict(
-    reader: CommitReader, payload: dict[str, Any], target: Target, rules: Ruleset
-) -> _Verdict | str:
-    """Everything up to publishing; a string is a configuration error to report."""
+async def _evaluate(
+    reader: CommitReader, repo_full_name: str, target: Target, rules: Ruleset
+) -> Evaluation:
     head_tree = await reader.tree(target.sha)
     base_tree = await reader.tree(target.base_sha) if target.base_sha else None
     trees = {t.sha: t for t in (head_tree, base_tree) if t is not None}
-    raw = await reader.config(trees.get(target.config_ref), target.config_ref)
-    try:
-        config = parse_config(raw)
-        check_rule_ids(config, set(rules.by_id))
-    except ConfigError as exc:
-        return f"Invalid configuration: {exc}"
+    config = parse_config(await reader.config(trees.get(target.config_ref), target.config_ref))
+    check_rule_ids(config, set(rules.by_id))
     head = await reader.files(head_tree, config)
     base_results: dict[str, EngineResult] | None = None
     base: CommitFiles | None = None
@@ -459,12 +491,11 @@ async def _verdict(
         base = await reader.files(base_tree, config)
         moved = baseline.renames(base.blobs, head.blobs, dict(target.renames))
         base_results = baseline.carried(base.results, moved)
-    repo = payload["repository"]["full_name"]
     report = build_report(
         rules,
         config,
         AuditInput(
-            repo=repo,
+            repo=repo_full_name,
             paths=sorted(head.results),
             results=head.results,
             stats=_stats(head),
@@ -478,7 +509,7 @@ async def _verdict(
             rules,
             config,
             AuditInput(
-                repo=repo,
+                repo=repo_full_name,
                 paths=sorted(base_results),
                 results=base_results,
                 changed_paths=target.changed_paths,
@@ -488,10 +519,15 @@ async def _verdict(
         annotate = report.baseline.introduced
     elif target.annotate_paths is not None:
         annotate = [f for f in report.findings if f.path in target.annotate_paths]
-    conclusion = conclusion_for(
-        report, target.gate_branch, config.release_branches, config.conclusion_outside_release
+    return Evaluation(
+        config,
+        report,
+        rules,
+        fresh={p: head.results[p] for p in head.fresh},
+        keys=dict(head.fresh),
+        fetched=reader.blob_requests,
+        annotate=annotate,
     )
-    return _Verdict(report, conclusion, annotate, config.annotations.max, head.analysed)
 
 
 def _stats(files: CommitFiles) -> ScanStats:
@@ -522,3 +558,7 @@ def _suppression_policy(base: dict[str, EngineResult] | None) -> SuppressionPoli
         return before is not None and any(s.rules == suppression.rules for s in before.suppressions)
 
     return policy
+
+
+# the name jobs that record their own rows imported before storing moved to stored_analysis
+_ensure_repository = ensure_repository

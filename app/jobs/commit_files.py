@@ -59,7 +59,7 @@ class CommitFiles:
     results: dict[str, EngineResult]  # every analysable text file -> its result
     skipped: dict[str, int] = field(default_factory=dict)
     analysed: int = 0  # files analysed by this job (the others came from the cache)
-    fetched_blobs: int = 0  # blobs API requests for file contents
+    fresh: dict[str, str] = field(default_factory=dict)  # path -> cache key, analysed now
     tarball: bool = False
 
 
@@ -80,6 +80,7 @@ class CommitReader:
         self.check = check
         self._analysis = asyncio.Lock()
         self._fetched: dict[str, bytes] = {}  # blob id -> bytes this job already fetched
+        self.blob_requests = 0  # blobs API requests made (config included)
 
     async def tree(self, sha: str) -> CommitTree:
         return await snapshot.tree(self.gh, self.owner, self.name, sha)
@@ -98,6 +99,7 @@ class CommitReader:
         data = self._fetched[blob_sha] = await snapshot.blob(
             self.gh, self.owner, self.name, blob_sha
         )
+        self.blob_requests += 1
         await file_results.save_config_blob(self.sessions, blob_sha, data)
         return data
 
@@ -116,7 +118,7 @@ class CommitReader:
             if len(missing) > TARBALL_THRESHOLD:
                 fresh = await self._via_tarball(tree.sha, missing, out)
             else:
-                fresh = await self._via_blobs(missing, out)
+                fresh = await self._via_blobs(missing)
             await file_results.save(self.sessions, {keys[p]: r for p, r in fresh.items()})
         for f in wanted:
             result = fresh.get(f.path) or cached.get(keys[f.path])
@@ -124,7 +126,8 @@ class CommitReader:
                 count(out.skipped, BINARY_FILE)
             elif result is not None:
                 out.results[f.path] = result
-        out.analysed = sum(1 for r in fresh.values() if r is not BINARY)
+        out.fresh = {p: keys[p] for p, r in fresh.items() if r is not BINARY}
+        out.analysed = len(out.fresh)
         return out
 
     def _kept(self, path: str, config: StopshipConfig, skipped: dict[str, int]) -> bool:
@@ -141,7 +144,7 @@ class CommitReader:
         async with self._analysis:
             return await asyncio.to_thread(self._analyse_now, path, data)
 
-    async def _via_blobs(self, missing: list[RemoteFile], out: CommitFiles) -> dict[str, Any]:
+    async def _via_blobs(self, missing: list[RemoteFile]) -> dict[str, EngineResult]:
         fresh: dict[str, EngineResult] = {}
 
         async def sink(item: RemoteFile, data: bytes | None) -> None:
@@ -153,7 +156,7 @@ class CommitReader:
                 await sink(item, None if looks_binary(known) else known)
         needed = [f for f in missing if f.blob_sha not in self._fetched]
         await snapshot.blobs(self.gh, self.owner, self.name, needed, sink)
-        out.fetched_blobs += len(needed)
+        self.blob_requests += len(needed)
         return fresh
 
     async def _via_tarball(
@@ -177,7 +180,7 @@ class CommitReader:
             archive.close()
         leftover = [f for f in missing if f.path not in fresh]
         if leftover:
-            fresh.update(await self._via_blobs(leftover, out))
+            fresh.update(await self._via_blobs(leftover))
         return fresh
 
     async def _from_tarball_only(self, sha: str, config: StopshipConfig) -> CommitFiles:
@@ -217,7 +220,8 @@ class CommitReader:
                 count(out.skipped, BINARY_FILE)
             elif result is not None:
                 out.results[path] = result
-        out.analysed = sum(1 for r in fresh.values() if r is not BINARY)
+        out.fresh = {p: keys[p] for p, r in fresh.items() if r is not BINARY}
+        out.analysed = len(out.fresh)
         return out
 
 

@@ -15,7 +15,7 @@ import yaml
 from sqlalchemy import func, select
 
 from app.engine.ruleset import default_rules_dir, load_ruleset
-from app.jobs.analyse import Target, judge
+from app.jobs.analyse import Target, evaluate, judge
 from app.store.models import Analysis, Delivery, FindingRow
 from tests.app.fake_github import FakeGitHub
 from tests.app.test_push_analysis import (  # noqa: F401 - fixtures
@@ -251,3 +251,20 @@ async def test_a_ruleset_change_reanalyses_only_the_files_of_the_changed_rule(
     assert fake.count("GET", "/contents/") == 0
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Analysis)) == 2
+
+
+async def test_evaluate_judges_without_publishing_and_caches_as_it_goes(
+    client: httpx.AsyncClient,  # noqa: F811
+    fake: FakeGitHub,  # noqa: F811
+    repo: Path,
+) -> None:
+    sha = head(repo)
+    app = client.app  # type: ignore[attr-defined]
+    target = Target("octo", "shop", sha, gate_branch="main", config_ref=sha)
+    first = await evaluate(app.state.github(77), app.state.sessions, 1, "octo/shop", target)
+    assert [f.rule for f in first.report.stop_ship] == ["SEC002"]
+    assert len(first.fresh) == FILES and first.fetched == FILES
+    assert fake.calls("POST", "/check-runs") == [] and fake.calls("PATCH", "/check-runs") == []
+    again = await evaluate(app.state.github(77), app.state.sessions, 1, "octo/shop", target)
+    assert again.fresh == {} and again.fetched == 0
+    assert fake.count("GET", "/git/blobs/") == FILES
