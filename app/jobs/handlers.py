@@ -1,7 +1,12 @@
 """What a stored delivery turns into. Bookkeeping events (installation, installation_repositories)
 update the database; `ping` needs nothing. Events that ask for a commit to be judged (push,
-pull_request, check_suite, check_run, merge_group) are recorded as `deferred` until the GitHub
-analysis job exists: they are kept, never dropped, so they can be replayed."""
+pull_request, check_suite, check_run, merge_group) are judged when the App's credentials are
+configured, and recorded as `deferred` otherwise: kept, never dropped, so they can be replayed.
+
+Final statuses: `done`, `ignored`, `deferred`, `superseded` (a newer push to the branch or pull
+request came first), `duplicate` (the commit was already judged in the same context), `failed`
+(with its error) and `rate_limited` (GitHub's quota ran out; `retry_at` says when it is back).
+The last two can be run again: `process()` runs any delivery that is not FINISHED."""
 
 from __future__ import annotations
 
