@@ -6,14 +6,18 @@ the commit to be judged by the next delivery."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 
+from app.jobs.analyse import Target, judge
 from app.store.models import Delivery
 from tests.app.fake_github import FakeGitHub, rate_limited, spent_quota
 from tests.app.test_incremental import FILES, head, repo  # noqa: F401 - fixture
@@ -24,6 +28,7 @@ from tests.app.test_push_analysis import (  # noqa: F401 - fixtures
     push_payload,
     send,
 )
+from tests.app.test_superseding import until
 from tests.app.test_webhook import example
 
 
@@ -137,3 +142,30 @@ async def test_a_spent_quota_at_check_run_creation_leaves_the_commit_to_the_next
     await send(client, "check_suite", suite, "cs-1")
     assert (await delivery(client, "cs-1")).status == "done"
     assert len(fake.check_runs[sha]) == 1
+
+
+async def test_a_job_cancelled_mid_analysis_closes_its_check_run(
+    client: httpx.AsyncClient,  # noqa: F811
+    fake: FakeGitHub,  # noqa: F811
+    repo: Path,  # noqa: F811
+) -> None:
+    sha = head(repo)
+    app = client.app  # type: ignore[attr-defined]
+    async with app.state.sessions() as session:
+        session.add(Delivery(id="p-1", event="push", payload="{}", status="running"))
+        await session.commit()
+    gate = threading.Event()
+    fake.holds["GET /git/blobs/"] = gate
+    target = Target("octo", "shop", sha, gate_branch="main", config_ref=sha)
+    job = asyncio.create_task(
+        judge(app.state.github, app.state.sessions, "p-1", push_payload(sha), target)
+    )
+    await until(lambda: fake.count("GET", "/git/blobs/") >= 1)
+    job.cancel()  # as at shutdown
+    with pytest.raises(asyncio.CancelledError):
+        await job
+    gate.set()
+    [run_id] = fake.check_runs[sha]
+    final = fake.calls("PATCH", f"/check-runs/{run_id}")[-1].body
+    assert (final["status"], final["conclusion"]) == ("completed", "cancelled")
+    assert final["output"]["title"] == "stopship was interrupted"
