@@ -62,7 +62,10 @@ class AuditInput:
 
 def fingerprint(rule: str, path: str | None, text: str, occurrence: int) -> str:
     """Stable identity: rule, path, whitespace-normalised matched text, occurrence number."""
-    norm = _WS.sub(" ", text).strip()
+    return _fingerprint(rule, path, _WS.sub(" ", text).strip(), occurrence)
+
+
+def _fingerprint(rule: str, path: str | None, norm: str, occurrence: int) -> str:
     raw = f"{rule}\0{path or ''}\0{norm}\0{occurrence}".encode()
     return hashlib.sha1(raw, usedforsecurity=False).hexdigest()
 
@@ -95,6 +98,9 @@ class _FindingFactory:
         self.config = config
         self.disabled = set(config.rules.disable)
         self._occurrences: dict[tuple[str, str | None, str], int] = defaultdict(int)
+        # without payment paths, stop-ship depends on the rule and severity only
+        self._by_path = config.strictness.payments_stop_ship
+        self._stop_ship: dict[tuple[str, Severity], bool] = {}
 
     def make(
         self, rule_id: str, path: str | None, line: int | None, text: str, detail: str
@@ -108,13 +114,18 @@ class _FindingFactory:
         occurrence = self._occurrences[key]
         self._occurrences[key] += 1
         message = rule.message if not detail else f"{rule.message}: {detail}"
+        stop = None if self._by_path else self._stop_ship.get((rule_id, severity))
+        if stop is None:
+            stop = is_stop_ship(rule, severity, path, self.config)
+            if not self._by_path:
+                self._stop_ship[(rule_id, severity)] = stop
         return Finding(
-            fingerprint=fingerprint(rule_id, path, text, occurrence),
+            fingerprint=_fingerprint(rule_id, path, norm, occurrence),
             rule=rule_id,
             name=rule.name,
             category=rule.category,
             severity=severity,
-            stop_ship=is_stop_ship(rule, severity, path, self.config),
+            stop_ship=stop,
             path=path,
             line=line,
             message=message,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 import yaml
@@ -110,6 +111,7 @@ class Strictness:
         return f"{self.level} ({self.reason})"
 
 
+@lru_cache(maxsize=64)  # asked once per finding; a Launch is frozen, hence hashable
 def strictness_for(launch: Launch) -> Strictness:
     """CHECKS.md: internal -> Low, beta -> Medium, public -> High, paid or payments -> High+."""
     reasons = [f"{launch.stage} launch"]

@@ -71,6 +71,19 @@ class ScanStats:
     parse_problems: tuple[tuple[str, str], ...] = ()
 
 
+@dataclass(frozen=True)
+class FindingsDiff:
+    """A change compared with its base commit, finding by finding (by fingerprint, after carrying
+    the base's findings along the files the change renamed): what it introduces, what it fixes,
+    what it silences with an inline suppression, and what was there before."""
+
+    base_sha: str
+    introduced: list[Finding]
+    fixed: list[Finding]
+    existing: list[Finding]
+    silenced: list[Finding] = field(default_factory=list)
+
+
 @dataclass
 class Report:
     repo: str
@@ -91,6 +104,8 @@ class Report:
     stats: ScanStats = field(default_factory=ScanStats)
     # Findings hidden by --changed-since (outside the changed files); they still count in the score.
     out_of_scope: int = 0
+    # A pull request or merge group compared with its base (None for a push or a local scan).
+    baseline: FindingsDiff | None = None
 
     @property
     def stop_ship(self) -> list[Finding]:

@@ -173,6 +173,9 @@ class Rule(_Strict):
     max_points: int | None = Field(default=None, ge=0, le=100)
     status: Literal["stable", "preview", "deprecated"] = "stable"
     since: str = "0.1.0"
+    # Bump when what the rule finds changes without its YAML changing (its detector's code): the
+    # App's cached results for the files this rule looks at are then re-analysed, lazily.
+    version: int = Field(default=1, ge=1)
     languages: tuple[str, ...] = ()
     paths: PathFilter = PathFilter()
     # Tests, fixtures, examples and docs are not production code; most rules skip them.

@@ -29,9 +29,12 @@ def level_of(finding: Finding) -> str:
     return "warning" if finding.severity.rank >= 2 else "notice"
 
 
-def annotations_of(report: Report) -> list[dict[str, Any]]:
-    """One annotation per finding located in a file, stop-ship first."""
-    located = [f for f in report.findings if f.path]
+def annotations_of(
+    report: Report, findings: list[Finding] | None = None, limit: int | None = None
+) -> list[dict[str, Any]]:
+    """One annotation per finding located in a file (of `findings`, by default every finding of
+    the report), stop-ship first, at most `limit`."""
+    located = [f for f in (report.findings if findings is None else findings) if f.path]
     located.sort(key=lambda f: (not f.stop_ship, -f.severity.rank, f.path or "", f.line or 0))
     out = []
     for f in located:
@@ -47,7 +50,7 @@ def annotations_of(report: Report) -> list[dict[str, Any]]:
                 "raw_details": f"Fix: {f.fix.strip()}"[:MESSAGE_LIMIT],
             }
         )
-    return out
+    return out if limit is None else out[:limit]
 
 
 async def start(gh: GitHub[Any], owner: str, repo: str, head_sha: str) -> int:
@@ -67,11 +70,14 @@ async def complete(
     report: Report,
     ruleset: Ruleset,
     conclusion: str,
+    annotate: list[Finding] | None = None,
+    max_annotations: int | None = None,
 ) -> int:
-    """Publish the result; returns the number of update requests sent."""
+    """Publish the result, annotating `annotate` (by default every finding); returns the number
+    of update requests sent."""
     summary = full_audit(report, ruleset, max_chars=TEXT_LIMIT)
     title = title_of(report)
-    notes = annotations_of(report)
+    notes = annotations_of(report, annotate, max_annotations)
     batches = [notes[i : i + BATCH] for i in range(0, len(notes), BATCH)] or [[]]
     for index, batch in enumerate(batches):
         last = index == len(batches) - 1
@@ -84,8 +90,16 @@ async def complete(
     return len(batches)
 
 
-async def fail(gh: GitHub[Any], owner: str, repo: str, check_run_id: int, reason: str) -> None:
-    """Never leave a check run `in_progress`: close it with what went wrong."""
+async def close(
+    gh: GitHub[Any],
+    owner: str,
+    repo: str,
+    check_run_id: int,
+    conclusion: str,
+    title: str,
+    summary: str,
+) -> None:
+    """Complete a check run without a report (superseded, not analysed, failed)."""
     await gh.rest.checks.async_update(
         owner,
         repo,
@@ -94,11 +108,31 @@ async def fail(gh: GitHub[Any], owner: str, repo: str, check_run_id: int, reason
             Any,
             {
                 "status": "completed",
-                "conclusion": "failure",
-                "output": {
-                    "title": "stopship could not analyse this commit",
-                    "summary": reason[:TEXT_LIMIT],
-                },
+                "conclusion": conclusion,
+                "output": {"title": title[:255], "summary": summary[:TEXT_LIMIT]},
             },
         ),
+    )
+
+
+async def fail(gh: GitHub[Any], owner: str, repo: str, check_run_id: int, reason: str) -> None:
+    """Never leave a check run `in_progress`: close it with what went wrong."""
+    await close(
+        gh,
+        owner,
+        repo,
+        check_run_id,
+        "failure",
+        "stopship could not analyse this commit",
+        reason,
+    )
+
+
+def superseded_output(newer_sha: str) -> tuple[str, str]:
+    """Title and summary of a check run (completed `neutral`) whose commit was superseded: a
+    newer commit arrived for the same branch or pull request before this one was judged."""
+    return (
+        f"Superseded by {newer_sha[:7]}",
+        f"superseded by {newer_sha}: a newer commit was pushed to this branch or pull request "
+        "before this analysis finished. Its own check run has the verdict.",
     )

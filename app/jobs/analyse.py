@@ -1,41 +1,47 @@
-"""Judging a pushed commit: configuration from the pushed commit, the tree from one recursive
-request, only uncached blobs fetched, the engine, then the `Production readiness` check run and
-the analysis stored. Conclusion: `failure` when the branch is a release branch and stop-ship
-findings are open; otherwise `success` when there are none, else the configured
-`conclusion_outside_release` (`neutral` by default)."""
+"""Judging a commit: the tree from one recursive request, the config through its blob id, only
+uncached blobs fetched (app/jobs/commit_files.py), the engine, then the `Production readiness`
+check run and the analysis stored. Conclusion: `failure` when the gating branch is a release
+branch and stop-ship findings are open; otherwise `success` when there are none, else the
+configured `conclusion_outside_release` (`neutral` by default).
+
+A pull request or merge group is also judged against its base: the check summary says what the
+change introduces, fixes and what was there before, and only introduced findings are annotated.
+A job superseded by a newer push to its branch or pull request stops and completes its check run
+`neutral` (app/jobs/supersede.py); a second delivery for a commit already judged in the same
+context produces no second analysis. Rate limits are honoured for the whole job with a bounded
+wait; past it the check run is completed `cancelled`, saying when GitHub's quota comes back, and
+the delivery is left `rate_limited` with `retry_at`, to be run again then (or by the check run's
+Re-run button). No failure leaves the check run `in_progress` while GitHub accepts the update.
+"""
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from githubkit import GitHub
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from githubkit.exception import GitHubException
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.engine.analyze import Analyzer
-from app.engine.audit import AuditInput, build_report
-from app.engine.config import (
-    CONFIG_PATH,
-    ConfigError,
-    StopshipConfig,
-    check_rule_ids,
-    parse_config,
-)
+from app.engine import baseline
+from app.engine.audit import AuditInput, SuppressionPolicy, build_report
+from app.engine.config import ConfigError, StopshipConfig, check_rule_ids, parse_config
 from app.engine.model import FileResult as EngineResult
+from app.engine.model import Finding, Suppression, Waiver
 from app.engine.report import Report, ScanStats
 from app.engine.ruleset import Ruleset, load_ruleset
-from app.engine.serialize import result_from_dict, result_to_dict
-from app.github import check_runs, snapshot
+from app.github import check_runs, rate_limit
+from app.jobs import supersede
+from app.jobs.commit_files import CommitFiles, CommitReader, Superseded
+from app.jobs.stored_analysis import ensure_repository, store_analysis
 from app.store import waivers as waiver_store
-from app.store.models import Analysis, FileResult, FindingRow, Installation, Repository
 
 log = structlog.get_logger()
 GitHubFactory = Callable[[int], GitHub[Any]]
@@ -54,41 +60,23 @@ def conclusion_for(report: Report, branch: str, globs: tuple[str, ...], outside:
     return "success" if not report.stop_ship else outside
 
 
-async def _cached(
-    sessions: async_sessionmaker[AsyncSession], keys: list[str]
-) -> dict[str, EngineResult]:
-    out: dict[str, EngineResult] = {}
-    async with sessions() as session:
-        for start in range(0, len(keys), 500):
-            rows = await session.scalars(
-                select(FileResult).where(FileResult.key.in_(keys[start : start + 500]))
-            )
-            for row in rows:
-                out[row.key] = result_from_dict(json.loads(row.result))
-    return out
+class JobRateLimited(Exception):
+    """The job ended because GitHub's quota is spent until `until`; run it again then."""
 
-
-async def _ensure_repository(session: AsyncSession, payload: dict[str, Any]) -> int:
-    installation = payload["installation"]
-    repo = payload["repository"]
-    if await session.get(Installation, installation["id"]) is None:
-        account = (installation.get("account") or repo.get("owner") or {}).get("login", "")
-        session.add(Installation(id=installation["id"], account=str(account)))
-        await session.flush()
-    if await session.get(Repository, repo["id"]) is None:
-        session.add(
-            Repository(
-                id=repo["id"], installation_id=installation["id"], full_name=repo["full_name"]
-            )
+    def __init__(self, until: datetime) -> None:
+        super().__init__(
+            f"GitHub API rate limit exhausted until {until:%Y-%m-%d %H:%M:%S} UTC; "
+            "the check run was completed `cancelled` and this delivery can be run again then"
         )
-        await session.flush()
-    return int(repo["id"])
+        self.until = until
 
 
 @dataclass(frozen=True)
 class Target:
     """What to judge: a commit, the branch that decides gating, where the config comes from, and
-    (for a pull request) the files it changes."""
+    (for a pull request or merge group) its base, the files it changes and the renames git saw.
+    `annotate_paths` limits annotations on a push to the files it changed; `rerun` is set when a
+    user asked for the check again (it is judged even if it was judged before)."""
 
     owner: str
     name: str
@@ -97,6 +85,28 @@ class Target:
     config_ref: str
     changed_paths: set[str] | None = None
     base_sha: str | None = None
+    renames: tuple[tuple[str, str], ...] = ()
+    annotate_paths: frozenset[str] | None = None
+    rerun: bool = False
+
+
+def _pushed_paths(payload: dict[str, Any]) -> frozenset[str] | None:
+    """The files a push added or modified, from its commit list; None (annotate every file)
+    for a new branch or when the list may be incomplete."""
+    before = str(payload.get("before") or "")
+    commits = payload.get("commits")
+    if not before or set(before) == {"0"} or not isinstance(commits, list):
+        return None
+    if len(commits) >= 2048:  # GitHub lists at most 2048 commits
+        return None
+    paths: set[str] = set()
+    for commit in commits:
+        for key in ("added", "modified"):
+            files = commit.get(key) or []
+            if len(files) >= 3000:  # and at most 3000 files per commit
+                return None
+            paths.update(str(f) for f in files)
+    return frozenset(paths)
 
 
 async def analyse_push(
@@ -105,17 +115,40 @@ async def analyse_push(
     delivery_id: str,
     payload: dict[str, Any],
 ) -> str:
-    sha = str(payload.get("after") or "")
-    if payload.get("deleted") or not sha or set(sha) == {"0"}:
+    if not supersede.asks_for_verdict("push", payload):
         return "ignored"
+    sha = str(payload["after"])
     owner, name = payload["repository"]["full_name"].split("/", 1)
     branch = str(payload.get("ref", "")).removeprefix("refs/heads/")
-    target = Target(owner, name, sha, gate_branch=branch, config_ref=sha)
+    target = Target(
+        owner, name, sha, gate_branch=branch, config_ref=sha, annotate_paths=_pushed_paths(payload)
+    )
     return await judge(github, sessions, delivery_id, payload, target)
 
 
-PR_ACTIONS = {"opened", "synchronize", "reopened"}
+PR_ACTIONS = supersede.PR_ACTIONS
 MAX_COMPARE_FILES = 300  # the compare API lists at most 300 files
+
+
+@dataclass(frozen=True)
+class Comparison:
+    changed: set[str] | None  # None: more files than the compare API lists
+    renames: tuple[tuple[str, str], ...]  # (old path, new path)
+
+
+async def compare(
+    gh: GitHub[Any], owner: str, name: str, base_sha: str, head_sha: str
+) -> Comparison:
+    """The files changed between two commits and the renames git detected."""
+    response = await gh.rest.repos.async_compare_commits(owner, name, f"{base_sha}...{head_sha}")
+    files: list[dict[str, Any]] = cast(dict[str, Any], response.json()).get("files") or []
+    renames = tuple(
+        (str(f["previous_filename"]), str(f["filename"]))
+        for f in files
+        if f.get("status") == "renamed" and f.get("previous_filename")
+    )
+    changed = None if len(files) >= MAX_COMPARE_FILES else {str(f["filename"]) for f in files}
+    return Comparison(changed, renames)
 
 
 async def changed_paths(
@@ -123,9 +156,7 @@ async def changed_paths(
 ) -> set[str] | None:
     """The files changed between two commits; None (judge every file) when the compare API's
     list is cut at its limit."""
-    comparison = await gh.rest.repos.async_compare_commits(owner, name, f"{base_sha}...{head_sha}")
-    files = comparison.parsed_data.files or []
-    return None if len(files) >= MAX_COMPARE_FILES else {f.filename for f in files}
+    return (await compare(gh, owner, name, base_sha, head_sha)).changed
 
 
 async def analyse_pull_request(
@@ -135,26 +166,20 @@ async def analyse_pull_request(
     payload: dict[str, Any],
 ) -> str:
     """A pull request is judged by its base branch's rules: config from the base commit, gating by
-    the base branch, findings listed for the files it changes (the score covers the tree)."""
-    action = payload.get("action")
-    base_changed = action == "edited" and "base" in (payload.get("changes") or {})
-    if action not in PR_ACTIONS and not base_changed:
+    the base branch, findings listed for the files it changes (the score covers the tree), and
+    compared with the base."""
+    if not supersede.asks_for_verdict("pull_request", payload):
         return "ignored"
     pr = payload["pull_request"]
-    owner, name = payload["repository"]["full_name"].split("/", 1)
-    base_sha, head_sha = str(pr["base"]["sha"]), str(pr["head"]["sha"])
-    gh = github(int(payload["installation"]["id"]))
-    changed = await changed_paths(gh, owner, name, base_sha, head_sha)
-    target = Target(
-        owner,
-        name,
-        head_sha,
+    return await _judge_change(
+        github,
+        sessions,
+        delivery_id,
+        payload,
+        base_sha=str(pr["base"]["sha"]),
+        head_sha=str(pr["head"]["sha"]),
         gate_branch=str(pr["base"]["ref"]),
-        config_ref=base_sha,
-        changed_paths=changed,
-        base_sha=base_sha,
     )
-    return await judge(github, sessions, delivery_id, payload, target)
 
 
 async def analyse_merge_group(
@@ -168,18 +193,38 @@ async def analyse_merge_group(
     if payload.get("action") != "checks_requested":
         return "ignored"
     group = payload["merge_group"]
+    return await _judge_change(
+        github,
+        sessions,
+        delivery_id,
+        payload,
+        base_sha=str(group["base_sha"]),
+        head_sha=str(group["head_sha"]),
+        gate_branch=str(group["base_ref"]).removeprefix("refs/heads/"),
+    )
+
+
+async def _judge_change(
+    github: GitHubFactory,
+    sessions: async_sessionmaker[AsyncSession],
+    delivery_id: str,
+    payload: dict[str, Any],
+    base_sha: str,
+    head_sha: str,
+    gate_branch: str,
+) -> str:
     owner, name = payload["repository"]["full_name"].split("/", 1)
-    base_sha, head_sha = str(group["base_sha"]), str(group["head_sha"])
     gh = github(int(payload["installation"]["id"]))
-    changed = await changed_paths(gh, owner, name, base_sha, head_sha)
+    comparison = await compare(gh, owner, name, base_sha, head_sha)
     target = Target(
         owner,
         name,
         head_sha,
-        gate_branch=str(group["base_ref"]).removeprefix("refs/heads/"),
+        gate_branch=gate_branch,
         config_ref=base_sha,
-        changed_paths=changed,
+        changed_paths=comparison.changed,
         base_sha=base_sha,
+        renames=comparison.renames,
     )
     return await judge(github, sessions, delivery_id, payload, target)
 
@@ -192,7 +237,8 @@ async def analyse_rerequest(
     event: str,
 ) -> str:
     """check_suite requested/rerequested and check_run rerequested: judge the suite's head commit
-    again (its branch decides gating; pull-request context is not in these payloads)."""
+    (its branch decides gating; pull-request context is not in these payloads). A `requested`
+    suite of a commit its push already had judged is not judged twice; a re-run always is."""
     action = payload.get("action")
     if event == "check_suite" and action not in {"requested", "rerequested"}:
         return "ignored"
@@ -204,111 +250,30 @@ async def analyse_rerequest(
     sha = str(suite["head_sha"])
     owner, name = payload["repository"]["full_name"].split("/", 1)
     target = Target(
-        owner, name, sha, gate_branch=str(suite.get("head_branch") or ""), config_ref=sha
+        owner,
+        name,
+        sha,
+        gate_branch=str(suite.get("head_branch") or ""),
+        config_ref=sha,
+        rerun=action == "rerequested",
     )
     return await judge(github, sessions, delivery_id, payload, target)
 
 
-async def _suppression_policy(gh: GitHub[Any], target: Target, results: dict[str, Any]) -> Any:
-    """On a pull request, a suppression counts for a stop-ship finding only when the base branch
-    already had it: otherwise a pull request could silence its own gate."""
-    if target.base_sha is None or target.changed_paths is None:
-        return None
-    base_text: dict[str, str] = {}
-    for path in target.changed_paths:
-        result = results.get(path)
-        if result is not None and result.suppressions:
-            data = await snapshot.file_at(gh, target.owner, target.name, path, target.base_sha)
-            base_text[path] = data.decode("utf-8", errors="replace") if data else ""
-
-    def policy(path: str, suppression: Any, finding: Any) -> bool:
-        if not finding.stop_ship or path not in base_text:
-            return True
-        marker = f"stopship: ignore[{','.join(suppression.rules)}]"
-        return marker in base_text[path]
-
-    return policy
-
-
-@dataclass
-class Evaluation:
-    """A judged commit before anything is published: its config, the report, and the per-file
-    results computed fresh (to be cached) under their cache keys."""
-
-    config: StopshipConfig
-    report: Report
-    rules: Ruleset
-    fresh: dict[str, EngineResult]
-    keys: dict[str, str]
-    fetched: int
-
-
-async def evaluate(
-    gh: GitHub[Any],
-    sessions: async_sessionmaker[AsyncSession],
-    repository_id: int,
-    repo_full_name: str,
-    target: Target,
-) -> Evaluation:
-    """Judge `target` without publishing anything: config from `target.config_ref`, the tree,
-    only uncached blobs, the repository's waivers in force, the engine. Raises ConfigError when
-    the configuration is invalid."""
-    owner, name, sha = target.owner, target.name, target.sha
-    raw = await snapshot.file_at(gh, owner, name, CONFIG_PATH, target.config_ref)
-    rules = ruleset()
-    config = parse_config(raw)
-    check_rule_ids(config, set(rules.by_id))
-    files, skipped = await snapshot.tree(gh, owner, name, sha)
-    analyzer = Analyzer(rules)
-    keys = {f.path: f"{f.blob_sha}:{analyzer.path_kind(f.path)}:{rules.digest}" for f in files}
-    cached = await _cached(sessions, list(set(keys.values())))
-    missing = [f for f in files if keys[f.path] not in cached]
-    contents = await snapshot.blobs(gh, owner, name, missing)
-    results: dict[str, EngineResult] = {p: cached[k] for p, k in keys.items() if k in cached}
-    fresh: dict[str, EngineResult] = {}
-    for path, data in contents.items():
-        if data is None:
-            skipped["binary"] = skipped.get("binary", 0) + 1
-            continue
-        fresh[path] = analyzer.analyze(path, data)
-    results.update(fresh)
-    async with sessions() as session:
-        waivers = await waiver_store.in_force(session, repository_id)
-    audit = AuditInput(
-        repo=repo_full_name,
-        paths=sorted(results),
-        results=results,
-        stats=ScanStats(
-            files_total=len(files),
-            files_analyzed=len(fresh),
-            cache_hits=len(results) - len(fresh),
-            skipped=skipped,
-        ),
-        changed_paths=target.changed_paths,
-        suppression_policy=await _suppression_policy(gh, target, results),
-        waivers=waivers,
-    )
-    report = build_report(rules, config, audit)
-    return Evaluation(config, report, rules, fresh, {p: keys[p] for p in fresh}, len(missing))
-
-
-async def remember_results(session: AsyncSession, evaluation: Evaluation) -> None:
-    """Add the freshly computed file results to the cache (the caller commits)."""
-    for path, result in evaluation.fresh.items():
-        key = evaluation.keys[path]
-        if await session.get(FileResult, key) is None:
-            session.add(FileResult(key=key, result=json.dumps(result_to_dict(result))))
-
-
-async def cache_results(sessions: async_sessionmaker[AsyncSession], evaluation: Evaluation) -> None:
-    """Store the freshly computed file results on their own (jobs that store no analysis)."""
-    async with sessions() as session:
-        await remember_results(session, evaluation)
-        try:
-            await session.commit()
-        except IntegrityError:
-            # another job cached the same file result first; the cache is only an optimisation
-            await session.rollback()
+@asynccontextmanager
+async def _one_connection_pool(gh: GitHub[Any]) -> AsyncIterator[None]:
+    """Every request of the job over one HTTP client (kept connections; and the tarball's
+    streamed body needs its client open)."""
+    client: Any = gh
+    try:
+        await client.__aenter__()
+    except RuntimeError:  # the caller already opened one for this context
+        yield
+        return
+    try:
+        yield
+    finally:
+        await client.__aexit__(None, None, None)
 
 
 async def judge(
@@ -317,64 +282,302 @@ async def judge(
     delivery_id: str,
     payload: dict[str, Any],
     target: Target,
+    rules: Ruleset | None = None,
 ) -> str:
-    repo = payload["repository"]
-    owner, name, sha = target.owner, target.name, target.sha
+    """Judge `target` and publish the check run. Returns `done`, `superseded` or `duplicate`;
+    raises JobRateLimited when GitHub's quota ran out (the check run is completed first)."""
+    rules = rules or ruleset()
+    repository_id = int(payload["repository"]["id"])
+    newer = await supersede.newer_sha(sessions, delivery_id)
+    if newer is not None:
+        log.info("superseded before start", delivery=delivery_id, sha=target.sha, newer=newer)
+        return "superseded"
+    context = supersede.context_of(
+        target.gate_branch, target.config_ref, target.base_sha or "", rules.digest
+    )
+    held = await supersede.claim(
+        sessions, repository_id, target.sha, context, delivery_id, target.rerun
+    )
+    if held is None:
+        log.info("already judged in this context", delivery=delivery_id, sha=target.sha)
+        return "duplicate"
     gh = github(int(payload["installation"]["id"]))
+    async with _one_connection_pool(gh):
+        with rate_limit.job_budget():
+            return await _judge_claimed(gh, sessions, delivery_id, payload, target, rules, held)
+
+
+@dataclass
+class Evaluation:
+    """A judged commit before anything is published: its config, the report (compared with its
+    base for a pull request or merge group), the findings to annotate (None: all), and the
+    per-file results this evaluation analysed, under their cache keys (already cached)."""
+
+    config: StopshipConfig
+    report: Report
+    rules: Ruleset
+    fresh: dict[str, EngineResult]
+    keys: dict[str, str]
+    fetched: int
+    annotate: list[Finding] | None = None
+
+
+async def evaluate(
+    gh: GitHub[Any],
+    sessions: async_sessionmaker[AsyncSession],
+    repository_id: int,
+    repo_full_name: str,
+    target: Target,
+    rules: Ruleset | None = None,
+) -> Evaluation:
+    """Judge `target` without publishing anything (for jobs that answer otherwise than with a
+    check run): the tree, the config through its blob id, only uncached blobs (cached as they
+    are analysed), the engine, the base comparison. Raises ConfigError when the configuration is
+    invalid. `repository_id` is the repository's database id."""
+    rules = rules or ruleset()
+    waivers = await _waivers(sessions, repository_id)
+    async with _one_connection_pool(gh):
+        with rate_limit.job_budget():
+            reader = CommitReader(gh, target.owner, target.name, sessions, rules)
+            return await _evaluate(reader, repo_full_name, target, rules, waivers)
+
+
+async def _waivers(
+    sessions: async_sessionmaker[AsyncSession], repository_id: int
+) -> dict[str, Waiver]:
+    """The repository's waivers in force today (none for a repository never seen before)."""
+    async with sessions() as session:
+        return await waiver_store.in_force(session, repository_id)
+
+
+async def cache_results(sessions: async_sessionmaker[AsyncSession], evaluation: Evaluation) -> None:
+    """Nothing left to do: evaluate() caches each file's result as soon as it is analysed (kept
+    for the callers that stored results themselves)."""
+    return None
+
+
+async def _judge_claimed(
+    gh: GitHub[Any],
+    sessions: async_sessionmaker[AsyncSession],
+    delivery_id: str,
+    payload: dict[str, Any],
+    target: Target,
+    rules: Ruleset,
+    held: supersede.Claim,
+) -> str:
+    owner, name, sha = target.owner, target.name, target.sha
     started = time.perf_counter()
-    run_id = await check_runs.start(gh, owner, name, sha)
     try:
+        run_id = held.open_check_run_id or await check_runs.start(gh, owner, name, sha)
+    except BaseException as exc:  # no check run to close: let the next delivery judge it
+        await supersede.settle(sessions, held, "released")
+        until = rate_limit.exhausted_until(exc)
+        if until is not None:
+            raise JobRateLimited(until) from exc
+        raise
+
+    async def check_newer() -> None:
+        newer = await supersede.newer_sha(sessions, delivery_id)
+        if newer is not None:
+            raise Superseded(newer)
+
+    try:
+        reader = CommitReader(gh, owner, name, sessions, rules, check_newer)
+        waivers = await _waivers(sessions, int(payload["repository"]["id"]))
         try:
-            evaluation = await evaluate(gh, sessions, int(repo["id"]), repo["full_name"], target)
+            evaluation = await _evaluate(
+                reader, payload["repository"]["full_name"], target, rules, waivers
+            )
         except ConfigError as exc:
             await check_runs.fail(gh, owner, name, run_id, f"Invalid configuration: {exc}")
+            await supersede.settle(sessions, held, "done")
             return "done"
-        report, rules, config = evaluation.report, evaluation.rules, evaluation.config
+        report, config = evaluation.report, evaluation.config
         conclusion = conclusion_for(
             report, target.gate_branch, config.release_branches, config.conclusion_outside_release
         )
-        await check_runs.complete(gh, owner, name, run_id, report, rules, conclusion)
-    except Exception as exc:
-        log.exception("analysis failed", delivery=delivery_id, repo=repo["full_name"], sha=sha)
-        await check_runs.fail(gh, owner, name, run_id, f"{type(exc).__name__}: {exc}"[:2000])
-        raise
-    async with sessions() as session:
-        repository_id = await _ensure_repository(session, payload)
-        await remember_results(session, evaluation)
-        analysis = Analysis(
-            repository_id=repository_id,
-            sha=sha,
-            ruleset_digest=rules.digest,
-            score=report.score,
-            grade=report.grade,
-            verdict=report.verdict,
-            check_run_id=run_id,
-            delivery_id=delivery_id,
+        await check_newer()
+        await check_runs.complete(
+            gh,
+            owner,
+            name,
+            run_id,
+            report,
+            rules,
+            conclusion,
+            annotate=evaluation.annotate,
+            max_annotations=config.annotations.max,
         )
-        session.add(analysis)
-        await session.flush()
-        for f in report.findings:
-            session.add(
-                FindingRow(
-                    analysis_id=analysis.id,
-                    fingerprint=f.fingerprint,
-                    rule=f.rule,
-                    severity=str(f.severity),
-                    stop_ship=f.stop_ship,
-                    path=f.path,
-                    line=f.line,
-                    message=f.message,
-                )
-            )
-        await session.commit()
+    except Superseded as exc:
+        log.info("superseded", delivery=delivery_id, sha=sha, newer=exc.sha)
+        title, summary = check_runs.superseded_output(exc.sha)
+        closed = await _close_quietly(gh, target, run_id, "neutral", title, summary)
+        await supersede.settle(
+            sessions, held, "done" if closed else "released", None if closed else run_id
+        )
+        return "superseded"
+    except BaseException as exc:  # closes the check run, then re-raised
+        await _end_unfinished(gh, sessions, delivery_id, target, held, run_id, exc)
+        raise
+    try:
+        await store_analysis(sessions, delivery_id, payload, sha, rules, run_id, report)
+    except BaseException:
+        await supersede.settle(sessions, held, "released")  # published, not recorded: redo
+        raise
+    await supersede.settle(sessions, held, "done")
     log.info(
         "commit judged",
         delivery=delivery_id,
-        repo=repo["full_name"],
+        repo=payload["repository"]["full_name"],
         sha=sha,
         score=report.score,
         conclusion=conclusion,
+        analysed=len(evaluation.fresh),
         fetched=evaluation.fetched,
         seconds=round(time.perf_counter() - started, 3),
     )
     return "done"
+
+
+async def _end_unfinished(
+    gh: GitHub[Any],
+    sessions: async_sessionmaker[AsyncSession],
+    delivery_id: str,
+    target: Target,
+    held: supersede.Claim,
+    run_id: int,
+    exc: BaseException,
+) -> None:
+    """Close the check run of a job that cannot finish and release its claim; raise
+    JobRateLimited (from `exc`) when GitHub's quota is what stopped it."""
+    until = rate_limit.exhausted_until(exc)
+    if until is not None:
+        title = f"Not analysed: GitHub API rate limit (until {until:%H:%M} UTC)"
+        summary = (
+            f"GitHub's API quota for this installation is spent until {until:%Y-%m-%d %H:%M:%S}"
+            " UTC, later than stopship waits within one job. This commit was not analysed, so "
+            "the check does not pass. It is judged again when it is re-run (the Re-run button "
+            "of this check) or when the delivery is run again after that time."
+        )
+        conclusion = "cancelled"
+    elif isinstance(exc, Exception):
+        log.error("analysis failed", delivery=delivery_id, sha=target.sha, exc_info=exc)
+        title, summary = "stopship could not analyse this commit", f"{type(exc).__name__}: {exc}"
+        conclusion = "failure"
+    else:  # cancelled (shutdown): the delivery stays unfinished and is resumed
+        title = "stopship was interrupted"
+        summary = "The worker stopped during this analysis; it runs again when the worker resumes."
+        conclusion = "cancelled"
+    closed = await _close_quietly(gh, target, run_id, conclusion, title, summary[:2000])
+    await supersede.settle(sessions, held, "released", None if closed else run_id)
+    if until is not None:
+        raise JobRateLimited(until) from exc
+
+
+async def _close_quietly(
+    gh: GitHub[Any], target: Target, run_id: int, conclusion: str, title: str, summary: str
+) -> bool:
+    """Try once, with no waiting on rate limits, to complete the check run."""
+    with rate_limit.job_budget(timedelta()):
+        try:
+            await check_runs.close(
+                gh, target.owner, target.name, run_id, conclusion, title, summary
+            )
+        except (GitHubException, rate_limit.RateLimitExhausted) as exc:
+            log.error("could not close the check run", check_run=run_id, error=str(exc))
+            return False
+    return True
+
+
+async def _evaluate(
+    reader: CommitReader,
+    repo_full_name: str,
+    target: Target,
+    rules: Ruleset,
+    waivers: dict[str, Waiver],
+) -> Evaluation:
+    head_tree = await reader.tree(target.sha)
+    base_tree = await reader.tree(target.base_sha) if target.base_sha else None
+    trees = {t.sha: t for t in (head_tree, base_tree) if t is not None}
+    config = parse_config(await reader.config(trees.get(target.config_ref), target.config_ref))
+    check_rule_ids(config, set(rules.by_id))
+    head = await reader.files(head_tree, config)
+    base_results: dict[str, EngineResult] | None = None
+    base: CommitFiles | None = None
+    if base_tree is not None:
+        base = await reader.files(base_tree, config)
+        moved = baseline.renames(base.blobs, head.blobs, dict(target.renames))
+        base_results = baseline.carried(base.results, moved)
+    report = build_report(
+        rules,
+        config,
+        AuditInput(
+            repo=repo_full_name,
+            paths=sorted(head.results),
+            results=head.results,
+            stats=_stats(head),
+            changed_paths=target.changed_paths,
+            suppression_policy=_suppression_policy(base_results),
+            waivers=waivers,
+        ),
+    )
+    annotate: list[Finding] | None = None
+    if base is not None and base_results is not None:
+        base_report = build_report(
+            rules,
+            config,
+            AuditInput(
+                repo=repo_full_name,
+                paths=sorted(base_results),
+                results=base_results,
+                changed_paths=target.changed_paths,
+                waivers=waivers,
+            ),
+        )
+        report.baseline = baseline.compare(report, base_report, base.sha)
+        annotate = report.baseline.introduced
+    elif target.annotate_paths is not None:
+        annotate = [f for f in report.findings if f.path in target.annotate_paths]
+    return Evaluation(
+        config,
+        report,
+        rules,
+        fresh={p: head.results[p] for p in head.fresh},
+        keys=dict(head.fresh),
+        fetched=reader.blob_requests,
+        annotate=annotate,
+    )
+
+
+def _stats(files: CommitFiles) -> ScanStats:
+    return ScanStats(
+        files_total=len(files.results) + sum(files.skipped.values()),
+        files_analyzed=files.analysed,
+        cache_hits=len(files.results) - files.analysed,
+        skipped=dict(files.skipped),
+        parse_problems=tuple(
+            (path, f"{p.parser}: {p.message}")
+            for path in sorted(path for path, r in files.results.items() if r.problems)
+            for p in files.results[path].problems
+        ),
+    )
+
+
+def _suppression_policy(base: dict[str, EngineResult] | None) -> SuppressionPolicy | None:
+    """On a pull request or merge group, an inline suppression counts for a stop-ship finding
+    only when the base already had it in that file: otherwise a change could silence its own
+    gate."""
+    if base is None:
+        return None
+
+    def policy(path: str, suppression: Suppression, finding: Finding) -> bool:
+        if not finding.stop_ship:
+            return True
+        before = base.get(path)
+        return before is not None and any(s.rules == suppression.rules for s in before.suppressions)
+
+    return policy
+
+
+# the name jobs that record their own rows imported before storing moved to stored_analysis
+_ensure_repository = ensure_repository

@@ -37,9 +37,10 @@ def github_factory(settings: Settings) -> GitHubFactory | None:
     return for_installation
 
 
-def make_processor(settings: Settings) -> Processor:
-    """`process(sessions, delivery_id, github)` with this process's GitHub clients."""
-    github = github_factory(settings)
+def make_processor(settings: Settings, github: GitHubFactory | None = None) -> Processor:
+    """`process(sessions, delivery_id, github)` with this process's GitHub clients (`github`,
+    or the ones the settings describe)."""
+    github = github or github_factory(settings)
 
     async def processor(sessions: async_sessionmaker[AsyncSession], delivery_id: str) -> str:
         return await process(sessions, delivery_id, github)

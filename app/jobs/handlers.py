@@ -3,7 +3,12 @@ update the database; `ping` needs nothing. Events that ask for a commit to be ju
 pull_request, check_suite, check_run, merge_group), comment commands (issue_comment) and
 deployment gates (deployment_protection_rule) run their job when the App's credentials are
 configured; without them they are recorded as `deferred`: kept, never dropped, so they can be
-replayed."""
+replayed.
+
+Final statuses: `done`, `ignored`, `deferred`, `superseded` (a newer push to the branch or pull
+request came first), `duplicate` (the commit was already judged in the same context), `failed`
+(with its error) and `rate_limited` (GitHub's quota ran out; `retry_at` says when it is back).
+The last two can be run again: `process()` runs any delivery that is not FINISHED."""
 
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.jobs.analyse import (
     GitHubFactory,
+    JobRateLimited,
     analyse_merge_group,
     analyse_pull_request,
     analyse_push,
@@ -42,6 +48,8 @@ ANALYSIS_EVENTS = frozenset(
 )
 BOOKKEEPING_EVENTS = frozenset({"installation", "installation_repositories", "ping"})
 SUPPORTED_EVENTS = ANALYSIS_EVENTS | BOOKKEEPING_EVENTS
+# a delivery in one of these states is never run again (`failed` and `rate_limited` may be)
+FINISHED = frozenset({"done", "ignored", "deferred", "superseded", "duplicate"})
 
 
 Job = Callable[
@@ -97,7 +105,7 @@ async def _run(
 ) -> str:
     async with sessions() as session:
         delivery = await session.get(Delivery, delivery_id)
-        if delivery is None or delivery.status in {"done", "ignored", "deferred"}:
+        if delivery is None or delivery.status in FINISHED:
             return delivery.status if delivery else "missing"
         delivery.status = "running"
         delivery.attempts += 1
@@ -107,6 +115,7 @@ async def _run(
         await session.commit()
         job = JOBS.get(event)
         error: str | None = None
+        retry_at: datetime | None = None
         try:
             if job is not None and github is not None:
                 status = await job(github, sessions, delivery_id, payload)
@@ -115,13 +124,18 @@ async def _run(
             else:
                 await _bookkeeping(session, event, payload)
                 status = "done"
+        except JobRateLimited as exc:
+            # kept, to be run again once GitHub's quota is back (see app/jobs/analyse.py)
+            await session.rollback()
+            status, error, retry_at = "rate_limited", str(exc), exc.until
+            log.warning("delivery rate limited", delivery=delivery_id, retry_at=str(retry_at))
         except Exception as exc:  # noqa: BLE001 - recorded on the delivery, never lost
             await session.rollback()
             status, error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
             log.error("delivery failed", delivery=delivery_id, gh_event=event, error=error)
         delivery = await session.get(Delivery, delivery_id)
         assert delivery is not None
-        delivery.status, delivery.error = status, error
+        delivery.status, delivery.error, delivery.retry_at = status, error, retry_at
         delivery.finished_at = datetime.now(UTC)
         await session.commit()
         log.info("delivery processed", delivery=delivery_id, gh_event=event, status=status)

@@ -53,6 +53,40 @@ def _section(
     return out
 
 
+def baseline_section(report: Report, limit: int = 30) -> list[str]:
+    """What a pull request (or merge group) changes against its base: introduced, fixed,
+    silenced, already there. Empty for a push."""
+    diff = report.baseline
+    if diff is None:
+        return []
+    stops = sum(1 for f in diff.introduced if f.stop_ship)
+    out = [
+        f"### Against the base `{diff.base_sha[:7]}`",
+        "",
+        f"This change introduces **{len(diff.introduced)}** finding"
+        f"{'s' if len(diff.introduced) != 1 else ''} ({stops} stop-ship), fixes "
+        f"**{len(diff.fixed)}**, and **{len(diff.existing)}** were there before.",
+    ]
+    groups = [
+        ("Introduced", diff.introduced),
+        ("Fixed", diff.fixed),
+        ("Silenced by an inline suppression", diff.silenced),
+    ]
+    for title, findings in groups:
+        if findings:
+            out += ["", f"**{title}**", ""]
+            out += [_finding_line(f) for f in findings[:limit]]
+            if len(findings) > limit:
+                out.append(f"- … and {len(findings) - limit} more")
+    if diff.existing:
+        out += ["", f"<details><summary>There before ({len(diff.existing)})</summary>", ""]
+        out += [_finding_line(f) for f in diff.existing[:limit]]
+        if len(diff.existing) > limit:
+            out.append(f"- … and {len(diff.existing) - limit} more")
+        out += ["", "</details>"]
+    return [*out, ""]
+
+
 def full_audit(report: Report, ruleset: Ruleset, max_chars: int | None = None) -> str:
     """The full audit body; cut to `max_chars` with a pointer when it would not fit."""
     stops = report.stop_ship
@@ -67,6 +101,7 @@ def full_audit(report: Report, ruleset: Ruleset, max_chars: int | None = None) -
         f"{headline(report)}  ",
         f"**Verdict:** {report.verdict} · {report.date}",
         "",
+        *baseline_section(report),
         *category_table(report),
         "",
         "### Release gate",

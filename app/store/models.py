@@ -1,6 +1,8 @@
 """Tables: installations, repositories, deliveries (every webhook received), analyses (one per
-judged commit), findings (of an analysis), the file-result cache keyed by (blob id, path kind,
-ruleset digest), shared by every branch of a repository, and waivers (findings accepted as risk)."""
+judged commit and context), findings (of an analysis), the file-result cache keyed by (blob id,
+path kind, digest of the rules for that kind) shared by every branch and repository, the config
+files seen (by blob id), the bookkeeping of superseding (the newest judging delivery per subject
+and one claim per judged (commit, context)), and waivers (findings accepted as risk)."""
 
 from __future__ import annotations
 
@@ -11,10 +13,11 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
+    LargeBinary,
     String,
     Text,
-    UniqueConstraint,
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -62,9 +65,11 @@ class Delivery(Base):
     installation_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     repository: Mapped[str | None] = mapped_column(String(255))
     payload: Mapped[str] = mapped_column(Text)
-    # accepted -> running -> done | failed | ignored
+    # accepted -> running -> done | failed | ignored | superseded | duplicate | rate_limited
     status: Mapped[str] = mapped_column(String(16), index=True, default="accepted")
     error: Mapped[str | None] = mapped_column(Text)
+    # rate_limited: GitHub's quota resets then; the delivery can be run again from that time
+    retry_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     received_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
@@ -75,7 +80,8 @@ class Delivery(Base):
 
 class Analysis(Base):
     __tablename__ = "analyses"
-    __table_args__ = (UniqueConstraint("repository_id", "sha", "ruleset_digest"),)
+    # a commit can be judged in several contexts (its branch, a pull request, a merge group)
+    __table_args__ = (Index("ix_analyses_repository_id_sha", "repository_id", "sha"),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     repository_id: Mapped[int] = mapped_column(
@@ -140,3 +146,48 @@ class WaiverRow(Base):
     comment_url: Mapped[str | None] = mapped_column(Text)
     revoked_by: Mapped[str | None] = mapped_column(String(255))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ConfigBlob(Base):
+    """`.github/stopship.yml` as it was at one blob id: a commit whose tree names a config blob
+    seen before needs no request to read it."""
+
+    __tablename__ = "config_blobs"
+
+    blob_sha: Mapped[str] = mapped_column(String(40), primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class SupersedeMark(Base):
+    """One row per accepted delivery that asks for a verdict on a subject (a branch, a pull
+    request); the row with the highest id for a key is the newest, and every older job for that
+    key is superseded. Written in the transaction that accepts the delivery."""
+
+    __tablename__ = "supersede_marks"
+    __table_args__ = (Index("ix_supersede_marks_key_id", "key", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200))
+    delivery_id: Mapped[str] = mapped_column(String(64), unique=True)
+    sha: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class AnalysisClaim(Base):
+    """The first job to judge a commit in a context claims it, so two deliveries for the same
+    commit (a push and its check_suite) produce one analysis. A job that fails or runs out of
+    API quota releases its claim (and names the check run it could not close, for the next try)."""
+
+    __tablename__ = "analysis_claims"
+
+    repository_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    sha: Mapped[str] = mapped_column(String(40), primary_key=True)
+    context: Mapped[str] = mapped_column(String(64), primary_key=True)
+    delivery_id: Mapped[str] = mapped_column(String(64))
+    # running -> done | released
+    state: Mapped[str] = mapped_column(String(16))
+    open_check_run_id: Mapped[int | None] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )

@@ -21,7 +21,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.jobs.backends import make_processor, make_queue
+from app.jobs import supersede
+from app.jobs.backends import github_factory, make_processor, make_queue
 from app.jobs.handlers import SUPPORTED_EVENTS
 from app.jobs.queue import job_lock
 from app.settings import Settings
@@ -57,7 +58,8 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
     engine = engine or make_engine(settings.database_url)
     sessions = make_sessions(engine)
     metrics = Metrics()
-    queue = make_queue(settings, sessions, make_processor(settings))
+    github = github_factory(settings)
+    queue = make_queue(settings, sessions, make_processor(settings, github))
     secrets = settings.webhook_secrets()
 
     @asynccontextmanager
@@ -76,6 +78,7 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
     app.state.queue = queue
     app.state.metrics = metrics
     app.state.sessions = sessions
+    app.state.github = github
 
     @app.post("/webhooks/github")
     async def github_webhook(request: Request) -> Response:
@@ -114,6 +117,8 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
                     status="accepted",
                 )
             )
+            # the newest delivery per branch / pull request, for superseding (same transaction)
+            await supersede.record(session, delivery_id, event, payload)
             try:
                 await session.commit()
             except IntegrityError:

@@ -4,7 +4,13 @@ It answers with the examples of GitHub's official OpenAPI description (`@octokit
 into .cache/github by scripts/setup_test_assets.sh) and checks every request it receives against
 that description: the path and method exist, the JSON body validates against the operation's
 request schema (so `annotations` longer than 50 or a missing `head_sha` are caught). Failures to
-inject (status codes) can be queued per operation.
+inject (status codes, with headers such as a spent rate limit's) can be queued per operation,
+and requests can be held until the test releases them (to make races deterministic).
+
+The tarball endpoint answers `302` to an archive URL under `/_codeload/`, which stands for
+codeload.github.com (not part of the API, so not validated against its description); the
+archive is `git archive` of the commit. `truncate_trees_at` cuts recursive trees as GitHub does
+for very large repositories.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import json
 import re
 import subprocess
 import threading
+import time
 import urllib.parse
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -96,14 +103,51 @@ class Recorded:
     path: str
     headers: dict[str, str]
     body: Any
+    at: float = field(default_factory=time.time)  # when it arrived (wall clock)
+
+
+CODELOAD = "/_codeload/"
+HOLD_DEADLINE = 30.0
+
+
+@dataclass
+class Raw:
+    """A response that is not JSON (a redirect, an archive)."""
+
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = "application/octet-stream"
+
+
+# an injected failure: a status, or a status with response headers
+Failure = int | tuple[int, dict[str, str]]
+
+
+def spent_quota(reset_in: float) -> dict[str, str]:
+    """Rate-limit headers saying nothing is left until `reset_in` seconds from now."""
+    reset = int(datetime.now(UTC).timestamp() + reset_in)
+    return {
+        "x-ratelimit-limit": "5000",
+        "x-ratelimit-remaining": "0",
+        "x-ratelimit-reset": str(reset),
+    }
+
+
+def rate_limited(reset_in: float) -> Failure:
+    """A primary rate limit: 403, nothing left, the quota back in `reset_in` seconds."""
+    return 403, spent_quota(reset_in)
 
 
 @dataclass
 class FakeGitHub:
     requests: list[Recorded] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
-    failures: dict[str, list[int]] = field(default_factory=dict)  # "PATCH check-runs" -> [500]
+    # "PATCH check-runs" -> [500]; "GET /git/blobs/" -> [rate_limited(3600)]
+    failures: dict[str, list[Failure]] = field(default_factory=dict)
+    # "GET /git/blobs/" -> an event: such requests wait until it is set (at most HOLD_DEADLINE s)
+    holds: dict[str, threading.Event] = field(default_factory=dict)
     next_check_run: int = 1000
+    check_runs: dict[str, list[int]] = field(default_factory=dict)  # head sha -> run ids
     url: str = ""
     repo_dir: Path | None = None  # a real git repository whose commits the fake serves
     # pull request number -> (base branch, head branch) of repo_dir; shas are read from git
@@ -113,6 +157,11 @@ class FakeGitHub:
     permissions: dict[str, str] = field(default_factory=dict)  # login -> admin|maintain|write|read
     next_comment: int = 5000
     bot_login: str = "stopship[bot]"
+    truncate_trees_at: int | None = None
+    # "GET /git/trees/" -> headers added to the next such response (e.g. a spent rate limit)
+    response_headers: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    _trees: dict[str, bytes] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def calls(self, method: str, fragment: str) -> list[Recorded]:
         return [r for r in self.requests if r.method == method and fragment in r.path]
@@ -193,6 +242,54 @@ class FakeGitHub:
         if method == "POST" and path.endswith("/deployment_protection_rule"):
             return 204, None
         return None
+    def count(self, method: str, fragment: str) -> int:
+        return len(self.calls(method, fragment))
+
+    def extra_headers(self, method: str, path: str) -> dict[str, str]:
+        for name, queued in self.response_headers.items():
+            wanted_method, fragment = name.split(" ", 1)
+            if wanted_method == method and fragment in path and queued:
+                return queued.pop(0)
+        return {}
+
+    def held(self, method: str, fragment: str) -> None:
+        event = self.holds.get(f"{method} {fragment}")
+        if event is not None:
+            event.wait(HOLD_DEADLINE)
+
+    def prepare_tree(self, sha: str) -> None:
+        """Build the listing of `sha` now (the benchmark times the worker, not the fake)."""
+        self._tree(f"/repos/octo/repo/git/trees/{sha}", sha)
+
+    def _tree(self, path: str, sha: str) -> tuple[int, Any]:
+        cached = self._trees.get(f"{sha}:{self.truncate_trees_at}")
+        if cached is not None:
+            return 200, Raw(cached, content_type="application/json; charset=utf-8")
+        listing = self._git("ls-tree", "-r", "-t", "-l", sha)
+        if listing.returncode:
+            return 404, {"message": "Not Found"}
+        tree = []
+        for line in listing.stdout.decode().splitlines():
+            meta, name = line.split("\t", 1)
+            mode, kind, blob, size = meta.split()
+            entry: dict[str, Any] = {
+                "path": name,
+                "mode": mode,
+                "type": kind,
+                "sha": blob,
+                "url": f"{self.url}/blob/{blob}",
+            }
+            if kind == "blob":
+                entry["size"] = int(size)
+            tree.append(entry)
+        truncated = self.truncate_trees_at is not None and len(tree) > self.truncate_trees_at
+        if truncated:
+            tree = tree[: self.truncate_trees_at]
+        body = json.dumps(
+            {"sha": sha, "url": self.url + path, "tree": tree, "truncated": truncated}
+        ).encode()
+        self._trees[f"{sha}:{self.truncate_trees_at}"] = body
+        return 200, Raw(body, content_type="application/json; charset=utf-8")
 
     def _git(self, *args: str) -> subprocess.CompletedProcess[bytes]:
         assert self.repo_dir is not None
@@ -200,25 +297,20 @@ class FakeGitHub:
 
     def _git_response(self, path: str, query: dict[str, str]) -> tuple[int, Any] | None:
         parts = path.split("/")
-        if len(parts) >= 7 and parts[4] == "git" and parts[5] == "trees":
-            listing = self._git("ls-tree", "-r", "-l", parts[6])
-            if listing.returncode:
+        if path.startswith(CODELOAD):  # /_codeload/{owner}/{repo}/legacy.tar.gz/{ref}
+            owner, repo, ref = parts[2], parts[3], parts[5]
+            archive = self._git(
+                "archive", "--format=tar.gz", f"--prefix={owner}-{repo}-{ref[:7]}/", ref
+            )
+            if archive.returncode:
                 return 404, {"message": "Not Found"}
-            tree = []
-            for line in listing.stdout.decode().splitlines():
-                meta, name = line.split("\t", 1)
-                mode, kind, sha, size = meta.split()
-                entry = {
-                    "path": name,
-                    "mode": mode,
-                    "type": kind,
-                    "sha": sha,
-                    "url": f"{self.url}/blob/{sha}",
-                }
-                if kind == "blob":
-                    entry["size"] = int(size)
-                tree.append(entry)
-            return 200, {"sha": parts[6], "url": self.url + path, "tree": tree, "truncated": False}
+            return 200, Raw(archive.stdout, content_type="application/x-gzip")
+        if len(parts) >= 6 and parts[4] == "tarball":
+            owner, repo, ref = parts[2], parts[3], "/".join(parts[5:])
+            location = f"{self.url}{CODELOAD}{owner}/{repo}/legacy.tar.gz/{ref}?token=short-lived"
+            return 302, Raw(b"", headers={"Location": location})
+        if len(parts) >= 7 and parts[4] == "git" and parts[5] == "trees":
+            return self._tree(path, parts[6])
         if len(parts) >= 7 and parts[4] == "git" and parts[5] == "blobs":
             blob = self._git("cat-file", "blob", parts[6])
             if blob.returncode:
@@ -233,16 +325,21 @@ class FakeGitHub:
             }
         if len(parts) >= 6 and parts[4] == "compare":
             base, _, head = "/".join(parts[5:]).partition("...")
-            diff = self._git("diff", "--name-status", base, head)
+            diff = self._git("diff", "--name-status", "-M", base, head)
             if diff.returncode:
                 return 404, {"message": "Not Found"}
             comparison = example("GET", path, "200")
             template = comparison["files"][0]
             files = []
             for line in diff.stdout.decode().splitlines():
-                status, name = line.split("\t", 1)
-                entry = dict(template, filename=name, additions=1, deletions=0, changes=1)
-                entry["status"] = {"A": "added", "D": "removed"}.get(status[0], "modified")
+                status, *names = line.split("\t")
+                entry = dict(template, filename=names[-1], additions=1, deletions=0, changes=1)
+                entry.pop("previous_filename", None)
+                entry["status"] = {"A": "added", "D": "removed", "R": "renamed"}.get(
+                    status[0], "modified"
+                )
+                if status[0] == "R":
+                    entry["previous_filename"] = names[0]
                 files.append(entry)
             comparison["files"] = files
             return 200, comparison
@@ -271,7 +368,14 @@ class FakeGitHub:
         for name, statuses in self.failures.items():
             wanted_method, fragment = name.split(" ", 1)
             if wanted_method == method and fragment in path and statuses:
-                return statuses.pop(0), {"message": "injected failure"}
+                failure = statuses.pop(0)
+                status, headers = failure if isinstance(failure, tuple) else (failure, {})
+                message = "API rate limit exceeded" if status == 403 else "injected failure"
+                return status, Raw(json.dumps({"message": message}).encode(), headers=headers)
+        for name in self.holds:
+            wanted_method, fragment = name.split(" ", 1)
+            if wanted_method == method and fragment in path:
+                self.held(wanted_method, fragment)
         if method == "GET" and self.repo_dir is not None:
             answered = self._git_response(path, query or {})
             if answered is not None:
@@ -287,8 +391,11 @@ class FakeGitHub:
             return 201, token
         if method == "POST" and path.endswith("/check-runs"):
             run = example(method, path, "201")
-            self.next_check_run += 1
-            run.update(id=self.next_check_run, head_sha=body.get("head_sha"), status="in_progress")
+            with self._lock:
+                self.next_check_run += 1
+                run_id = self.next_check_run
+            self.check_runs.setdefault(str(body.get("head_sha")), []).append(run_id)
+            run.update(id=run_id, head_sha=body.get("head_sha"), status="in_progress")
             return 201, run
         if method == "PATCH" and "/check-runs/" in path:
             run = example(method, path, "200")
@@ -306,11 +413,18 @@ def start(fake: FakeGitHub) -> ThreadingHTTPServer:
             path, _, raw_query = self.path.partition("?")
             query = dict(urllib.parse.parse_qsl(raw_query))
             fake.requests.append(Recorded(self.command, path, dict(self.headers), body))
-            fake.problems.extend(problems_with(self.command, path, body))
+            if not path.startswith(CODELOAD):
+                fake.problems.extend(problems_with(self.command, path, body))
             status, payload = fake.respond(self.command, path, body, query)
             data = b"" if status == 204 else json.dumps(payload).encode()
+            if not isinstance(payload, Raw):
+                payload = Raw(json.dumps(payload).encode(), content_type="application/json")
+            payload.headers.update(fake.extra_headers(self.command, path))
+            data = payload.body
             self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Type", payload.content_type)
+            for name, value in payload.headers.items():
+                self.send_header(name, value)
             if status == 429:  # a secondary rate limit: come back in a second
                 self.send_header("Retry-After", "1")
             self.send_header("Content-Length", str(len(data)))
@@ -322,6 +436,7 @@ def start(fake: FakeGitHub) -> ThreadingHTTPServer:
         def log_message(self, format: str, *args: Any) -> None:
             return
 
+    Handler.protocol_version = "HTTP/1.1"  # keep-alive, as GitHub
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     fake.url = f"http://127.0.0.1:{server.server_address[1]}"
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -1,0 +1,237 @@
+"""One commit's per-file results for the fewest API requests.
+
+One recursive tree request names every blob. Files in dependency folders, over 1 MiB, or ignored
+by the repository config are never fetched. The others are looked up in the result cache by
+(blob id, path kind, analysis digest); only the missing ones are fetched: through the blobs API
+(CONCURRENT_BLOBS at a time) when there are at most TARBALL_THRESHOLD of them, otherwise (a first
+scan) from one tarball. A blob the tarball does not hold as it is in git (export-ignore,
+export-subst, LFS content) is fetched through the blobs API. A truncated tree (very large
+repositories) is replaced by the tarball: blob ids are computed from its members, which are read
+twice from the spooled archive (ids, then the contents of the missing ones).
+
+The config (`.github/stopship.yml`) is read through its blob id from the tree, so an unchanged
+config costs no request; the contents API is used only when the tree is truncated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from githubkit import GitHub
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.engine.config import CONFIG_PATH, StopshipConfig
+from app.engine.model import FileResult as EngineResult
+from app.engine.paths import matches_any
+from app.engine.ruleset import Ruleset
+from app.engine.snapshot import git_blob_sha, looks_binary
+from app.github import snapshot, tarball
+from app.github.snapshot import BINARY_FILE, CommitTree, RemoteFile, count
+from app.jobs import file_results
+from app.jobs.file_results import BINARY, keys_for
+
+TARBALL_THRESHOLD = 200
+IGNORED_BY_CONFIG = f"ignored by {CONFIG_PATH}"
+
+
+class Superseded(Exception):
+    """A newer commit arrived for the same subject; `sha` is that commit."""
+
+    def __init__(self, sha: str) -> None:
+        super().__init__(f"superseded by {sha}")
+        self.sha = sha
+
+
+SupersedeCheck = Callable[[], Awaitable[None]]  # raises Superseded
+
+
+async def never_superseded() -> None:
+    return None
+
+
+@dataclass
+class CommitFiles:
+    sha: str
+    blobs: dict[str, str]  # every regular file -> blob id
+    results: dict[str, EngineResult]  # every analysable text file -> its result
+    skipped: dict[str, int] = field(default_factory=dict)
+    analysed: int = 0  # files analysed by this job (the others came from the cache)
+    fresh: dict[str, str] = field(default_factory=dict)  # path -> cache key, analysed now
+    tarball: bool = False
+
+
+class CommitReader:
+    """Reads commits of one repository for one job."""
+
+    def __init__(
+        self,
+        gh: GitHub[Any],
+        owner: str,
+        name: str,
+        sessions: async_sessionmaker[AsyncSession],
+        rules: Ruleset,
+        check: SupersedeCheck = never_superseded,
+    ) -> None:
+        self.gh, self.owner, self.name, self.sessions = gh, owner, name, sessions
+        self.keys = keys_for(rules)
+        self.check = check
+        self._analysis = asyncio.Lock()
+        self._fetched: dict[str, bytes] = {}  # blob id -> bytes this job already fetched
+        self.blob_requests = 0  # blobs API requests made (config included)
+
+    async def tree(self, sha: str) -> CommitTree:
+        return await snapshot.tree(self.gh, self.owner, self.name, sha)
+
+    async def config(self, tree: CommitTree | None, ref: str) -> bytes | None:
+        """The config file's bytes at `ref` (None: there is none), from the config cache when
+        the tree names a blob seen before."""
+        if tree is None or tree.truncated:
+            return await snapshot.file_at(self.gh, self.owner, self.name, CONFIG_PATH, ref)
+        blob_sha = tree.blobs.get(CONFIG_PATH)
+        if blob_sha is None:
+            return None
+        cached = await file_results.config_blob(self.sessions, blob_sha)
+        if cached is not None:
+            return cached
+        data = self._fetched[blob_sha] = await snapshot.blob(
+            self.gh, self.owner, self.name, blob_sha
+        )
+        self.blob_requests += 1
+        await file_results.save_config_blob(self.sessions, blob_sha, data)
+        return data
+
+    async def files(self, tree: CommitTree, config: StopshipConfig) -> CommitFiles:
+        """Every analysable file's result: cached, or fetched and analysed (and cached)."""
+        if tree.truncated:
+            return await self._from_tarball_only(tree.sha, config)
+        out = CommitFiles(tree.sha, dict(tree.blobs), {}, dict(tree.skipped))
+        wanted = [f for f in tree.files if self._kept(f.path, config, out.skipped)]
+        keys = {f.path: self.keys.key(f.path, f.blob_sha) for f in wanted}
+        cached = await file_results.lookup(self.sessions, set(keys.values()))
+        missing = [f for f in wanted if keys[f.path] not in cached]
+        fresh: dict[str, EngineResult] = {}
+        if missing:
+            await self.check()
+            if len(missing) > TARBALL_THRESHOLD:
+                fresh = await self._via_tarball(tree.sha, missing, out)
+            else:
+                fresh = await self._via_blobs(missing)
+            await file_results.save(self.sessions, {keys[p]: r for p, r in fresh.items()})
+        for f in wanted:
+            result = fresh.get(f.path) or cached.get(keys[f.path])
+            if result is BINARY:
+                count(out.skipped, BINARY_FILE)
+            elif result is not None:
+                out.results[f.path] = result
+        out.fresh = {p: keys[p] for p, r in fresh.items() if r is not BINARY}
+        out.analysed = len(out.fresh)
+        return out
+
+    def _kept(self, path: str, config: StopshipConfig, skipped: dict[str, int]) -> bool:
+        if config.ignore_paths and matches_any(path, config.ignore_paths):
+            count(skipped, IGNORED_BY_CONFIG)
+            return False
+        return True
+
+    def _analyse_now(self, path: str, data: bytes) -> EngineResult:
+        return BINARY if looks_binary(data) else self.keys.analyzer.analyze(path, data)
+
+    async def _analyse(self, path: str, data: bytes) -> EngineResult:
+        # one file at a time per job, off the event loop (the webhook route stays responsive)
+        async with self._analysis:
+            return await asyncio.to_thread(self._analyse_now, path, data)
+
+    async def _via_blobs(self, missing: list[RemoteFile]) -> dict[str, EngineResult]:
+        fresh: dict[str, EngineResult] = {}
+
+        async def sink(item: RemoteFile, data: bytes | None) -> None:
+            fresh[item.path] = BINARY if data is None else await self._analyse(item.path, data)
+
+        for item in missing:
+            known = self._fetched.get(item.blob_sha)  # the config file, read a moment ago
+            if known is not None:
+                await sink(item, None if looks_binary(known) else known)
+        needed = [f for f in missing if f.blob_sha not in self._fetched]
+        await snapshot.blobs(self.gh, self.owner, self.name, needed, sink)
+        self.blob_requests += len(needed)
+        return fresh
+
+    async def _via_tarball(
+        self, sha: str, missing: list[RemoteFile], out: CommitFiles
+    ) -> dict[str, EngineResult]:
+        by_path = {f.path: f for f in missing}
+        fresh: dict[str, EngineResult] = {}
+
+        def sink(path: str, data: bytes) -> None:
+            if git_blob_sha(data) == by_path[path].blob_sha:
+                fresh[path] = self._analyse_now(path, data)
+
+        archive = await tarball.download(self.gh, self.owner, self.name, sha)
+        out.tarball = True
+        try:
+            async with self._analysis:
+                await asyncio.to_thread(
+                    tarball.read_members, archive, lambda p, _s: p in by_path, sink, {}
+                )
+        finally:
+            archive.close()
+        leftover = [f for f in missing if f.path not in fresh]
+        if leftover:
+            fresh.update(await self._via_blobs(leftover))
+        return fresh
+
+    async def _from_tarball_only(self, sha: str, config: StopshipConfig) -> CommitFiles:
+        out = CommitFiles(sha, {}, {})
+        await self.check()
+        archive = await tarball.download(self.gh, self.owner, self.name, sha)
+        out.tarball = True
+        try:
+            listed: dict[str, str] = {}
+
+            def wanted(path: str, size: int) -> bool:
+                return snapshot.worth_analysing(path, size, out.skipped) and self._kept(
+                    path, config, out.skipped
+                )
+
+            def note(path: str, data: bytes) -> None:
+                listed[path] = git_blob_sha(data)
+
+            async with self._analysis:
+                await asyncio.to_thread(tarball.read_members, archive, wanted, note, out.skipped)
+            out.blobs = dict(listed)
+            keys = {path: self.keys.key(path, blob) for path, blob in listed.items()}
+            cached = await file_results.lookup(self.sessions, set(keys.values()))
+            missing = {p for p, k in keys.items() if k not in cached}
+            fresh: dict[str, EngineResult] = {}
+            if missing:
+                await self.check()
+                archive.seek(0)
+                async with self._analysis:
+                    await asyncio.to_thread(_read_again, archive, missing, fresh, self._analyse_now)
+                await file_results.save(self.sessions, {keys[p]: r for p, r in fresh.items()})
+        finally:
+            archive.close()
+        for path, key in keys.items():
+            result = fresh.get(path) or cached.get(key)
+            if result is BINARY:
+                count(out.skipped, BINARY_FILE)
+            elif result is not None:
+                out.results[path] = result
+        out.fresh = {p: keys[p] for p, r in fresh.items() if r is not BINARY}
+        out.analysed = len(out.fresh)
+        return out
+
+
+def _read_again(
+    archive: IO[bytes],
+    missing: set[str],
+    fresh: dict[str, EngineResult],
+    analyse: Callable[[str, bytes], EngineResult],
+) -> None:
+    def sink(path: str, data: bytes) -> None:
+        fresh[path] = analyse(path, data)
+
+    tarball.read_members(archive, lambda p, _s: p in missing, sink, {})

@@ -1,0 +1,160 @@
+"""Superseding and de-duplication, through the database only (any queue backend, any number of
+worker processes).
+
+- `record()` runs in the transaction that accepts a delivery: a delivery that asks for a verdict
+  on a subject (a push to a branch, a new head on a pull request: `job_subject().supersede`)
+  adds a mark. The mark with the highest id for a key is the newest.
+- `newer_sha()` is asked by a job before it creates its check run, before it fetches blobs and
+  before it publishes: when a newer mark exists for its key, the job stops and its check run is
+  completed `neutral`, "superseded by <sha>".
+- `claim()`: the first job to judge a commit in a context (the branch or base that gates it, the
+  config ref, the ruleset) claims it, so a push and the check_suite GitHub sends for the same
+  commit produce one analysis. A job that fails or runs out of API quota releases its claim, so
+  the next delivery (or a re-run) judges the commit; a re-run the user asks for always does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.jobs.subject import job_subject
+from app.store.models import AnalysisClaim, SupersedeMark
+
+PR_ACTIONS = frozenset({"opened", "synchronize", "reopened"})
+
+
+def asks_for_verdict(event: str, payload: dict[str, Any]) -> bool:
+    """Whether this delivery is judged (a title edit or a closed pull request is not, and must
+    not supersede the analysis of the current head)."""
+    if event == "push":
+        after = str(payload.get("after") or "")
+        return bool(after) and set(after) != {"0"} and not payload.get("deleted")
+    if event == "pull_request":
+        action = payload.get("action")
+        base_changed = action == "edited" and "base" in (payload.get("changes") or {})
+        return action in PR_ACTIONS or base_changed
+    return False
+
+
+async def record(
+    session: AsyncSession, delivery_id: str, event: str, payload: dict[str, Any]
+) -> None:
+    """Add the delivery's mark to the accepting transaction (nothing for other deliveries)."""
+    subject = job_subject(event, payload)
+    if subject.supersede is None or subject.sha is None or not asks_for_verdict(event, payload):
+        return
+    session.add(SupersedeMark(key=subject.supersede, delivery_id=delivery_id, sha=subject.sha))
+
+
+async def newer_sha(sessions: async_sessionmaker[AsyncSession], delivery_id: str) -> str | None:
+    """The commit of a newer delivery for the same subject, or None while this one is the
+    newest (or has no mark: it supersedes nothing and nothing supersedes it)."""
+    async with sessions() as session:
+        mine = (
+            await session.execute(
+                select(SupersedeMark.id, SupersedeMark.key).where(
+                    SupersedeMark.delivery_id == delivery_id
+                )
+            )
+        ).first()
+        if mine is None:
+            return None
+        newest = await session.scalar(
+            select(SupersedeMark.sha)
+            .where(SupersedeMark.key == mine.key, SupersedeMark.id > mine.id)
+            .order_by(SupersedeMark.id.desc())
+            .limit(1)
+        )
+        return newest
+
+
+def context_of(*parts: str) -> str:
+    """A short stable name for what decides a verdict besides the commit."""
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class Claim:
+    repository_id: int
+    sha: str
+    context: str
+    delivery_id: str
+    # a check run an earlier attempt created but could not close (reuse it, do not add one)
+    open_check_run_id: int | None
+
+
+async def claim(
+    sessions: async_sessionmaker[AsyncSession],
+    repository_id: int,
+    sha: str,
+    context: str,
+    delivery_id: str,
+    rerun: bool,
+) -> Claim | None:
+    """Claim the commit in this context for this delivery; None when another delivery has
+    judged it or is judging it (and this is no re-run the user asked for)."""
+    async with sessions() as session:
+        row = AnalysisClaim(
+            repository_id=repository_id,
+            sha=sha,
+            context=context,
+            delivery_id=delivery_id,
+            state="running",
+        )
+        session.add(row)
+        try:
+            await session.commit()
+            return Claim(repository_id, sha, context, delivery_id, None)
+        except IntegrityError:
+            await session.rollback()
+        existing = await session.get(AnalysisClaim, (repository_id, sha, context))
+        if existing is None:  # released and deleted meanwhile: never happens, claims are kept
+            return None
+        if existing.delivery_id == delivery_id:  # the same delivery run again (resumed)
+            return Claim(repository_id, sha, context, delivery_id, existing.open_check_run_id)
+        if existing.state != "released" and not rerun:
+            return None
+        # take it over, unless another delivery takes it over first
+        taken = await session.execute(
+            update(AnalysisClaim)
+            .where(
+                AnalysisClaim.repository_id == repository_id,
+                AnalysisClaim.sha == sha,
+                AnalysisClaim.context == context,
+                AnalysisClaim.delivery_id == existing.delivery_id,
+                AnalysisClaim.state == existing.state,
+            )
+            .values(delivery_id=delivery_id, state="running", open_check_run_id=None)
+        )
+        await session.commit()
+        if taken.rowcount != 1:  # type: ignore[attr-defined]
+            return None
+        return Claim(repository_id, sha, context, delivery_id, existing.open_check_run_id)
+
+
+async def settle(
+    sessions: async_sessionmaker[AsyncSession],
+    held: Claim,
+    state: str,
+    open_check_run_id: int | None = None,
+) -> None:
+    """`done` (judged, or superseded) or `released` (failed: the next delivery judges again),
+    naming the check run left open, if any."""
+    async with sessions() as session:
+        await session.execute(
+            update(AnalysisClaim)
+            .where(
+                AnalysisClaim.repository_id == held.repository_id,
+                AnalysisClaim.sha == held.sha,
+                AnalysisClaim.context == held.context,
+                AnalysisClaim.delivery_id == held.delivery_id,
+            )
+            .values(state=state, open_check_run_id=open_check_run_id)
+        )
+        await session.commit()
