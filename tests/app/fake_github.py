@@ -416,9 +416,9 @@ def start(fake: FakeGitHub) -> ThreadingHTTPServer:
             if not path.startswith(CODELOAD):
                 fake.problems.extend(problems_with(self.command, path, body))
             status, payload = fake.respond(self.command, path, body, query)
-            data = b"" if status == 204 else json.dumps(payload).encode()
             if not isinstance(payload, Raw):
-                payload = Raw(json.dumps(payload).encode(), content_type="application/json")
+                encoded = b"" if status == 204 else json.dumps(payload).encode()
+                payload = Raw(encoded, content_type="application/json")
             payload.headers.update(fake.extra_headers(self.command, path))
             data = payload.body
             self.send_response(status)

@@ -155,10 +155,11 @@ async def test_score_replies_once_and_a_repeated_score_edits_that_reply(
     assert "SEC002" in body and "`app/admin.py:2`" in body
     assert "Run `/production check` for the full audit." in body
     assert f"@{WRITER}" in body
-    # judged at the head with the base branch's config (the config is read at the base commit)
+    # judged at the head with the base branch's config: the config comes from the base commit's
+    # tree (by its blob id), never from the pull request's head
     main = git(Path(str(fake.repo_dir)), "rev-parse", "main")
-    [config] = fake.calls("GET", "/contents/.github/stopship.yml")
-    assert config.path.endswith("stopship.yml")
+    assert any(r.path.endswith(f"/git/trees/{main}") for r in fake.calls("GET", "/git/trees/"))
+    assert not fake.calls("GET", "/contents/")
     assert any(main in r.path for r in fake.calls("GET", "/compare/"))
     [reaction] = fake.calls("POST", "/reactions")
     assert reaction.body == {"content": "eyes"}

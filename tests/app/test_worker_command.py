@@ -166,9 +166,9 @@ def held(tmp_path: Path) -> Iterator[HeldGitHub]:
     assert github.problems == [], github.problems
 
 
-def push_payload(sha: str) -> dict[str, Any]:
+def push_payload(sha: str, branch: str = "main") -> dict[str, Any]:
     payload = copy.deepcopy(example("push"))
-    payload.update(after=sha, ref="refs/heads/main", deleted=False)
+    payload.update(after=sha, ref=f"refs/heads/{branch}", deleted=False)
     payload["repository"]["full_name"] = "octo/shop"
     payload["installation"] = {"id": 77}
     return payload
@@ -198,9 +198,10 @@ async def test_a_worker_process_stopped_with_sigterm_finishes_its_running_job(
             transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1"
         ) as http,
     ):
-        # two pushes to one branch: the second waits for the first's lock
-        for delivery_id, sha in (("w-1", first), ("w-2", second)):
-            body = json.dumps(push_payload(sha)).encode()
+        # two pushes to two branches (neither supersedes the other); the worker runs one job
+        # at a time, so the second is still queued when the worker is stopped
+        for delivery_id, sha, branch in (("w-1", first, "main"), ("w-2", second, "feature/x")):
+            body = json.dumps(push_payload(sha, branch)).encode()
             response = await http.post(
                 "/webhooks/github",
                 content=body,
@@ -224,7 +225,7 @@ async def test_a_worker_process_stopped_with_sigterm_finishes_its_running_job(
     env.pop("STOPSHIP_GITHUB_WEBHOOK_SECRET", None)  # the worker needs none
     with log_file.open("wb") as log:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "worker", "--concurrency", "2"],
+            [sys.executable, "-m", "app.cli", "worker", "--concurrency", "1"],
             cwd=ROOT,
             env=env,
             stdout=log,
