@@ -202,11 +202,18 @@ def worker(
             "(default: wait for them).",
         ),
     ] = None,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(min=0, max=65535, help="Serve this worker's Prometheus metrics on this port."),
+    ] = None,
+    metrics_host: Annotated[
+        str, typer.Option(help="Address the metrics are served on (0.0.0.0 in a container).")
+    ] = "127.0.0.1",
 ) -> None:
     """Run queued deliveries (STOPSHIP_QUEUE=procrastinate); SIGTERM finishes running jobs."""
     from app.jobs.worker import run_worker
 
-    raise typer.Exit(run_worker(concurrency, shutdown_timeout))
+    raise typer.Exit(run_worker(concurrency, shutdown_timeout, metrics_port, metrics_host))
 
 
 db_cli = typer.Typer(no_args_is_help=True, help="stopship's own database.")

@@ -25,6 +25,7 @@ from githubkit.exception import (
 )
 from githubkit.typing import RetryOption
 
+from app import metrics
 from app.github import rate_limit
 
 MAX_ATTEMPTS = 3
@@ -70,7 +71,7 @@ def app_client(app_id: int, private_key: str, api_url: str) -> GitHub[AppAuthStr
         user_agent="stopship",
         async_event_hooks={
             "request": [rate_limit.before_request],
-            "response": [rate_limit.after_response],
+            "response": [rate_limit.after_response, metrics.github_response],
         },
     )
 

@@ -30,6 +30,7 @@ from githubkit import GitHub
 from githubkit.exception import GitHubException
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app import metrics
 from app.engine import baseline
 from app.engine.audit import AuditInput, SuppressionPolicy, build_report
 from app.engine.config import ConfigError, StopshipConfig, check_rule_ids, parse_config
@@ -419,6 +420,8 @@ async def _judge_claimed(
     except BaseException as exc:  # closes the check run, then re-raised
         await _end_unfinished(gh, sessions, delivery_id, target, held, run_id, exc)
         raise
+    stats = report.stats
+    metrics.commit_judged(time.perf_counter() - started, stats.files_analyzed, stats.cache_hits)
     try:
         await store_analysis(sessions, delivery_id, payload, sha, rules, run_id, report)
     except BaseException:

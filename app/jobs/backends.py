@@ -11,6 +11,7 @@ from app.github.client import app_client, installation_client
 from app.jobs.analyse import GitHubFactory
 from app.jobs.handlers import process
 from app.jobs.queue import DeliveryQueue, InlineQueue, Processor
+from app.metrics import Metrics, recording
 from app.settings import Settings
 from app.store.db import libpq_conninfo
 
@@ -37,13 +38,18 @@ def github_factory(settings: Settings) -> GitHubFactory | None:
     return for_installation
 
 
-def make_processor(settings: Settings, github: GitHubFactory | None = None) -> Processor:
+def make_processor(
+    settings: Settings, github: GitHubFactory | None = None, metrics: Metrics | None = None
+) -> Processor:
     """`process(sessions, delivery_id, github)` with this process's GitHub clients (`github`,
-    or the ones the settings describe)."""
+    or the ones the settings describe), recording into `metrics` when given."""
     github = github or github_factory(settings)
 
     async def processor(sessions: async_sessionmaker[AsyncSession], delivery_id: str) -> str:
-        return await process(sessions, delivery_id, github)
+        if metrics is None:
+            return await process(sessions, delivery_id, github)
+        with recording(metrics):
+            return await process(sessions, delivery_id, github)
 
     return processor
 

@@ -6,21 +6,36 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from wsgiref.simple_server import WSGIServer
 
 import structlog
+from prometheus_client import start_http_server
 
 from app.jobs.backends import make_processor
 from app.jobs.procrastinate_queue import ProcrastinateQueue
 from app.jobs.queue import Processor
 from app.jobs.startup import database_problem
 from app.logs import configure_logging, route_library_logs
+from app.metrics import Metrics
 from app.settings import Settings, SettingsError, load_settings
 from app.store.db import libpq_conninfo, make_engine, make_sessions
 
 log = structlog.get_logger()
 
 
-def run_worker(concurrency: int, shutdown_timeout: float | None) -> int:
+def serve_metrics(metrics: Metrics, host: str, port: int) -> tuple[WSGIServer, int]:
+    """Serve `metrics` for Prometheus at http://host:port/metrics (port 0: any free port) from a
+    daemon thread; returns the server (to shut down) and the bound port."""
+    server, _thread = start_http_server(port, addr=host, registry=metrics.registry)
+    return server, server.server_port
+
+
+def run_worker(
+    concurrency: int,
+    shutdown_timeout: float | None,
+    metrics_port: int | None = None,
+    metrics_host: str = "127.0.0.1",
+) -> int:
     """The command: 0 after a graceful stop, 2 on a settings or database problem."""
     try:
         settings = load_settings()
@@ -34,7 +49,23 @@ def run_worker(concurrency: int, shutdown_timeout: float | None) -> int:
         sys.stderr.write(f"stopship: {problem}\n")
         return 2
     route_library_logs("procrastinate", settings.log_format, settings.log_level)
-    asyncio.run(work(settings, concurrency, shutdown_timeout=shutdown_timeout))
+    metrics = Metrics()
+    server = None
+    if metrics_port is not None:
+        server, port = serve_metrics(metrics, metrics_host, metrics_port)
+        log.info("metrics served", url=f"http://{metrics_host}:{port}/metrics")
+    try:
+        asyncio.run(
+            work(
+                settings,
+                concurrency,
+                processor=make_processor(settings, metrics=metrics),
+                shutdown_timeout=shutdown_timeout,
+            )
+        )
+    finally:
+        if server is not None:
+            server.shutdown()
     return 0
 
 

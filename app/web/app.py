@@ -25,12 +25,12 @@ from app.jobs import supersede
 from app.jobs.backends import github_factory, make_processor, make_queue
 from app.jobs.handlers import SUPPORTED_EVENTS
 from app.jobs.queue import job_lock
+from app.metrics import Metrics
 from app.settings import Settings
 from app.store.db import make_engine, make_sessions
 from app.store.migrate import at_head
 from app.store.models import Delivery
 from app.web.hardening import harden
-from app.web.metrics import Metrics
 from app.web.signature import verify
 
 log = structlog.get_logger()
@@ -59,7 +59,7 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
     sessions = make_sessions(engine)
     metrics = Metrics()
     github = github_factory(settings)
-    queue = make_queue(settings, sessions, make_processor(settings, github))
+    queue = make_queue(settings, sessions, make_processor(settings, github, metrics))
     secrets = settings.webhook_secrets()
 
     @asynccontextmanager
