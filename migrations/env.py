@@ -16,13 +16,17 @@ target_metadata = Base.metadata
 
 def _run(connection: Connection) -> None:
     if connection.dialect.name == "postgresql":
-        # never queue behind a long query while holding a lock that blocks everyone else
+        # never queue behind a long query while holding a lock that blocks everyone else; a
+        # session setting, so it holds for every migration's transaction after this commit
         connection.exec_driver_sql("SET lock_timeout = '5s'")
-    context.configure(connection=connection, target_metadata=target_metadata)
+        connection.commit()
+    # one transaction per revision, owned by alembic, so that a revision can step out of it
+    # (`autocommit_block()`) for CREATE INDEX CONCURRENTLY
+    context.configure(
+        connection=connection, target_metadata=target_metadata, transaction_per_migration=True
+    )
     with context.begin_transaction():
         context.run_migrations()
-    # the SET above began the transaction, so alembic leaves committing it to us
-    connection.commit()
 
 
 async def _online() -> None:

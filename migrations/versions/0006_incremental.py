@@ -51,12 +51,23 @@ def upgrade() -> None:
         batch.add_column(sa.Column("retry_at", sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table("analyses", naming_convention=_CONVENTION) as batch:
         batch.drop_constraint(_UNIQUE, type_="unique")
-        batch.create_index("ix_analyses_repository_id_sha", ["repository_id", "sha"])
+    # `analyses` already holds rows: on PostgreSQL the index is built without blocking writes,
+    # which CREATE INDEX CONCURRENTLY can only do outside a transaction (ignored on SQLite)
+    with op.get_context().autocommit_block():
+        op.create_index(
+            "ix_analyses_repository_id_sha",
+            "analyses",
+            ["repository_id", "sha"],
+            postgresql_concurrently=True,
+        )
 
 
 def downgrade() -> None:
+    with op.get_context().autocommit_block():
+        op.drop_index(
+            "ix_analyses_repository_id_sha", table_name="analyses", postgresql_concurrently=True
+        )
     with op.batch_alter_table("analyses", naming_convention=_CONVENTION) as batch:
-        batch.drop_index("ix_analyses_repository_id_sha")
         batch.create_unique_constraint(_UNIQUE, ["repository_id", "sha", "ruleset_digest"])
     with op.batch_alter_table("deliveries") as batch:
         batch.drop_column("retry_at")

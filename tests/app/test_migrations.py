@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import asyncpg
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -48,3 +50,25 @@ async def test_every_revision_rolls_back_and_forward(database_url: str) -> None:
     assert added == ["analysis_claims", "config_blobs", "supersede_marks", "waivers"]
     await asyncio.to_thread(upgrade, database_url)
     assert await differences(database_url) == []
+
+
+async def test_a_migration_gives_up_on_a_busy_table_instead_of_blocking_it(
+    postgres_url: str,
+) -> None:
+    """While a long query holds `deliveries`, the ALTER of a migration must not queue behind it
+    (blocking every later webhook): lock_timeout makes it fail after 5 s, and it applies later."""
+    await asyncio.to_thread(
+        command.downgrade, alembic_config(postgres_url), "0005_removals_keep_history"
+    )
+    holder = await asyncpg.connect(postgres_url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        async with holder.transaction():
+            await holder.execute("LOCK TABLE deliveries IN ACCESS SHARE MODE")  # a long SELECT
+            # without lock_timeout the upgrade would wait for as long as the lock is held:
+            # wait_for turns that into a failure (TimeoutError) instead of a hung test
+            with pytest.raises(Exception, match="lock timeout"):
+                await asyncio.wait_for(asyncio.to_thread(upgrade, postgres_url), 30)
+    finally:
+        await holder.close()
+    await asyncio.to_thread(upgrade, postgres_url)
+    assert await differences(postgres_url) == []
