@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.jobs.attempts import run_admitted
 from app.jobs.queue import Processor, stored_job_lock
+from app.jobs.retries import release_due
 
 log = structlog.get_logger()
 
@@ -136,8 +137,9 @@ class ProcrastinateQueue:
         return None  # jobs run in `stopship worker` processes, not here
 
     async def recover(self, grace: timedelta) -> int:
-        """Put back in line the jobs of workers that died, and defer the deliveries accepted more
-        than `grace` ago that have no job; returns how many."""
+        """Put back in line the jobs of workers that died, defer the rate-limited deliveries due
+        again and the deliveries accepted more than `grace` ago that have no job; returns how
+        many."""
         manager = self.app.job_manager
         stalled = await manager.get_stalled_jobs(
             task_name=RUN_DELIVERY, seconds_since_heartbeat=STALLED_AFTER_SECONDS
@@ -154,7 +156,10 @@ class ProcrastinateQueue:
                 delivery_id=job.task_kwargs.get("delivery_id"),
                 job_id=job.id,
             )
-        return retried + await self._requeue_orphans(grace)
+        due = await release_due(self._sessions)
+        for delivery_id, event, payload in due:
+            await self.submit(delivery_id, stored_job_lock(delivery_id, event, payload))
+        return retried + len(due) + await self._requeue_orphans(grace)
 
     async def _requeue_orphans(self, grace: timedelta) -> int:
         async with self._sessions() as session:

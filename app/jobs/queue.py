@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.jobs.attempts import run_admitted
+from app.jobs.retries import RETRY_EVERY, release_due
 from app.jobs.subject import job_subject
 from app.store.models import Delivery
 
@@ -96,15 +97,34 @@ class InlineQueue:
         self._queued: set[str] = set()
         # lock -> (its asyncio.Lock, how many queued jobs hold or wait for it)
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._retrier: asyncio.Task[None] | None = None
 
     async def open(self) -> None:
-        return None
+        self._retrier = asyncio.create_task(self._retry_periodically(), name="retry-due")
 
     async def close(self) -> None:
-        return None
+        if self._retrier is not None:
+            self._retrier.cancel()
+            await asyncio.gather(self._retrier, return_exceptions=True)
+            self._retrier = None
 
     async def depth(self) -> int:
         return len(self._queued)
+
+    async def retry_due(self) -> int:
+        """Queue the rate-limited deliveries whose retry time has come; returns how many."""
+        due = await release_due(self._sessions)
+        for delivery_id, event, payload in due:
+            await self.submit(delivery_id, stored_job_lock(delivery_id, event, payload))
+        return len(due)
+
+    async def _retry_periodically(self) -> None:
+        while True:
+            try:
+                await self.retry_due()
+            except Exception:  # the database may be away for a moment; try again later
+                log.exception("could not queue rate-limited deliveries")
+            await asyncio.sleep(RETRY_EVERY)
 
     async def submit(self, delivery_id: str, lock: str) -> None:
         if delivery_id in self._queued:

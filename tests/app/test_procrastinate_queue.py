@@ -292,3 +292,27 @@ async def test_a_job_that_keeps_raising_is_recorded_as_failed_not_retried_foreve
     # each crash failed its job once (procrastinate does not retry it); the last run only
     # recorded the failure
     assert attempts == ["failed"] * MAX_ATTEMPTS
+
+
+async def test_recovery_queues_rate_limited_deliveries_whose_time_has_come(
+    postgres_url: str,
+) -> None:
+    settings = queue_settings(postgres_url)
+    async with database(postgres_url) as sessions:
+        await store(sessions, "due", status="rate_limited", attempts=1)
+        await store(sessions, "later", status="rate_limited", attempts=1)
+        async with sessions() as session:
+            await session.execute(
+                text(
+                    "UPDATE deliveries SET retry_at = CASE id WHEN 'due' "
+                    "THEN now() - interval '1 second' ELSE now() + interval '1 hour' END"
+                )
+            )
+            await session.commit()
+        async with workers(settings, count=1, concurrency=1):  # a worker recovers as it starts
+            await wait_until(lambda: _is(sessions, "due", "done"), "the due delivery")
+        assert (await statuses(sessions))["later"] == "rate_limited"
+
+
+async def _is(sessions: async_sessionmaker[AsyncSession], delivery_id: str, wanted: str) -> bool:
+    return (await statuses(sessions)).get(delivery_id) == wanted
