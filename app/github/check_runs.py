@@ -17,6 +17,7 @@ CHECK_NAME = "Production readiness"
 BATCH = 50
 TEXT_LIMIT = 65_535
 MESSAGE_LIMIT = 64 * 1024 - 1
+LEVELS = {"notice": 0, "warning": 1, "failure": 2}
 
 
 def title_of(report: Report) -> str:
@@ -72,12 +73,22 @@ async def complete(
     conclusion: str,
     annotate: list[Finding] | None = None,
     max_annotations: int | None = None,
+    min_level: str | None = None,
 ) -> int:
-    """Publish the result, annotating `annotate` (by default every finding); returns the number
-    of update requests sent."""
-    summary = full_audit(report, ruleset, max_chars=TEXT_LIMIT)
+    """Publish the result, annotating `annotate` (by default every finding) at `min_level` or
+    above, at most `max_annotations`, stop-ship first; the summary says what was left out.
+    Returns the number of update requests sent."""
+    candidates = annotations_of(report, annotate)
+    notes = [
+        n for n in candidates if LEVELS[n["annotation_level"]] >= LEVELS[min_level or "notice"]
+    ]
+    below = len(candidates) - len(notes)
+    notes = notes if max_annotations is None else notes[:max_annotations]
+    note = _left_out(
+        len(candidates), below, len(candidates) - below - len(notes), min_level, max_annotations
+    )
+    summary = full_audit(report, ruleset, max_chars=TEXT_LIMIT - len(note)) + note
     title = title_of(report)
-    notes = annotations_of(report, annotate, max_annotations)
     batches = [notes[i : i + BATCH] for i in range(0, len(notes), BATCH)] or [[]]
     for index, batch in enumerate(batches):
         last = index == len(batches) - 1
@@ -88,6 +99,21 @@ async def complete(
             data.update(status="completed", conclusion=conclusion)
         await gh.rest.checks.async_update(owner, repo, check_run_id, data=cast(Any, data))
     return len(batches)
+
+
+def _left_out(total: int, below: int, over: int, level: str | None, limit: int | None) -> str:
+    """The summary's closing note on findings that got no annotation (all are in the report)."""
+    if not below and not over:
+        return ""
+    reasons = []
+    if below:
+        reasons.append(f"{below} below `annotations.level` ({level})")
+    if over:
+        reasons.append(f"{over} over the limit: `annotations.max` is {limit}")
+    return (
+        f"\n---\n{below + over} of {total} findings in files are not annotated "
+        f"({'; '.join(reasons)}). `stopship check` on a checkout lists every finding.\n"
+    )
 
 
 async def close(

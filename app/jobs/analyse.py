@@ -408,6 +408,7 @@ async def _judge_claimed(
             conclusion,
             annotate=evaluation.annotate,
             max_annotations=config.annotations.max,
+            min_level=config.annotations.level,
         )
     except Superseded as exc:
         log.info("superseded", delivery=delivery_id, sha=sha, newer=exc.sha)

@@ -312,3 +312,58 @@ async def test_a_pull_request_whose_base_changes_is_judged_again(
     payload["changes"] = {"base": {"ref": {"from": "feature/x"}, "sha": {"from": base}}}
     await send(client, "pull_request", payload, "pr-base")
     assert fake.calls("PATCH", "/check-runs/")[-1].body["conclusion"] == "failure"
+
+
+async def test_annotations_over_the_configured_limit_are_counted_in_the_summary(
+    client: httpx.AsyncClient, fake: FakeGitHub, repo: Path
+) -> None:
+    many = "".join(
+        f'def q{i}(c, x):\n    c.execute(f"DELETE FROM t{i} WHERE id = {{x}}")\n' for i in range(12)
+    )
+    (repo / "app" / "users.py").write_text(many)
+    (repo / "app" / "report.py").write_text("def show(x):\n    print(x)\n")  # low: a notice
+    (repo / ".github").mkdir()
+    (repo / ".github" / "stopship.yml").write_text("annotations:\n  max: 5\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "many")
+    await push(client, push_payload(git(repo, "rev-parse", "HEAD")), "p-max")
+    [final] = fake.calls("PATCH", "/check-runs/")
+    notes = final.body["output"]["annotations"]
+    assert len(notes) == 5
+    assert all(n["annotation_level"] == "failure" for n in notes)  # stop-ship first
+    assert "8 of 13 findings in files are not annotated" in final.body["output"]["summary"]
+    assert "`annotations.max` is 5" in final.body["output"]["summary"]
+
+
+async def test_findings_below_the_configured_annotation_level_are_not_annotated(
+    client: httpx.AsyncClient, fake: FakeGitHub, repo: Path
+) -> None:
+    (repo / "app" / "report.py").write_text("def show(x):\n    print(x)\n")  # low: a notice
+    (repo / ".github").mkdir()
+    (repo / ".github" / "stopship.yml").write_text("annotations:\n  level: warning\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "notice")
+    await push(client, push_payload(git(repo, "rev-parse", "HEAD")), "p-level")
+    [final] = fake.calls("PATCH", "/check-runs/")
+    levels = {n["annotation_level"] for n in final.body["output"]["annotations"]}
+    assert levels == {"failure"}  # the SQL injection; the print() notice is left out
+    assert "below `annotations.level` (warning)" in final.body["output"]["summary"]
+    assert "OBS005" in final.body["output"]["summary"]  # still listed in the report
+
+
+async def test_a_pull_request_from_a_fork_is_judged_through_the_base_repository(
+    client: httpx.AsyncClient, fake: FakeGitHub, repo: Path
+) -> None:
+    base, head = pr_commit(repo, {"app/admin.py": INJECTION})
+    payload = pull_request_payload(repo, base, head)
+    fork = payload["pull_request"]["head"]
+    fork["repo"] = copy.deepcopy(payload["repository"])
+    fork["repo"].update(id=9999, full_name="contributor/shop", name="shop", fork=True)
+    fork["repo"]["owner"] = {**fork["repo"]["owner"], "login": "contributor", "id": 4321}
+    fork.update(label="contributor:topic", ref="topic")
+    await send(client, "pull_request", payload, "pr-fork")
+    [created] = fake.calls("POST", "/check-runs")
+    assert created.path == "/repos/octo/shop/check-runs" and created.body["head_sha"] == head
+    assert fake.calls("PATCH", "/check-runs/")[-1].body["conclusion"] == "failure"
+    # every read went to the base repository, where GitHub serves the fork's commits too
+    assert all(r.path.startswith("/repos/octo/shop/") for r in fake.requests if "/repos/" in r.path)
