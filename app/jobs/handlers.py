@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import structlog
@@ -57,31 +58,13 @@ Job = Callable[
 ]
 
 
-async def _check_suite(
-    github: GitHubFactory,
-    sessions: async_sessionmaker[AsyncSession],
-    delivery_id: str,
-    payload: dict[str, Any],
-) -> str:
-    return await analyse_rerequest(github, sessions, delivery_id, payload, "check_suite")
-
-
-async def _check_run(
-    github: GitHubFactory,
-    sessions: async_sessionmaker[AsyncSession],
-    delivery_id: str,
-    payload: dict[str, Any],
-) -> str:
-    return await analyse_rerequest(github, sessions, delivery_id, payload, "check_run")
-
-
 # event -> the job that needs the App's credentials (each job decides which actions it handles)
 JOBS: dict[str, Job] = {
     "push": analyse_push,
     "pull_request": analyse_pull_request,
     "merge_group": analyse_merge_group,
-    "check_suite": _check_suite,
-    "check_run": _check_run,
+    "check_suite": partial(analyse_rerequest, event="check_suite"),
+    "check_run": partial(analyse_rerequest, event="check_run"),
     "issue_comment": run_command,
     "deployment_protection_rule": gate_deployment,
 }

@@ -1,11 +1,13 @@
 """The App under test, wired to a fake GitHub and a real database, for the end-to-end modules:
-`async with running_app(database_url, fake) as http:` gives an httpx client on the real app
-(webhooks are sent with tests.app.test_push_analysis.send)."""
+`async with running_app(database_url, fake) as http:` gives an httpx client on the real app;
+`send` delivers a signed webhook and waits for its job, `accept` only for the 202."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 from cryptography.hazmat.primitives import serialization
@@ -14,8 +16,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from app.settings import Settings
 from app.store.db import make_engine
 from app.web.app import create_app
+from app.web.signature import sign
 from tests.app.fake_github import FakeGitHub
-from tests.app.test_push_analysis import SECRET
+
+SECRET = b"push-secret"
 
 
 @asynccontextmanager
@@ -40,3 +44,27 @@ async def running_app(database_url: str, fake: FakeGitHub) -> AsyncIterator[http
         yield http
     await app.state.queue.drain()
     await engine.dispose()
+
+
+async def accept(
+    http: httpx.AsyncClient, event: str, payload: dict[str, Any], delivery: str
+) -> None:
+    """Deliver a signed webhook; return once it is accepted (its job runs on)."""
+    body = json.dumps(payload).encode()
+    response = await http.post(
+        "/webhooks/github",
+        content=body,
+        headers={
+            "X-GitHub-Event": event,
+            "X-GitHub-Delivery": delivery,
+            "X-Hub-Signature-256": sign(body, SECRET),
+            "Content-Type": "application/json",
+        },
+    )
+    assert response.status_code == 202
+
+
+async def send(http: httpx.AsyncClient, event: str, payload: dict[str, Any], delivery: str) -> None:
+    """Deliver a signed webhook and wait until its job (and any other queued) has run."""
+    await accept(http, event, payload, delivery)
+    await http.app.state.queue.drain()  # type: ignore[attr-defined]

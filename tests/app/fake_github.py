@@ -242,6 +242,7 @@ class FakeGitHub:
         if method == "POST" and path.endswith("/deployment_protection_rule"):
             return 204, None
         return None
+
     def count(self, method: str, fragment: str) -> int:
         return len(self.calls(method, fragment))
 

@@ -7,42 +7,28 @@ from __future__ import annotations
 
 import copy
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import jsonschema
-import pytest
 
 from app.store.models import Delivery
-from tests.app.app_harness import running_app
+from tests.app.app_harness import send
 from tests.app.fake_github import FakeGitHub, openapi
-from tests.app.test_commands import command, fake_serving, shop_with_pull_request, stop_ship_id
-from tests.app.test_push_analysis import send
+from tests.app.test_commands import (  # noqa: F401 - the fixtures of the command tests
+    client,
+    command,
+    fake,
+    repo,
+    stop_ship_id,
+)
 from tests.gitrepo import git
 
 RUN_ID = 4242
 CALLBACK = (
     f"https://api.github.com/repos/octo/shop/actions/runs/{RUN_ID}/deployment_protection_rule"
 )
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    return shop_with_pull_request(tmp_path)
-
-
-@pytest.fixture
-def fake(repo: Path) -> Iterator[FakeGitHub]:
-    with fake_serving(repo) as github:
-        yield github
-
-
-@pytest.fixture
-async def client(database_url: str, fake: FakeGitHub) -> AsyncIterator[httpx.AsyncClient]:
-    async with running_app(database_url, fake) as http:
-        yield http
 
 
 def webhook_schema(name: str) -> dict[str, Any]:

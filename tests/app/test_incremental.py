@@ -81,8 +81,8 @@ def pushed(repo: Path, before: str, after: str, branch: str = "main") -> dict[st
 
 
 async def test_a_second_push_costs_one_tree_and_one_blob_request(
-    client: httpx.AsyncClient,  # noqa: F811
-    fake: FakeGitHub,  # noqa: F811
+    client: httpx.AsyncClient,
+    fake: FakeGitHub,
     repo: Path,
 ) -> None:
     first = head(repo)
@@ -114,8 +114,8 @@ async def test_a_second_push_costs_one_tree_and_one_blob_request(
 
 
 async def test_annotations_of_a_push_are_on_the_files_it_changed(
-    client: httpx.AsyncClient,  # noqa: F811
-    fake: FakeGitHub,  # noqa: F811
+    client: httpx.AsyncClient,
+    fake: FakeGitHub,
     repo: Path,
 ) -> None:
     first = head(repo)
@@ -130,8 +130,8 @@ async def test_annotations_of_a_push_are_on_the_files_it_changed(
 
 
 async def test_a_push_that_only_renames_a_file_fetches_no_blob(
-    client: httpx.AsyncClient,  # noqa: F811
-    fake: FakeGitHub,  # noqa: F811
+    client: httpx.AsyncClient,
+    fake: FakeGitHub,
     repo: Path,
 ) -> None:
     first = head(repo)
@@ -148,8 +148,8 @@ async def test_a_push_that_only_renames_a_file_fetches_no_blob(
 
 
 async def test_paths_the_config_ignores_and_large_files_are_never_fetched(
-    client: httpx.AsyncClient,  # noqa: F811
-    fake: FakeGitHub,  # noqa: F811
+    client: httpx.AsyncClient,
+    fake: FakeGitHub,
     repo: Path,
 ) -> None:
     sha = commit(
@@ -175,8 +175,8 @@ def many_files(repo: Path, count: int) -> dict[str, str]:
 
 
 async def test_a_first_scan_of_many_files_reads_one_tarball(
-    client: httpx.AsyncClient,  # noqa: F811
-    fake: FakeGitHub,  # noqa: F811
+    client: httpx.AsyncClient,
+    fake: FakeGitHub,
     repo: Path,
 ) -> None:
     sha = commit(repo, "many", many_files(repo, 220))
@@ -199,8 +199,8 @@ async def test_a_first_scan_of_many_files_reads_one_tarball(
 
 
 async def test_a_truncated_tree_falls_back_to_the_tarball(
-    client: httpx.AsyncClient,  # noqa: F811
-    fake: FakeGitHub,  # noqa: F811
+    client: httpx.AsyncClient,
+    fake: FakeGitHub,
     repo: Path,
 ) -> None:
     fake.truncate_trees_at = 5
@@ -217,8 +217,8 @@ async def test_a_truncated_tree_falls_back_to_the_tarball(
 
 
 async def test_a_ruleset_change_reanalyses_only_the_files_of_the_changed_rule(
-    client: httpx.AsyncClient,  # noqa: F811
-    fake: FakeGitHub,  # noqa: F811
+    client: httpx.AsyncClient,
+    fake: FakeGitHub,
     repo: Path,
     tmp_path: Path,
 ) -> None:
@@ -254,8 +254,8 @@ async def test_a_ruleset_change_reanalyses_only_the_files_of_the_changed_rule(
 
 
 async def test_evaluate_judges_without_publishing_and_caches_as_it_goes(
-    client: httpx.AsyncClient,  # noqa: F811
-    fake: FakeGitHub,  # noqa: F811
+    client: httpx.AsyncClient,
+    fake: FakeGitHub,
     repo: Path,
 ) -> None:
     sha = head(repo)

@@ -48,9 +48,9 @@ def rerun(sha: str) -> dict[str, Any]:
 
 
 async def test_a_rate_limit_that_resets_soon_is_waited_for(
-    client: httpx.AsyncClient,  # noqa: F811
-    fake: FakeGitHub,  # noqa: F811
-    repo: Path,  # noqa: F811
+    client: httpx.AsyncClient,
+    fake: FakeGitHub,
+    repo: Path,
 ) -> None:
     fake.failures["GET /git/blobs/"] = [rate_limited(1)]
     await push(client, push_payload(head(repo)), "p-1")
@@ -60,9 +60,9 @@ async def test_a_rate_limit_that_resets_soon_is_waited_for(
 
 
 async def test_a_spent_quota_ends_the_job_cleanly_and_a_rerun_judges_it(
-    client: httpx.AsyncClient,  # noqa: F811
-    fake: FakeGitHub,  # noqa: F811
-    repo: Path,  # noqa: F811
+    client: httpx.AsyncClient,
+    fake: FakeGitHub,
+    repo: Path,
 ) -> None:
     sha = head(repo)
     fake.failures["GET /git/blobs/"] = [rate_limited(3600)]
@@ -87,9 +87,9 @@ async def test_a_spent_quota_ends_the_job_cleanly_and_a_rerun_judges_it(
 
 
 async def test_a_response_that_spends_the_quota_stops_the_following_requests(
-    client: httpx.AsyncClient,  # noqa: F811
-    fake: FakeGitHub,  # noqa: F811
-    repo: Path,  # noqa: F811
+    client: httpx.AsyncClient,
+    fake: FakeGitHub,
+    repo: Path,
 ) -> None:
     fake.response_headers["GET /git/trees/"] = [spent_quota(3600)]
     await push(client, push_payload(head(repo)), "p-1")
@@ -101,9 +101,9 @@ async def test_a_response_that_spends_the_quota_stops_the_following_requests(
 
 
 async def test_an_internal_error_closes_the_check_run_and_the_next_delivery_judges_again(
-    client: httpx.AsyncClient,  # noqa: F811
-    fake: FakeGitHub,  # noqa: F811
-    repo: Path,  # noqa: F811
+    client: httpx.AsyncClient,
+    fake: FakeGitHub,
+    repo: Path,
 ) -> None:
     sha = head(repo)
     fake.failures["GET /git/trees/"] = [500, 500, 500]
@@ -124,9 +124,9 @@ async def test_an_internal_error_closes_the_check_run_and_the_next_delivery_judg
 
 
 async def test_a_spent_quota_at_check_run_creation_leaves_the_commit_to_the_next_delivery(
-    client: httpx.AsyncClient,  # noqa: F811
-    fake: FakeGitHub,  # noqa: F811
-    repo: Path,  # noqa: F811
+    client: httpx.AsyncClient,
+    fake: FakeGitHub,
+    repo: Path,
 ) -> None:
     sha = head(repo)
     fake.failures["POST /check-runs"] = [rate_limited(3600)]
@@ -145,9 +145,9 @@ async def test_a_spent_quota_at_check_run_creation_leaves_the_commit_to_the_next
 
 
 async def test_a_job_cancelled_mid_analysis_closes_its_check_run(
-    client: httpx.AsyncClient,  # noqa: F811
-    fake: FakeGitHub,  # noqa: F811
-    repo: Path,  # noqa: F811
+    client: httpx.AsyncClient,
+    fake: FakeGitHub,
+    repo: Path,
 ) -> None:
     sha = head(repo)
     app = client.app  # type: ignore[attr-defined]

@@ -27,9 +27,9 @@ LEGACY = 'def purge(c, table):\n    c.execute(f"DELETE FROM {table}")\n'
 
 
 async def test_a_pull_request_says_what_it_introduces_fixes_and_found_and_fetches_nothing(
-    client: httpx.AsyncClient,  # noqa: F811
-    fake: FakeGitHub,  # noqa: F811
-    repo: Path,  # noqa: F811
+    client: httpx.AsyncClient,
+    fake: FakeGitHub,
+    repo: Path,
 ) -> None:
     base = commit(repo, "legacy", {"app/legacy.py": LEGACY})
     await push(client, push_payload(base), "p-main")
@@ -64,9 +64,9 @@ async def test_a_pull_request_says_what_it_introduces_fixes_and_found_and_fetche
 
 
 async def test_a_renamed_file_brings_no_new_finding(
-    client: httpx.AsyncClient,  # noqa: F811
-    fake: FakeGitHub,  # noqa: F811
-    repo: Path,  # noqa: F811
+    client: httpx.AsyncClient,
+    fake: FakeGitHub,
+    repo: Path,
 ) -> None:
     base = head(repo)
     git(repo, "checkout", "-qb", "topic")

@@ -6,26 +6,21 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
 
-from app.settings import Settings
-from app.store.db import make_engine
 from app.store.models import Analysis, Delivery
-from app.web.app import create_app
 from app.web.signature import sign
+from tests.app.app_harness import SECRET, running_app, send
 from tests.app.fake_github import FakeGitHub, start
 from tests.app.test_webhook import example
 from tests.gitrepo import git
 
-SECRET = b"push-secret"
 BAD = (
     "def find(cursor, name):\n    cursor.execute(f\"SELECT id FROM users WHERE name = '{name}'\")\n"
 )
@@ -57,27 +52,9 @@ def fake(repo: Path) -> Iterator[FakeGitHub]:
 
 
 @pytest.fixture
-async def client(database_url: str, fake: FakeGitHub):  # type: ignore[no-untyped-def]
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    settings = Settings(
-        database_url=database_url,
-        github_app_id=4242,
-        github_private_key=pem,
-        github_webhook_secret=SECRET.decode(),
-        github_api_url=fake.url,
-    )
-    engine = make_engine(database_url)
-    app = create_app(settings, engine)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1"
-    ) as http:
-        http.app = app  # type: ignore[attr-defined]
+async def client(database_url: str, fake: FakeGitHub) -> AsyncIterator[httpx.AsyncClient]:
+    async with running_app(database_url, fake) as http:
         yield http
-    await app.state.queue.drain()
-    await engine.dispose()
 
 
 def push_payload(sha: str, branch: str = "main") -> dict[str, Any]:
@@ -160,22 +137,6 @@ def pull_request_payload(
     payload["repository"]["full_name"] = "octo/shop"
     payload["installation"] = {"id": 77}
     return payload
-
-
-async def send(http: httpx.AsyncClient, event: str, payload: dict[str, Any], delivery: str) -> None:
-    body = json.dumps(payload).encode()
-    response = await http.post(
-        "/webhooks/github",
-        content=body,
-        headers={
-            "X-GitHub-Event": event,
-            "X-GitHub-Delivery": delivery,
-            "X-Hub-Signature-256": sign(body, SECRET),
-            "Content-Type": "application/json",
-        },
-    )
-    assert response.status_code == 202
-    await http.app.state.queue.drain()  # type: ignore[attr-defined]
 
 
 def pr_commit(repo: Path, files: dict[str, str]) -> tuple[str, str]:

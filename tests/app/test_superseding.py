@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import json
 import threading
 import time
 from collections.abc import Callable
@@ -19,7 +18,7 @@ import httpx
 from sqlalchemy import select
 
 from app.store.models import Analysis, Delivery
-from app.web.signature import sign
+from tests.app.app_harness import accept
 from tests.app.fake_github import FakeGitHub
 from tests.app.test_incremental import commit, head, pushed, repo  # noqa: F401 - fixture
 from tests.app.test_push_analysis import (  # noqa: F401 - fixtures
@@ -35,24 +34,6 @@ from tests.app.test_push_analysis import (  # noqa: F401 - fixtures
 )
 from tests.app.test_webhook import example
 from tests.gitrepo import git
-
-
-async def accept(
-    http: httpx.AsyncClient, event: str, payload: dict[str, Any], delivery: str
-) -> None:
-    """Deliver a webhook and return as soon as it is accepted (the job runs on)."""
-    body = json.dumps(payload).encode()
-    response = await http.post(
-        "/webhooks/github",
-        content=body,
-        headers={
-            "X-GitHub-Event": event,
-            "X-GitHub-Delivery": delivery,
-            "X-Hub-Signature-256": sign(body, SECRET),
-            "Content-Type": "application/json",
-        },
-    )
-    assert response.status_code == 202
 
 
 async def until(condition: Callable[[], bool], deadline: float = 20.0) -> None:
@@ -83,9 +64,9 @@ def final_update(github: FakeGitHub, run_id: int) -> dict[str, Any]:
 
 
 async def test_a_newer_push_supersedes_the_older_job(
-    client: httpx.AsyncClient,  # noqa: F811
-    fake: FakeGitHub,  # noqa: F811
-    repo: Path,  # noqa: F811
+    client: httpx.AsyncClient,
+    fake: FakeGitHub,
+    repo: Path,
 ) -> None:
     gate = threading.Event()
     fake.holds["GET /git/blobs/"] = gate
@@ -110,9 +91,9 @@ async def test_a_newer_push_supersedes_the_older_job(
 
 
 async def test_a_title_edit_supersedes_nothing(
-    client: httpx.AsyncClient,  # noqa: F811
-    fake: FakeGitHub,  # noqa: F811
-    repo: Path,  # noqa: F811
+    client: httpx.AsyncClient,
+    fake: FakeGitHub,
+    repo: Path,
 ) -> None:
     base = head(repo)
     git(repo, "checkout", "-qb", "topic")
@@ -143,9 +124,9 @@ def check_suite(sha: str, action: str) -> dict[str, Any]:
 
 
 async def test_a_push_and_its_check_suite_make_one_analysis_and_a_rerun_another(
-    client: httpx.AsyncClient,  # noqa: F811
-    fake: FakeGitHub,  # noqa: F811
-    repo: Path,  # noqa: F811
+    client: httpx.AsyncClient,
+    fake: FakeGitHub,
+    repo: Path,
 ) -> None:
     sha = head(repo)
     await push(client, push_payload(sha), "p-1")

@@ -220,3 +220,30 @@ def describe(comparisons: list[Comparison], name: str) -> str:
         for f, d in c.allowed:
             lines.append(f"  allowed {c.tree}/{f.path}:{f.line} {f.code}: {d.reason}")
     return "\n".join(lines)
+
+
+PeerTests = tuple[Callable[[Path], None], Callable[[], None], Callable[[], None]]
+
+
+def peer_tests(peer: Peer, trees: list[Path]) -> PeerTests:
+    """The three tests every peer gets; a test module binds them to `test_*` names:
+    stopship finds what the peer finds on each tree (but the documented differences), every
+    documented difference still occurs, and the fixtures exercise every shared rule class (the
+    per-tree table is printed with `pytest -s`)."""
+    import pytest
+
+    @pytest.mark.parametrize("tree", trees, ids=label)
+    def finds_what_the_peer_finds(tree: Path) -> None:
+        result = peer.compare(tree)
+        assert not result.missed, describe([result], peer.name)
+
+    def every_deliberate_difference_still_occurs() -> None:
+        assert not peer.unused_differences(trees)
+
+    def comparison_summary() -> None:
+        results = [peer.compare(tree) for tree in trees]
+        print("\n" + describe(results, peer.name))
+        exercised = {f.code for r in results for f in r.matched}
+        assert exercised == set(peer.shared), f"not exercised: {set(peer.shared) - exercised}"
+
+    return finds_what_the_peer_finds, every_deliberate_difference_still_occurs, comparison_summary

@@ -11,11 +11,14 @@ style (DL3025, DL3059, DL4006, DL3045, DL3020 ADD of local files).
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
-from tests.peers.comparison import Difference, Peer, Shared, describe, hadolint, label, trees
+from tests.peers.comparison import (
+    Difference,
+    Peer,
+    Shared,
+    hadolint,
+    peer_tests,
+    trees,
+)
 
 FIXTURE = "peers/fixtures/hadolint"
 DEV_ONLY = "a dev container / dev Dockerfile is not what ships (CHECKS.md: not production code)"
@@ -47,19 +50,8 @@ PEER = Peer(
 TREES = trees("Dockerfile", "hadolint")
 
 
-@pytest.mark.parametrize("tree", TREES, ids=label)
-def test_stopship_finds_what_hadolint_finds(tree: Path) -> None:
-    result = PEER.compare(tree)
-    assert not result.missed, describe([result], PEER.name)
-
-
-def test_every_deliberate_difference_still_occurs() -> None:
-    assert not PEER.unused_differences(TREES)
-
-
-def test_comparison_summary() -> None:
-    """The per-tree table (`pytest -s` prints it); the fixtures exercise every shared class."""
-    results = [PEER.compare(tree) for tree in TREES]
-    print("\n" + describe(results, PEER.name))
-    exercised = {f.code for r in results for f in r.matched}
-    assert exercised == set(PEER.shared), f"not exercised: {set(PEER.shared) - exercised}"
+(
+    test_stopship_finds_what_hadolint_finds,
+    test_every_deliberate_difference_still_occurs,
+    test_comparison_summary,
+) = peer_tests(PEER, TREES)

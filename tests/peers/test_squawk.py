@@ -11,11 +11,14 @@ prefer-timestamptz, prefer-identity), renaming-column, renaming-table, changing-
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
-from tests.peers.comparison import Difference, Peer, Shared, describe, label, squawk, trees
+from tests.peers.comparison import (
+    Difference,
+    Peer,
+    Shared,
+    peer_tests,
+    squawk,
+    trees,
+)
 
 FIXTURE = "peers/fixtures/squawk"
 NEW_TABLE = (
@@ -95,19 +98,8 @@ PEER = Peer(
 TREES = trees("*.sql", "squawk")
 
 
-@pytest.mark.parametrize("tree", TREES, ids=label)
-def test_stopship_finds_what_squawk_finds(tree: Path) -> None:
-    result = PEER.compare(tree)
-    assert not result.missed, describe([result], PEER.name)
-
-
-def test_every_deliberate_difference_still_occurs() -> None:
-    assert not PEER.unused_differences(TREES)
-
-
-def test_comparison_summary() -> None:
-    """The per-tree table (`pytest -s` prints it); the fixtures exercise every shared class."""
-    results = [PEER.compare(tree) for tree in TREES]
-    print("\n" + describe(results, PEER.name))
-    exercised = {f.code for r in results for f in r.matched}
-    assert exercised == set(PEER.shared), f"not exercised: {set(PEER.shared) - exercised}"
+(
+    test_stopship_finds_what_squawk_finds,
+    test_every_deliberate_difference_still_occurs,
+    test_comparison_summary,
+) = peer_tests(PEER, TREES)
