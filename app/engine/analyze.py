@@ -7,18 +7,13 @@ ruleset, so it is cached by `(blob id, path kind, ruleset digest)`.
 from __future__ import annotations
 
 import hashlib
-import re
-from collections.abc import Iterable
-from dataclasses import replace
-from functools import lru_cache
-from typing import Any
 
-from app.engine.context import SG_LANGUAGE, FileContext
-from app.engine.detectors import FILE_DETECTORS
-from app.engine.model import Fact, FileResult, Hit, ParseProblem
+from app.engine.context import FileContext
+from app.engine.matchers import MatcherRun, prepare
+from app.engine.model import Fact, FileResult, Hit
 from app.engine.paths import language_of, roles_of
-from app.engine.ruleset import FactSpec, Matcher, Rule, Ruleset
-from app.engine.sg_regex import ascii_rule
+from app.engine.ruleset import FactSpec, Rule, Ruleset
+from app.engine.screen import Screen
 from app.engine.suppressions import parse_suppressions
 
 MAX_HITS_PER_RULE = 200
@@ -36,6 +31,12 @@ class Analyzer:
             tuple[str | None, frozenset[str]], tuple[list[Rule], list[FactSpec]]
         ] = {}
         self._kind_hash: dict[tuple[str | None, frozenset[str], tuple[str, ...]], str] = {}
+        self.screen = Screen()
+        self._runs: dict[int, MatcherRun] = {}
+        for matcher in [r.matcher for r in self._file_rules] + [f.matcher for f in ruleset.facts]:
+            run = prepare(matcher, self.screen)
+            if run is not None:
+                self._runs[id(matcher)] = run
 
     def plan(self, path: str) -> tuple[str, list[Rule], list[FactSpec]]:
         """The path kind of `path` (a short hash) and the rules and fact specs that apply to it."""
@@ -78,26 +79,29 @@ class Analyzer:
     def analyze(self, path: str, data: bytes) -> FileResult:
         """Run every applicable rule and fact spec over one file's bytes."""
         _, rules, facts = self.plan(path)
-        ctx = FileContext(path, data)
         result = FileResult()
         if not rules and not facts:
             return result
+        ctx = FileContext(path, data)
+        seen = self.screen.scan(data)
         result.suppressions = parse_suppressions(ctx.text)
+        problems = result.problems
+        runs = self._runs
         for rule in rules:
-            hits = []
-            for item in _run_matcher(rule.matcher, ctx, result.problems):
+            hits: list[Hit] = []
+            for item in runs[id(rule.matcher)].run(rule.id, ctx, seen, problems):
                 if isinstance(item, Hit):
-                    hits.append(replace(item, rule=rule.id))
-                elif isinstance(item, Fact):
+                    hits.append(item)
+                    if len(hits) >= MAX_HITS_PER_RULE:
+                        break
+                else:
                     result.facts.append(item)
-                if len(hits) >= MAX_HITS_PER_RULE:
-                    break
             result.hits.extend(hits)
         for spec in facts:
-            for item in _run_matcher(spec.matcher, ctx, result.problems):
+            for item in runs[id(spec.matcher)].run("", ctx, seen, problems):
                 if isinstance(item, Fact):
                     result.facts.append(item)
-                elif isinstance(item, Hit):
+                else:
                     result.facts.append(Fact(spec.kind, spec.value, item.line))
                     break
         result.facts = _dedupe(result.facts)
@@ -125,103 +129,3 @@ def _dedupe(facts: list[Fact]) -> list[Fact]:
             seen.add((fact.kind, fact.value))
             out.append(fact)
     return out
-
-
-@lru_cache(maxsize=1024)
-def _compiled(pattern: str, ignore_case: bool) -> re.Pattern[str]:
-    return re.compile(pattern, re.MULTILINE | (re.IGNORECASE if ignore_case else 0))
-
-
-def _run_matcher(
-    matcher: Matcher, ctx: FileContext, problems: list[ParseProblem]
-) -> Iterable[Hit | Fact | ParseProblem]:
-    if matcher.regex is not None:
-        rx = matcher.regex
-        if rx.keywords and not _has_keyword(ctx, rx.keywords, rx.ignore_case):
-            return
-        text, pattern = ctx.text, _compiled(rx.pattern, rx.ignore_case)
-        if rx.ignore_case and ctx.lower_text is not None:
-            # case-folding in the regex engine is several times slower than on the text
-            text, pattern = ctx.lower_text, _compiled(_lower_pattern(rx.pattern), False)
-        for m in pattern.finditer(text):
-            yield Hit("", ctx.line_of(m.start()), ctx.text[m.start() : m.end()][:200])
-    elif matcher.ast_grep is not None:
-        yield from _run_ast_grep(matcher, ctx, problems)
-    elif matcher.detector is not None:
-        for item in FILE_DETECTORS[matcher.detector](ctx, matcher.options):
-            if isinstance(item, ParseProblem):
-                if item not in problems:
-                    problems.append(item)
-            else:
-                yield item
-
-
-def _has_keyword(ctx: FileContext, keywords: tuple[str, ...], ignore_case: bool = False) -> bool:
-    if not ignore_case:
-        text = ctx.text
-        return any(k in text for k in keywords)
-    lowered = ctx.lower_text if ctx.lower_text is not None else ctx.text.lower()
-    return any(k.lower() in lowered for k in keywords)
-
-
-@lru_cache(maxsize=1024)
-def _lower_pattern(pattern: str) -> str:
-    """The pattern with its letters lower-cased; escapes (`\\S`, `\\B`...) stay as they are."""
-    out = []
-    escaped = False
-    for ch in pattern:
-        out.append(ch if escaped else ch.lower())
-        escaped = not escaped and ch == "\\"
-    return "".join(out)
-
-
-def _prefilter_passes(prefilter: str, ctx: FileContext) -> bool:
-    """A case-insensitive prefilter runs case-sensitively on the lower-cased text (several
-    times faster in Python's engine); the others on the text itself."""
-    if prefilter.startswith("(?i)") and ctx.lower_text is not None:
-        pattern = _compiled(_lower_pattern(prefilter[4:]), False)
-        return pattern.search(ctx.lower_text) is not None
-    return _compiled(prefilter, False).search(ctx.text) is not None
-
-
-_ASCII_RULES: dict[int, Any] = {}
-
-
-def _ascii_rule(key: int, rule: dict[str, Any]) -> Any:
-    """The rule with ASCII-only regexes, rewritten once per rule object (rules live as long as
-    their Ruleset, so `id` is a stable key)."""
-    cached = _ASCII_RULES.get(key)
-    if cached is None or cached[0] is not rule:
-        cached = _ASCII_RULES[key] = (rule, ascii_rule(rule))
-    return cached[1]
-
-
-def _run_ast_grep(
-    matcher: Matcher, ctx: FileContext, problems: list[ParseProblem]
-) -> Iterable[Hit]:
-    sg = matcher.ast_grep
-    assert sg is not None
-    language = SG_LANGUAGE.get(ctx.language or "")
-    rule: dict[str, Any] | None = None
-    chosen = ""
-    for candidate in (ctx.language, language, "typescript" if language == "tsx" else None):
-        if candidate and candidate in sg.rules:
-            rule, chosen = sg.rules[candidate], candidate
-            break
-    if rule is None:
-        return
-    if sg.keywords and not _has_keyword(ctx, sg.keywords):
-        return
-    prefilter = sg.prefilter.get(chosen) or sg.prefilter.get("any")
-    if prefilter and not _prefilter_passes(prefilter, ctx):
-        return
-    config: dict[str, Any] = {"rule": _ascii_rule(id(rule), rule)}
-    if sg.constraints:
-        config["constraints"] = sg.constraints
-    try:
-        nodes = ctx.sg_root.find_all(config)
-    except (ValueError, RuntimeError) as exc:
-        problems.append(ParseProblem("ast-grep", str(exc)[:200]))
-        return
-    for node in nodes:
-        yield Hit("", node.range().start.line + 1, node.text()[:200])

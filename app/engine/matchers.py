@@ -1,0 +1,217 @@
+"""A ruleset's matchers prepared once per Analyzer: regexes compiled, ast-grep rules rewritten,
+keywords and patterns registered with the Screen, so that running one on a file is a few set
+look-ups and, only where a match is possible, the scan itself."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+from typing import Any
+
+from app.engine.context import SG_LANGUAGE, FileContext
+from app.engine.detectors import FILE_DETECTORS
+from app.engine.model import Fact, Hit, ParseProblem
+from app.engine.ruleset import Matcher
+from app.engine.screen import Screen
+from app.engine.sg_regex import ascii_rule
+
+# A screened file's ids (see Screen.scan), or None for a file that was not screened.
+Seen = frozenset[int] | None
+
+
+@lru_cache(maxsize=1024)
+def compiled(pattern: str, ignore_case: bool) -> re.Pattern[str]:
+    return re.compile(pattern, re.MULTILINE | (re.IGNORECASE if ignore_case else 0))
+
+
+@lru_cache(maxsize=1024)
+def lower_pattern(pattern: str) -> str:
+    """The pattern with its letters lower-cased; escapes (`\\S`, `\\B`...) stay as they are."""
+    out = []
+    escaped = False
+    for ch in pattern:
+        out.append(ch if escaped else ch.lower())
+        escaped = not escaped and ch == "\\"
+    return "".join(out)
+
+
+def _has_keyword(ctx: FileContext, keywords: tuple[str, ...], ignore_case: bool = False) -> bool:
+    if not ignore_case:
+        text = ctx.text
+        return any(k in text for k in keywords)
+    lowered = ctx.lower_text if ctx.lower_text is not None else ctx.text.lower()
+    return any(k.lower() in lowered for k in keywords)
+
+
+class _Gate:
+    """Keywords (at least one must occur) and a pattern (must match), answered by the Screen
+    for screened files and by Python otherwise."""
+
+    def __init__(
+        self,
+        screen: Screen,
+        keywords: tuple[str, ...],
+        lowered_keywords: bool,
+        pattern: str | None,
+        lowered_pattern: bool,
+    ) -> None:
+        self.keywords = keywords
+        self.lowered_keywords = lowered_keywords
+        self.keyword_ids = frozenset(screen.keyword(k, lowered=lowered_keywords) for k in keywords)
+        self.pattern = pattern
+        self.lowered_pattern = lowered_pattern
+        self.pattern_id: int | None = None
+        self.pattern_exact = False
+        if pattern is not None:
+            entry = screen.pattern(pattern, lowered=lowered_pattern)
+            if entry is not None:
+                self.pattern_id, self.pattern_exact = entry
+
+    def keywords_pass(self, ctx: FileContext, seen: Seen) -> bool:
+        if not self.keywords:
+            return True
+        if seen is not None:
+            return not seen.isdisjoint(self.keyword_ids)
+        return _has_keyword(ctx, self.keywords, self.lowered_keywords)
+
+    def pattern_may_match(self, seen: Seen) -> bool:
+        """False only when the pattern certainly does not match."""
+        return seen is None or self.pattern_id is None or self.pattern_id in seen
+
+    def pattern_certain(self, seen: Seen) -> bool:
+        """True when the Screen's answer already proves a match (no Python search needed)."""
+        return seen is not None and self.pattern_exact and self.pattern_id in seen
+
+
+class RegexMatcherRun:
+    def __init__(self, matcher: Matcher, screen: Screen) -> None:
+        rx = matcher.regex
+        assert rx is not None
+        self.ignore_case = rx.ignore_case
+        self.pattern = compiled(rx.pattern, rx.ignore_case)
+        # case-folding in the regex engine is several times slower than on the text
+        self.lowered = compiled(lower_pattern(rx.pattern), False) if rx.ignore_case else None
+        self.gate = _Gate(
+            screen,
+            rx.keywords,
+            rx.ignore_case,
+            lower_pattern(rx.pattern) if rx.ignore_case else rx.pattern,
+            rx.ignore_case,
+        )
+
+    def run(
+        self, rule: str, ctx: FileContext, seen: Seen, problems: list[ParseProblem]
+    ) -> Iterator[Hit]:
+        gate = self.gate
+        if not gate.pattern_may_match(seen) or not gate.keywords_pass(ctx, seen):
+            return
+        text, pattern = ctx.text, self.pattern
+        if self.lowered is not None and ctx.lower_text is not None:
+            text, pattern = ctx.lower_text, self.lowered
+        original = ctx.text
+        for m in pattern.finditer(text):
+            start = m.start()
+            yield Hit(rule, ctx.line_of(start), original[start : m.end()][:200])
+
+
+class AstGrepMatcherRun:
+    def __init__(self, matcher: Matcher, screen: Screen) -> None:
+        sg = matcher.ast_grep
+        assert sg is not None
+        self.keywords = _Gate(screen, sg.keywords, False, None, False)
+        # per file language: the ast-grep config to run and the prefilter gate in front of it
+        self.by_language: dict[str, tuple[dict[str, Any], _Prefilter | None]] = {}
+        for language in SG_LANGUAGE:
+            grammar = SG_LANGUAGE[language]
+            chosen = next(
+                (
+                    c
+                    for c in (language, grammar, "typescript" if grammar == "tsx" else None)
+                    if c and c in sg.rules
+                ),
+                None,
+            )
+            if chosen is None:
+                continue
+            config: dict[str, Any] = {"rule": ascii_rule(sg.rules[chosen])}
+            if sg.constraints:
+                config["constraints"] = sg.constraints
+            prefilter = sg.prefilter.get(chosen) or sg.prefilter.get("any")
+            self.by_language[language] = (
+                config,
+                _Prefilter(prefilter, screen) if prefilter else None,
+            )
+
+    def run(
+        self, rule: str, ctx: FileContext, seen: Seen, problems: list[ParseProblem]
+    ) -> Iterator[Hit]:
+        entry = self.by_language.get(ctx.language or "")
+        if entry is None or not self.keywords.keywords_pass(ctx, seen):
+            return
+        config, prefilter = entry
+        if prefilter is not None and not prefilter.passes(ctx, seen):
+            return
+        try:
+            nodes = ctx.sg_root.find_all(config)
+        except (ValueError, RuntimeError) as exc:
+            problems.append(ParseProblem("ast-grep", str(exc)[:200]))
+            return
+        for node in nodes:
+            yield Hit(rule, node.range().start.line + 1, node.text()[:200])
+
+
+class _Prefilter:
+    """A Python regex that must match a file before it is parsed; a case-insensitive one runs
+    case-sensitively on the lower-cased text (several times faster in Python's engine)."""
+
+    def __init__(self, prefilter: str, screen: Screen) -> None:
+        self.original = compiled(prefilter, False)
+        self.lowered: re.Pattern[str] | None = None
+        pattern = prefilter
+        if prefilter.startswith("(?i)"):
+            pattern = lower_pattern(prefilter[4:])
+            self.lowered = compiled(pattern, False)
+        self.gate = _Gate(screen, (), False, pattern, self.lowered is not None)
+
+    def passes(self, ctx: FileContext, seen: Seen) -> bool:
+        if not self.gate.pattern_may_match(seen):
+            return False
+        if self.gate.pattern_certain(seen):
+            return True
+        if self.lowered is not None and ctx.lower_text is not None:
+            return self.lowered.search(ctx.lower_text) is not None
+        return self.original.search(ctx.text) is not None
+
+
+class DetectorMatcherRun:
+    def __init__(self, matcher: Matcher) -> None:
+        assert matcher.detector is not None
+        self.detector = FILE_DETECTORS[matcher.detector]
+        self.options = matcher.options
+
+    def run(
+        self, rule: str, ctx: FileContext, seen: Seen, problems: list[ParseProblem]
+    ) -> Iterable[Hit | Fact]:
+        for item in self.detector(ctx, self.options):
+            if isinstance(item, ParseProblem):
+                if item not in problems:
+                    problems.append(item)
+            elif isinstance(item, Hit):
+                yield Hit(rule, item.line, item.text, item.detail)
+            else:
+                yield item
+
+
+MatcherRun = RegexMatcherRun | AstGrepMatcherRun | DetectorMatcherRun
+
+
+def prepare(matcher: Matcher, screen: Screen) -> MatcherRun | None:
+    """The runnable form of a file-level matcher (None for repository matchers)."""
+    if matcher.regex is not None:
+        return RegexMatcherRun(matcher, screen)
+    if matcher.ast_grep is not None:
+        return AstGrepMatcherRun(matcher, screen)
+    if matcher.detector is not None:
+        return DetectorMatcherRun(matcher)
+    return None

@@ -1,0 +1,185 @@
+"""The RE2 screen: Python patterns rewritten as supersets, keywords and patterns found in one pass,
+and matchers skipped only when the screen proves they cannot match."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import re2
+
+from app.engine.analyze import Analyzer
+from app.engine.matchers import lower_pattern
+from app.engine.regex_superset import superset
+from app.engine.ruleset import Ruleset, load_ruleset
+from app.engine.screen import Screen
+
+CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "rewritten", "exact"),
+    [
+        (r"abc", "abc", True),
+        (r"a\.b", r"a\x{2e}b", True),
+        (r"\s", r"[\t\n\x0b\x0c\r\x1c-\x1f ]", True),
+        (r"\S+", r"(?:[^\t\n\x0b\x0c\r\x1c-\x1f ])+", True),
+        (r"^x$", "(?m:^)x(?m:$)", True),
+        (r"a(?=b)", "a", False),
+        (r"a(?!b)c", "ac", False),
+        (r"(a)\1", "(?:a)(?s:.*)", False),
+        (r"(?i)ab", "(?i:ab)", True),
+        (r"x{2,5000}", "(?:x){2,}", False),
+        (r"\bend\Z", r"\bend\z", True),
+    ],
+)
+def test_superset_rewrites(pattern: str, rewritten: str, exact: bool) -> None:
+    result = superset(pattern)
+    assert result is not None
+    assert (result.pattern, result.exact) == (rewritten, exact)
+    re2.compile(result.pattern)
+
+
+def test_superset_refuses_what_it_cannot_widen_safely() -> None:
+    # RE2's `\S` takes \v and \x1c-\x1f, so its negation would be narrower than Python's
+    assert superset(r"[^\S\n]") is None
+
+
+def _texts() -> list[str]:
+    texts = [p.read_text() for p in sorted(CORPUS.rglob("*")) if p.is_file()]
+    for rule in load_ruleset().rules:
+        for example in rule.examples.bad + rule.examples.good:
+            texts.extend(example.files.values())
+    return [t for t in texts if t.isascii()]
+
+
+def _rule_patterns(ruleset: Ruleset) -> list[tuple[str, bool]]:
+    """(pattern, runs on lower-cased text) of every regex and prefilter, as the engine runs it."""
+    out = []
+    for item in [*ruleset.rules, *ruleset.facts]:
+        m = item.matcher
+        if m.regex is not None:
+            rx = m.regex
+            out.append((lower_pattern(rx.pattern), True) if rx.ignore_case else (rx.pattern, False))
+        if m.ast_grep is not None:
+            for prefilter in m.ast_grep.prefilter.values():
+                lowered = prefilter.startswith("(?i)")
+                out.append((lower_pattern(prefilter[4:]), True) if lowered else (prefilter, False))
+    return out
+
+
+def test_rewritten_rule_patterns_find_every_python_match(ruleset: Ruleset) -> None:
+    """On the corpus and every rule example: an exact rewrite starts its first match where Python
+    does; any other starts no later (so "no RE2 match" always means "no Python match")."""
+    texts = _texts()
+    for pattern, lowered in _rule_patterns(ruleset):
+        rewritten = superset(pattern)
+        assert rewritten is not None, pattern
+        python, rx2 = re.compile(pattern, re.MULTILINE), re2.compile(rewritten.pattern)
+        for text in texts:
+            subject = text.lower() if lowered else text
+            want, got = python.search(subject), rx2.search(subject)
+            if want is None:
+                assert got is None or not rewritten.exact, (pattern, subject[:200])
+            else:
+                assert got is not None and got.start() <= want.start(), (pattern, subject[:200])
+                assert got.start() == want.start() or not rewritten.exact, pattern
+
+
+def test_screen_reports_keywords_and_patterns_that_occur() -> None:
+    screen = Screen()
+    timeout = screen.keyword("timeout=")
+    select = screen.keyword("SELECT", lowered=True)
+    entry = screen.pattern(r"requests\.get\((?![^)]*timeout)")
+    assert entry is not None
+    call, exact = entry
+    assert not exact
+    seen = screen.scan(b"requests.get(url, timeout=3)\n")
+    assert seen is not None
+    assert {timeout, call} <= seen
+    assert select not in seen
+    seen = screen.scan(b"cur.execute('select 1')\n")
+    assert seen is not None and select in seen and timeout not in seen and call not in seen
+
+
+def test_non_ascii_files_are_not_screened() -> None:
+    screen = Screen()
+    screen.keyword("x")
+    assert screen.scan("x = 'é'\n".encode()) is None
+
+
+RULES = """
+rules:
+  - id: TST001
+    name: gated-by-keyword
+    category: security
+    severity: low
+    points: 1
+    matcher:
+      regex: {pattern: 'danger\\(', keywords: [import danger]}
+    message: m
+    why: w
+    fix: f
+    examples:
+      bad: {files: {a.py: "import danger\\ndanger()\\n"}}
+      good: {files: {a.py: "danger()\\n"}}
+  - id: TST002
+    name: case-insensitive-keyword
+    category: security
+    severity: low
+    points: 1
+    matcher:
+      regex: {pattern: 'drop\\s+table', ignore_case: true, keywords: [DROP]}
+    message: m
+    why: w
+    fix: f
+    examples:
+      bad: {files: {a.py: "q = 'Drop Table users'\\n"}}
+      good: {files: {a.py: "q = 'dropped'\\n"}}
+  - id: TST003
+    name: parsed-when-prefilter-matches
+    category: security
+    severity: low
+    points: 1
+    languages: [python]
+    matcher:
+      ast_grep:
+        rules: {python: {pattern: 'eval($X)'}}
+        keywords: [eval]
+        prefilter: {python: '\\beval\\((?!\\s*\\))'}
+    message: m
+    why: w
+    fix: f
+    examples:
+      bad: {files: {a.py: "eval(x)\\n"}}
+      good: {files: {a.py: "eval()\\n"}}
+"""
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Analyzer:
+    folder = tmp_path_factory.mktemp("rules")
+    (folder / "test.yml").write_text(RULES)
+    return Analyzer(load_ruleset(folder))
+
+
+@pytest.mark.parametrize("suffix", ["", "  # café\n"])  # screened (ASCII) and not screened
+@pytest.mark.parametrize(
+    ("text", "fired"),
+    [
+        ("danger()\n", set()),  # keyword absent: the rule does not run
+        ("import danger\ndanger()\n", {"TST001"}),  # keyword present: it runs
+        ("q = 'DROP   TABLE x'\n", {"TST002"}),
+        ("q = 'drop table x'\n", {"TST002"}),  # keyword DROP found case-insensitively
+        ("q = 'drop tables'\n", {"TST002"}),
+        ("eval(code)\n", {"TST003"}),
+        ("eval()\n", set()),  # the prefilter's lookahead refuses it: never parsed
+        ("print(1)\n", set()),
+    ],
+)
+def test_matchers_run_only_where_they_can_match(
+    small: Analyzer, text: str, fired: set[str], suffix: str
+) -> None:
+    result = small.analyze("svc/a.py", (text + suffix).encode())
+    assert {h.rule for h in result.hits} == fired
