@@ -13,7 +13,7 @@ from app.engine.matchers import MatcherRun, prepare
 from app.engine.model import Fact, FileResult, Hit
 from app.engine.paths import language_of, roles_of
 from app.engine.ruleset import FactSpec, Rule, Ruleset
-from app.engine.screen import Screen
+from app.engine.screen import HINTS, Hint, Screen
 from app.engine.suppressions import parse_suppressions
 
 MAX_HITS_PER_RULE = 200
@@ -37,6 +37,11 @@ class Analyzer:
             run = prepare(matcher, self.screen)
             if run is not None:
                 self._runs[id(matcher)] = run
+        self._hint_ids: dict[Hint, int] = {}
+        for declared in HINTS:
+            entry = self.screen.pattern(declared.pattern, lowered=declared.lowered)
+            if entry is not None:
+                self._hint_ids[declared] = entry[0]
 
     def plan(self, path: str) -> tuple[str, list[Rule], list[FactSpec]]:
         """The path kind of `path` (a short hash) and the rules and fact specs that apply to it."""
@@ -82,8 +87,8 @@ class Analyzer:
         result = FileResult()
         if not rules and not facts:
             return result
-        ctx = FileContext(path, data)
         seen = self.screen.scan(data)
+        ctx = FileContext(path, data, seen=seen, hint_ids=self._hint_ids)
         result.suppressions = parse_suppressions(ctx.text)
         problems = result.problems
         runs = self._runs

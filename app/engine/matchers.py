@@ -11,6 +11,7 @@ from typing import Any
 
 from app.engine.context import SG_LANGUAGE, FileContext
 from app.engine.detectors import FILE_DETECTORS
+from app.engine.guided_search import guide
 from app.engine.model import Fact, Hit, ParseProblem
 from app.engine.ruleset import Matcher
 from app.engine.screen import Screen
@@ -45,8 +46,9 @@ def _has_keyword(ctx: FileContext, keywords: tuple[str, ...], ignore_case: bool 
 
 
 class _Gate:
-    """Keywords (at least one must occur) and a pattern (must match), answered by the Screen
-    for screened files and by Python otherwise."""
+    """Keywords (at least one must occur) and a pattern (must match somewhere). For a screened
+    file the Screen answers; the keywords are looked up in Python only when the pattern passed
+    (or when there is no pattern it can screen), which is rare."""
 
     def __init__(
         self,
@@ -58,29 +60,27 @@ class _Gate:
     ) -> None:
         self.keywords = keywords
         self.lowered_keywords = lowered_keywords
-        self.keyword_ids = frozenset(screen.keyword(k, lowered=lowered_keywords) for k in keywords)
-        self.pattern = pattern
-        self.lowered_pattern = lowered_pattern
         self.pattern_id: int | None = None
         self.pattern_exact = False
         if pattern is not None:
             entry = screen.pattern(pattern, lowered=lowered_pattern)
             if entry is not None:
                 self.pattern_id, self.pattern_exact = entry
+        self.keywords_id: int | None = None
+        if keywords and self.pattern_id is None:
+            self.keywords_id = screen.keywords(keywords, lowered=lowered_keywords)
 
-    def keywords_pass(self, ctx: FileContext, seen: Seen) -> bool:
-        if not self.keywords:
-            return True
+    def passes(self, ctx: FileContext, seen: Seen) -> bool:
+        """False when the keywords are absent or the pattern certainly does not match."""
         if seen is not None:
-            return not seen.isdisjoint(self.keyword_ids)
-        return _has_keyword(ctx, self.keywords, self.lowered_keywords)
-
-    def pattern_may_match(self, seen: Seen) -> bool:
-        """False only when the pattern certainly does not match."""
-        return seen is None or self.pattern_id is None or self.pattern_id in seen
+            if self.pattern_id is not None and self.pattern_id not in seen:
+                return False
+            if self.keywords_id is not None:
+                return self.keywords_id in seen
+        return not self.keywords or _has_keyword(ctx, self.keywords, self.lowered_keywords)
 
     def pattern_certain(self, seen: Seen) -> bool:
-        """True when the Screen's answer already proves a match (no Python search needed)."""
+        """True when the Screen's answer already proves the pattern matches."""
         return seen is not None and self.pattern_exact and self.pattern_id in seen
 
 
@@ -92,25 +92,24 @@ class RegexMatcherRun:
         self.pattern = compiled(rx.pattern, rx.ignore_case)
         # case-folding in the regex engine is several times slower than on the text
         self.lowered = compiled(lower_pattern(rx.pattern), False) if rx.ignore_case else None
-        self.gate = _Gate(
-            screen,
-            rx.keywords,
-            rx.ignore_case,
-            lower_pattern(rx.pattern) if rx.ignore_case else rx.pattern,
-            rx.ignore_case,
-        )
+        searched = lower_pattern(rx.pattern) if rx.ignore_case else rx.pattern
+        self.gate = _Gate(screen, rx.keywords, rx.ignore_case, searched, rx.ignore_case)
+        self.guide = guide(searched, rx.ignore_case)
 
     def run(
         self, rule: str, ctx: FileContext, seen: Seen, problems: list[ParseProblem]
     ) -> Iterator[Hit]:
-        gate = self.gate
-        if not gate.pattern_may_match(seen) or not gate.keywords_pass(ctx, seen):
+        if not self.gate.passes(ctx, seen):
             return
         text, pattern = ctx.text, self.pattern
         if self.lowered is not None and ctx.lower_text is not None:
             text, pattern = ctx.lower_text, self.lowered
         original = ctx.text
-        for m in pattern.finditer(text):
+        if seen is not None and self.guide is not None:
+            matches = self.guide.finditer(pattern, text, ctx.data)
+        else:
+            matches = pattern.finditer(text)
+        for m in matches:
             start = m.start()
             yield Hit(rule, ctx.line_of(start), original[start : m.end()][:200])
 
@@ -119,11 +118,9 @@ class AstGrepMatcherRun:
     def __init__(self, matcher: Matcher, screen: Screen) -> None:
         sg = matcher.ast_grep
         assert sg is not None
-        self.keywords = _Gate(screen, sg.keywords, False, None, False)
-        # per file language: the ast-grep config to run and the prefilter gate in front of it
-        self.by_language: dict[str, tuple[dict[str, Any], _Prefilter | None]] = {}
-        for language in SG_LANGUAGE:
-            grammar = SG_LANGUAGE[language]
+        # per file language: the ast-grep config to run and the keywords and prefilter before it
+        self.by_language: dict[str, tuple[dict[str, Any], _Prefilter]] = {}
+        for language, grammar in SG_LANGUAGE.items():
             chosen = next(
                 (
                     c
@@ -138,19 +135,16 @@ class AstGrepMatcherRun:
             if sg.constraints:
                 config["constraints"] = sg.constraints
             prefilter = sg.prefilter.get(chosen) or sg.prefilter.get("any")
-            self.by_language[language] = (
-                config,
-                _Prefilter(prefilter, screen) if prefilter else None,
-            )
+            self.by_language[language] = (config, _Prefilter(sg.keywords, prefilter, screen))
 
     def run(
         self, rule: str, ctx: FileContext, seen: Seen, problems: list[ParseProblem]
     ) -> Iterator[Hit]:
         entry = self.by_language.get(ctx.language or "")
-        if entry is None or not self.keywords.keywords_pass(ctx, seen):
+        if entry is None:
             return
         config, prefilter = entry
-        if prefilter is not None and not prefilter.passes(ctx, seen):
+        if not prefilter.passes(ctx, seen):
             return
         try:
             nodes = ctx.sg_root.find_all(config)
@@ -162,23 +156,30 @@ class AstGrepMatcherRun:
 
 
 class _Prefilter:
-    """A Python regex that must match a file before it is parsed; a case-insensitive one runs
-    case-sensitively on the lower-cased text (several times faster in Python's engine)."""
+    """What must hold before a file is parsed: one of the keywords occurs, and the prefilter
+    regex matches (ast-grep compiles its rule on every call, so skipped calls are the cheapest
+    speed-up there is). A case-insensitive prefilter runs case-sensitively on the lower-cased
+    text (several times faster in Python's engine)."""
 
-    def __init__(self, prefilter: str, screen: Screen) -> None:
-        self.original = compiled(prefilter, False)
+    def __init__(self, keywords: tuple[str, ...], prefilter: str | None, screen: Screen) -> None:
+        self.original = compiled(prefilter, False) if prefilter else None
         self.lowered: re.Pattern[str] | None = None
         pattern = prefilter
-        if prefilter.startswith("(?i)"):
+        if prefilter and prefilter.startswith("(?i)"):
             pattern = lower_pattern(prefilter[4:])
             self.lowered = compiled(pattern, False)
-        self.gate = _Gate(screen, (), False, pattern, self.lowered is not None)
+        self.gate = _Gate(screen, keywords, False, pattern, self.lowered is not None)
+        self.guide = guide(pattern, self.lowered is not None) if pattern else None
 
     def passes(self, ctx: FileContext, seen: Seen) -> bool:
-        if not self.gate.pattern_may_match(seen):
+        if not self.gate.passes(ctx, seen):
             return False
-        if self.gate.pattern_certain(seen):
+        if self.original is None or self.gate.pattern_certain(seen):
             return True
+        if seen is not None and self.guide is not None:  # ASCII: lower_text is there
+            if self.lowered is not None and ctx.lower_text is not None:
+                return self.guide.search(self.lowered, ctx.lower_text, ctx.data) is not None
+            return self.guide.search(self.original, ctx.text, ctx.data) is not None
         if self.lowered is not None and ctx.lower_text is not None:
             return self.lowered.search(ctx.lower_text) is not None
         return self.original.search(ctx.text) is not None

@@ -59,6 +59,10 @@ class Superset:
 
     pattern: str
     exact: bool
+    # the fewest characters a match spans (Python's own estimate)
+    min_width: int
+    # a scoped `(?-i:...)` turns case-folding off inside the pattern
+    unfolds_case: bool
 
 
 class _Unsupported(Exception):
@@ -74,6 +78,7 @@ def _char(code: int) -> str:
 class _Writer:
     def __init__(self) -> None:
         self.exact = True
+        self.unfolds_case = False
 
     def sequence(self, items: Any) -> str:
         return "".join(self.item(op, av) for op, av in items)
@@ -91,6 +96,7 @@ class _Writer:
             return "(?:" + "|".join(self.sequence(branch) for branch in av[1]) + ")"
         if op is sre.SUBPATTERN:
             _group, add_flags, del_flags, body = av
+            self.unfolds_case = self.unfolds_case or bool(del_flags & sre.SRE_FLAG_IGNORECASE)
             return f"(?{_flags(add_flags, del_flags)}:{self.sequence(body)})"
         if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
             if op is sre.POSSESSIVE_REPEAT:
@@ -185,4 +191,9 @@ def superset(pattern: str, ignore_case: bool = False) -> Superset | None:
     except (_Unsupported, ValueError, TypeError, IndexError, RecursionError):
         return None
     flags = _flags(tree.state.flags, 0)
-    return Superset(f"(?{flags}:{body})" if flags else body, writer.exact)
+    return Superset(
+        f"(?{flags}:{body})" if flags else body,
+        writer.exact,
+        min(tree.getwidth()[0], 1 << 30),
+        writer.unfolds_case,
+    )

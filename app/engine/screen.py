@@ -1,9 +1,9 @@
-"""One pass over a file that tells which rule patterns and keywords can occur in it.
+"""One pass over a file that tells which rule patterns can occur in it.
 
-Every regex, ast-grep prefilter and keyword of a ruleset is registered once; per file, two RE2
-sets (one over the text, one over the lower-cased text) report in a single DFA pass which of them
-match anywhere. A matcher whose keywords or pattern are absent is then skipped without a scan of
-its own, and Python's backtracking engine only runs where a match is possible.
+Every regex and ast-grep prefilter of a ruleset (and the keyword lists of matchers that have no
+pattern to screen) is registered once; per file, one RE2 set reports in a single DFA pass which of
+them match anywhere. A matcher whose pattern is absent is then skipped without a scan of its own,
+and Python's backtracking engine only runs where a match is possible.
 
 Only ASCII files are screened: there RE2 and Python agree on `\\w`, `\\s`, `\\b` and case, and byte
 offsets are character offsets. Other files (and any RE2 failure) get `None`, meaning "not
@@ -12,14 +12,45 @@ screened", and every matcher runs as it would without a screen.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from typing import Any
 
 from app.engine.regex_superset import superset
 
-# An empty pattern matches every text: if it is missing from a set's answer, RE2 gave up (its DFA
-# ran out of memory) rather than finding nothing, and the file is treated as not screened.
-_SENTINEL = ""
+# Matches every text (at its end, which the set's DFA reaches anyway): if it is missing from an
+# answer, RE2 gave up (its DFA ran out of memory) rather than finding nothing.
+_SENTINEL = "\\z"
 _MAX_MEM = 64 << 20
+
+
+@dataclass(frozen=True, eq=False)  # compared (and hashed) by identity: cheap look-ups
+class Hint:
+    """A Python pattern a detector declares at import time, so that the screen can tell it that
+    the pattern certainly does not occur in a file (`FileContext.may_match`) and the detector can
+    skip work that could only find something where it occurs."""
+
+    pattern: str
+    # the detector looks for it in the lower-cased text
+    lowered: bool = False
+
+
+HINTS: list[Hint] = []
+
+
+_INLINE_FLAGS = ((re.IGNORECASE, "i"), (re.DOTALL, "s"), (re.VERBOSE, "x"))
+
+
+def hint(pattern: str | re.Pattern[str], *, lowered: bool = False) -> Hint:
+    """Declare (and return) a hint; every Analyzer screens files for every declared hint.
+    A compiled pattern brings its flags along (MULTILINE needs none: hints assume it, which
+    only widens `^` and `$`)."""
+    if isinstance(pattern, re.Pattern):
+        letters = "".join(letter for flag, letter in _INLINE_FLAGS if pattern.flags & flag)
+        pattern = f"(?{letters}){pattern.pattern}" if letters else pattern.pattern
+    declared = Hint(pattern, lowered)
+    HINTS.append(declared)
+    return declared
 
 
 def _literal(word: str) -> str:
@@ -27,70 +58,58 @@ def _literal(word: str) -> str:
 
 
 class Screen:
-    """Patterns and keywords registered once (ids are small ints), matched per file at once."""
+    """Patterns registered once (ids are small ints), all matched per file at once."""
 
     def __init__(self) -> None:
-        self._entries: dict[tuple[str, bool], int] = {}
-        self._text: list[str] = [_SENTINEL]
-        self._lower: list[str] = [_SENTINEL]
-        self._text_ids: list[int] = [-1]
-        self._lower_ids: list[int] = [-1]
-        self._sets: tuple[Any, Any] | None = None
+        self._ids: dict[str, int] = {_SENTINEL: 0}
+        self._set: Any = None
 
-    def keyword(self, word: str, *, lowered: bool = False) -> int:
-        """The id of a literal (found in the lower-cased text when `lowered`)."""
-        return self._add(_literal(word.lower() if lowered else word), lowered)
+    def keywords(self, words: tuple[str, ...], *, lowered: bool = False) -> int:
+        """The id of "one of `words` occurs" (case-insensitively when `lowered`)."""
+        alternatives = "|".join(_literal(w) for w in words)
+        return self._add(f"(?i:{alternatives})" if lowered else f"(?:{alternatives})")
 
     def pattern(self, pattern: str, *, lowered: bool = False) -> tuple[int, bool] | None:
-        """The id of a Python pattern (compiled with MULTILINE, run on the lower-cased text when
-        `lowered`) and whether RE2's answer is exactly Python's (else a match still needs Python to
-        confirm it); None when RE2 cannot screen for it."""
+        """The id of a Python pattern (compiled with MULTILINE; run on the lower-cased text when
+        `lowered`) and whether RE2's answer is exactly Python's (else a match still needs Python
+        to confirm it); None when the screen cannot or need not answer for it."""
         rewritten = superset(pattern)
-        if rewritten is None:
+        if rewritten is None or rewritten.min_width <= 1:
+            return None  # one character is found at once by Python too: not worth a DFA state
+        if lowered and not rewritten.unfolds_case:
+            # RE2 folds case itself, so the lower-cased text need not be built and scanned again;
+            # case-folding the rewritten lower-case pattern accepts at least what it did.
+            return self._add(f"(?i:{rewritten.pattern})"), False
+        if lowered:
             return None
-        return self._add(rewritten.pattern, lowered), rewritten.exact
+        return self._add(rewritten.pattern), rewritten.exact
 
-    def _add(self, re2_pattern: str, lowered: bool) -> int:
-        key = (re2_pattern, lowered)
-        entry = self._entries.get(key)
+    def _add(self, re2_pattern: str) -> int:
+        entry = self._ids.get(re2_pattern)
         if entry is None:
-            entry = self._entries[key] = len(self._entries)
-            (self._lower if lowered else self._text).append(re2_pattern)
-            (self._lower_ids if lowered else self._text_ids).append(entry)
-            self._sets = None
+            entry = self._ids[re2_pattern] = len(self._ids)
+            self._set = None
         return entry
 
-    def _compiled(self) -> tuple[Any, Any]:
-        if self._sets is None:
+    def _compiled(self) -> Any:
+        if self._set is None:
             import re2  # google-re2; imported where it is used, as are ast-grep and pglast
 
             options = re2.Options()
             options.max_mem = _MAX_MEM
             options.log_errors = False
-            sets = []
-            for patterns in (self._text, self._lower):
-                compiled = re2.Set.SearchSet(options)
-                for pattern in patterns:
-                    compiled.Add(pattern)
-                compiled.Compile()
-                sets.append(compiled)
-            self._sets = (sets[0], sets[1])
-        return self._sets
+            compiled = re2.Set.SearchSet(options)
+            for pattern in self._ids:  # in id order: a dict keeps insertion order
+                compiled.Add(pattern)
+            compiled.Compile()
+            self._set = compiled
+        return self._set
 
     def scan(self, data: bytes) -> frozenset[int] | None:
         """The ids that occur in `data`, or None when the file cannot be screened."""
         if not data.isascii():
             return None
-        text_set, lower_set = self._compiled()
-        found = text_set.Match(data)
+        found = self._compiled().Match(data)
         if not found or 0 not in found:
             return None
-        ids = self._text_ids
-        out = {ids[i] for i in found}
-        if len(self._lower) > 1:
-            found = lower_set.Match(data.lower())
-            if not found or 0 not in found:
-                return None
-            ids = self._lower_ids
-            out.update(ids[i] for i in found)
-        return frozenset(out)
+        return frozenset(found)

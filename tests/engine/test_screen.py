@@ -10,6 +10,7 @@ import pytest
 import re2
 
 from app.engine.analyze import Analyzer
+from app.engine.guided_search import guide
 from app.engine.matchers import lower_pattern
 from app.engine.regex_superset import superset
 from app.engine.ruleset import Ruleset, load_ruleset
@@ -89,8 +90,8 @@ def test_rewritten_rule_patterns_find_every_python_match(ruleset: Ruleset) -> No
 
 def test_screen_reports_keywords_and_patterns_that_occur() -> None:
     screen = Screen()
-    timeout = screen.keyword("timeout=")
-    select = screen.keyword("SELECT", lowered=True)
+    timeout = screen.keywords(("timeout=", "deadline="))
+    select = screen.keywords(("SELECT",), lowered=True)
     entry = screen.pattern(r"requests\.get\((?![^)]*timeout)")
     assert entry is not None
     call, exact = entry
@@ -103,9 +104,23 @@ def test_screen_reports_keywords_and_patterns_that_occur() -> None:
     assert seen is not None and select in seen and timeout not in seen and call not in seen
 
 
+def test_lowered_patterns_are_screened_case_insensitively() -> None:
+    screen = Screen()
+    entry = screen.pattern("drop\\s+table", lowered=True)
+    assert entry is not None
+    seen = screen.scan(b"q = 'DROP  Table users'\n")
+    assert seen is not None and entry[0] in seen
+    # a pattern that turns case-folding off for a part cannot be screened that way
+    assert screen.pattern("(?-i:drop) table", lowered=True) is None
+
+
+def test_one_character_patterns_are_left_to_python() -> None:
+    assert Screen().pattern("\\S") is None
+
+
 def test_non_ascii_files_are_not_screened() -> None:
     screen = Screen()
-    screen.keyword("x")
+    screen.keywords(("x",))
     assert screen.scan("x = 'é'\n".encode()) is None
 
 
@@ -183,3 +198,39 @@ def test_matchers_run_only_where_they_can_match(
 ) -> None:
     result = small.analyze("svc/a.py", (text + suffix).encode())
     assert {h.rule for h in result.hits} == fired
+
+
+def test_guided_search_yields_what_finditer_yields(ruleset: Ruleset) -> None:
+    """RE2 proposes where matches can start, Python decides: the same matches as finditer."""
+    texts = _texts()
+    for pattern, lowered in _rule_patterns(ruleset):
+        found = guide(pattern, lowered)
+        if found is None:
+            continue
+        python = re.compile(pattern, re.MULTILINE)
+        for text in texts:
+            subject = text.lower() if lowered else text
+            want = [m.span() for m in python.finditer(subject)]
+            assert [m.span() for m in found.finditer(python, subject, text.encode())] == want
+
+
+@pytest.mark.parametrize(
+    ("pattern", "text"),
+    [
+        (r"^b", "ab\nb\nbb"),  # a line start, not the offset where the search resumes
+        (r"\bb+", "abb bb b"),  # a word boundary sees the character before the offset
+        (r"(?<=a)b", "bab ab"),  # so does a lookbehind
+        (r"b(?!c)", "bc bd bcb"),  # a candidate refused by Python: the next one is tried
+        (r"(x)y\1", "xyy xyx"),  # back-reference: RE2 only narrows down where to look
+    ],
+)
+def test_guided_search_agrees_at_offsets(pattern: str, text: str) -> None:
+    found = guide(pattern)
+    assert found is not None
+    python = re.compile(pattern, re.MULTILINE)
+    got = [m.span() for m in found.finditer(python, text, text.encode())]
+    assert got == [m.span() for m in python.finditer(text)]
+
+
+def test_patterns_that_can_match_nothing_are_not_guided() -> None:
+    assert guide(r"a*") is None

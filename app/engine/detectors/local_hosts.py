@@ -15,6 +15,7 @@ from typing import Any
 from app.engine.context import FileContext
 from app.engine.detectors import file_detector
 from app.engine.model import Hit
+from app.engine.screen import hint
 
 _HOST = r"(?:localhost|127\.0\.0\.1)"
 # A URL (`redis://localhost:6379/0`), a host:port (`127.0.0.1:5432`), or a host-named assignment.
@@ -35,12 +36,15 @@ _OVERRIDABLE = re.compile(
     r"((?i:get_?env|origin)|environ|process\.env|os\.Getenv|LookupEnv|System\.getenv|@Value|Field\(|"
     r"default\s*=|\?\?|\|\||env\(|config\.get|settings\.|ALLOWED_HOSTS|CORS|TRUSTED|==|!=|\bin\s*\()"
 )
+_LITERAL_HINTS = (hint(_LITERAL.pattern, lowered=True), hint(_JS_LITERAL.pattern))
 _COMMENT = re.compile(r"^\s*(#|//|\*|/\*)")
 _SETTINGS_CLASS = re.compile(r"^class\s+\w+\((?:[\w.]*\s*,\s*)*[\w.]*(BaseSettings|Settings)\)")
 
 
 @file_detector("hardcoded_local_hosts")
 def hardcoded_local_hosts(ctx: FileContext, options: dict[str, Any]) -> Iterable[Hit]:
+    if not any(ctx.may_match(h) for h in _LITERAL_HINTS):
+        return  # no literal that a line could be reported for
     if "localhost" not in ctx.text and "127.0.0.1" not in ctx.text:
         return
     in_main = False
