@@ -11,7 +11,7 @@ import sqlite3
 from pathlib import Path
 
 from app.engine.model import FileResult
-from app.engine.serialize import result_from_dict, result_to_dict
+from app.engine.serialize import result_from_dict, result_to_json
 
 
 class ResultCache:
@@ -51,13 +51,13 @@ class ResultCache:
         return out
 
     def put_many(self, items: dict[str, FileResult]) -> None:
+        self.put_encoded({k: result_to_json(v) for k, v in items.items()})
+
+    def put_encoded(self, items: dict[str, str]) -> None:
+        """Store results already encoded by `result_to_json` (pool workers encode their own)."""
         with self._db:
             self._db.executemany(
-                "INSERT OR REPLACE INTO results (key, value) VALUES (?, ?)",
-                [
-                    (k, json.dumps(result_to_dict(v), separators=(",", ":")))
-                    for k, v in items.items()
-                ],
+                "INSERT OR REPLACE INTO results (key, value) VALUES (?, ?)", items.items()
             )
 
     def known_blobs(self) -> dict[str, tuple[tuple[int, int, int], str]]:

@@ -3,7 +3,10 @@ ast-grep holds the GIL)."""
 
 from __future__ import annotations
 
+import json
+import multiprocessing
 import os
+import sys
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -15,24 +18,29 @@ from app.engine.analyze import Analyzer
 from app.engine.model import FileResult
 from app.engine.report import ScanStats
 from app.engine.ruleset import Ruleset, load_ruleset
+from app.engine.serialize import result_from_dict, result_to_json
 from app.engine.snapshot import Snapshot, SnapshotEntry
 
 Progress = Callable[[int, int], None]
 PARALLEL_MIN_FILES = 64
 CHUNK_FILES = 64
 
+# The analyzer of a pool worker: inherited from the parent when the pool forks (no second load of
+# the ruleset, no second compile of its patterns), else built by `_init_worker`.
 _worker_analyzer: Analyzer | None = None
 
 
 def _init_worker(rules_dir: str | None) -> None:
     global _worker_analyzer
-    _worker_analyzer = Analyzer(load_ruleset(Path(rules_dir) if rules_dir else None))
+    if _worker_analyzer is None:
+        _worker_analyzer = Analyzer(load_ruleset(Path(rules_dir) if rules_dir else None))
 
 
-def _analyze_chunk(root: str, paths: list[str]) -> list[tuple[str, FileResult]]:
+def _analyze_chunk(root: str, paths: list[str]) -> list[tuple[str, str]]:
+    """(path, result as cache JSON) per file: the worker encodes, so the parent only decodes."""
     assert _worker_analyzer is not None
     base = Path(root)
-    return [(p, _worker_analyzer.analyze(p, read_local(base, p))) for p in paths]
+    return [(p, result_to_json(_worker_analyzer.analyze(p, read_local(base, p)))) for p in paths]
 
 
 @dataclass
@@ -49,6 +57,50 @@ def _chunks(entries: list[SnapshotEntry], size: int) -> list[list[str]]:
     for i, entry in enumerate(ordered):
         chunks[i % count].append(entry.path)
     return chunks
+
+
+def _pool(analyzer: Analyzer, rules_dir: Path | None, workers: int) -> ProcessPoolExecutor:
+    """Forked workers where fork is safe to use (Linux) share the parent's analyzer; elsewhere
+    spawned ones load the ruleset once each."""
+    global _worker_analyzer
+    if sys.platform == "linux":
+        _worker_analyzer = analyzer
+        analyzer.prepare()  # compile once, before the fork, instead of once per worker
+        context = multiprocessing.get_context("fork")
+    else:
+        context = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(str(rules_dir) if rules_dir else None,),
+    )
+
+
+def _analyze_in_pool(
+    analyzer: Analyzer,
+    root: Path,
+    misses: list[SnapshotEntry],
+    workers: int,
+    rules_dir: Path | None,
+    done: Callable[[int], None],
+) -> dict[str, tuple[FileResult, str]]:
+    fresh: dict[str, tuple[FileResult, str]] = {}
+    global _worker_analyzer
+    try:
+        with _pool(analyzer, rules_dir, workers) as pool:
+            futures = [
+                pool.submit(_analyze_chunk, str(root), chunk)
+                for chunk in _chunks(misses, CHUNK_FILES)
+            ]
+            for future in as_completed(futures):
+                chunk = future.result()
+                for path, encoded in chunk:
+                    fresh[path] = (result_from_dict(json.loads(encoded)), encoded)
+                done(len(chunk))
+    finally:
+        _worker_analyzer = None
+    return fresh
 
 
 def scan_snapshot(
@@ -77,36 +129,30 @@ def scan_snapshot(
         else:
             misses.append(entry)
     total = len(snapshot.entries)
-    done = total - len(misses)
+    count = total - len(misses)
     if progress:
-        progress(done, total)
-    fresh: dict[str, FileResult] = {}
+        progress(count, total)
+
+    def done(files: int) -> None:
+        nonlocal count
+        count += files
+        if progress:
+            progress(count, total)
+
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
+    fresh: dict[str, tuple[FileResult, str]] = {}
     if workers > 1 and len(misses) >= PARALLEL_MIN_FILES:
-        with ProcessPoolExecutor(
-            max_workers=workers,
-            initializer=_init_worker,
-            initargs=(str(rules_dir) if rules_dir else None,),
-        ) as pool:
-            futures = [
-                pool.submit(_analyze_chunk, str(root), chunk)
-                for chunk in _chunks(misses, CHUNK_FILES)
-            ]
-            for future in as_completed(futures):
-                for path, result in future.result():
-                    fresh[path] = result
-                    done += 1
-                if progress:
-                    progress(done, total)
+        fresh = _analyze_in_pool(analyzer, root, misses, workers, rules_dir, done)
     else:
         for entry in misses:
-            fresh[entry.path] = analyzer.analyze(entry.path, snapshot.loader(entry.path))
-            done += 1
-            if progress and done % 50 == 0:
-                progress(done, total)
-    results.update(fresh)
+            result = analyzer.analyze(entry.path, snapshot.loader(entry.path))
+            fresh[entry.path] = (result, result_to_json(result))
+            count += 1
+            if progress and count % 50 == 0:
+                progress(count, total)
+    results.update((path, result) for path, (result, _) in fresh.items())
     if cache and fresh:
-        cache.put_many({keys[p]: r for p, r in fresh.items()})
+        cache.put_encoded({keys[p]: encoded for p, (_, encoded) in fresh.items()})
     problems = tuple(
         (path, f"{p.parser}: {p.message}")
         for path, r in sorted(results.items())

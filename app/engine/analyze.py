@@ -7,9 +7,10 @@ ruleset, so it is cached by `(blob id, path kind, ruleset digest)`.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
 
 from app.engine.context import FileContext
-from app.engine.matchers import MatcherRun, prepare
+from app.engine.matchers import NEVER, MatcherRun, prepare
 from app.engine.model import Fact, FileResult, Hit
 from app.engine.paths import language_of, roles_of
 from app.engine.ruleset import FactSpec, Rule, Ruleset
@@ -19,18 +20,36 @@ from app.engine.suppressions import parse_suppressions
 MAX_HITS_PER_RULE = 200
 
 
+@dataclass
+class _Step:
+    """One rule (or fact spec) to run on files of one kind, and the screen id it needs."""
+
+    screen_id: int | None
+    run: MatcherRun
+    rule: Rule | None = None
+    spec: FactSpec | None = None
+
+
+@dataclass
+class _Plan:
+    kind: str
+    rules: list[Rule]
+    facts: list[FactSpec]
+    steps: list[_Step] = field(default_factory=list)
+
+
 class Analyzer:
     """Applies a ruleset to files; remembers which rules apply to which path kind."""
 
     def __init__(self, ruleset: Ruleset) -> None:
         self.ruleset = ruleset
         self._file_rules = ruleset.file_rules()
-        self._plan_cache: dict[str, tuple[str, list[Rule], list[FactSpec]]] = {}
+        self._plan_cache: dict[str, _Plan] = {}
         self._filtered = {r.id for r in self._file_rules if r.has_path_filter}
         self._kind_cache: dict[
             tuple[str | None, frozenset[str]], tuple[list[Rule], list[FactSpec]]
         ] = {}
-        self._kind_hash: dict[tuple[str | None, frozenset[str], tuple[str, ...]], str] = {}
+        self._kind_plans: dict[tuple[str | None, frozenset[str], tuple[str, ...]], _Plan] = {}
         self.screen = Screen()
         self._runs: dict[int, MatcherRun] = {}
         for matcher in [r.matcher for r in self._file_rules] + [f.matcher for f in ruleset.facts]:
@@ -45,6 +64,10 @@ class Analyzer:
 
     def plan(self, path: str) -> tuple[str, list[Rule], list[FactSpec]]:
         """The path kind of `path` (a short hash) and the rules and fact specs that apply to it."""
+        found = self._plan(path)
+        return found.kind, found.rules, found.facts
+
+    def _plan(self, path: str) -> _Plan:
         cached = self._plan_cache.get(path)
         if cached is not None:
             return cached
@@ -60,8 +83,8 @@ class Analyzer:
         candidates, facts = by_kind
         rules = [r for r in candidates if r.id not in self._filtered or r.path_allowed(path)]
         key = (language, roles, tuple(r.id for r in rules))
-        kind = self._kind_hash.get(key)
-        if kind is None:
+        found = self._kind_plans.get(key)
+        if found is None:
             text = "|".join(
                 [
                     language or "-",
@@ -70,46 +93,70 @@ class Analyzer:
                     ",".join(f"{f.kind}={f.value}" for f in facts),
                 ]
             )
-            kind = self._kind_hash[key] = hashlib.sha1(
-                text.encode(), usedforsecurity=False
-            ).hexdigest()[:12]
-        result = (kind, rules, facts)
+            kind = hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:12]
+            found = self._kind_plans[key] = _Plan(
+                kind, rules, facts, self._steps(language, rules, facts)
+            )
         if len(self._plan_cache) < 200_000:
-            self._plan_cache[path] = result
-        return result
+            self._plan_cache[path] = found
+        return found
+
+    def _steps(self, language: str | None, rules: list[Rule], facts: list[FactSpec]) -> list[_Step]:
+        steps = []
+        for rule in rules:
+            run = self._runs[id(rule.matcher)]
+            screen_id = run.screen_id(language)
+            if screen_id != NEVER:
+                steps.append(_Step(screen_id, run, rule=rule))
+        for spec in facts:
+            run = self._runs[id(spec.matcher)]
+            screen_id = run.screen_id(language)
+            if screen_id != NEVER:
+                steps.append(_Step(screen_id, run, spec=spec))
+        return steps
+
+    def prepare(self) -> None:
+        """Compile everything now rather than on the first file (before forking workers)."""
+        self.screen.scan(b"")
 
     def path_kind(self, path: str) -> str:
         return self.plan(path)[0]
 
     def analyze(self, path: str, data: bytes) -> FileResult:
         """Run every applicable rule and fact spec over one file's bytes."""
-        _, rules, facts = self.plan(path)
+        plan = self._plan(path)
         result = FileResult()
-        if not rules and not facts:
+        if not plan.rules and not plan.facts:
             return result
         seen = self.screen.scan(data)
         ctx = FileContext(path, data, seen=seen, hint_ids=self._hint_ids)
         result.suppressions = parse_suppressions(ctx.text)
         problems = result.problems
-        runs = self._runs
-        for rule in rules:
-            hits: list[Hit] = []
-            for item in runs[id(rule.matcher)].run(rule.id, ctx, seen, problems):
-                if isinstance(item, Hit):
-                    hits.append(item)
-                    if len(hits) >= MAX_HITS_PER_RULE:
-                        break
-                else:
-                    result.facts.append(item)
-            result.hits.extend(hits)
-        for spec in facts:
-            for item in runs[id(spec.matcher)].run("", ctx, seen, problems):
+        facts = result.facts
+        for step in plan.steps:
+            if seen is not None and step.screen_id is not None and step.screen_id not in seen:
+                continue  # the screen proved this matcher finds nothing here
+            rule = step.rule
+            if rule is not None:
+                hits: list[Hit] = []
+                for item in step.run.run(rule.id, ctx, seen, problems):
+                    if isinstance(item, Hit):
+                        hits.append(item)
+                        if len(hits) >= MAX_HITS_PER_RULE:
+                            break
+                    else:
+                        facts.append(item)
+                result.hits.extend(hits)
+                continue
+            spec = step.spec
+            assert spec is not None
+            for item in step.run.run("", ctx, seen, problems):
                 if isinstance(item, Fact):
-                    result.facts.append(item)
+                    facts.append(item)
                 else:
-                    result.facts.append(Fact(spec.kind, spec.value, item.line))
+                    facts.append(Fact(spec.kind, spec.value, item.line))
                     break
-        result.facts = _dedupe(result.facts)
+        result.facts = _dedupe(facts)
         return result
 
 

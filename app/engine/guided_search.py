@@ -7,8 +7,9 @@ finds the next such offset in one DFA scan. So asking RE2 for the next candidate
 whether it matches *there* (`pattern.match(text, offset)`, which sees the text before the offset
 exactly as a search does) yields exactly the matches `pattern.finditer(text)` yields.
 
-Only for ASCII text (the offsets of `data` and `text` agree) and patterns that cannot match the
-empty string (after an empty match, `finditer` has its own rules for where to go on).
+Only for ASCII text (the offsets of `data` and `text` agree) and patterns whose matches span at
+least two characters (after an empty match, `finditer` has its own rules for where to go on; a
+one-character pattern is found as fast by Python alone).
 """
 
 from __future__ import annotations
@@ -52,7 +53,8 @@ def guide(pattern: str, lowered: bool = False) -> Guide | None:
     """The guide for a Python pattern compiled with MULTILINE (run on the lower-cased text when
     `lowered`; RE2 then folds case on the original text), or None where there is none."""
     rewritten = superset(pattern)
-    if rewritten is None or rewritten.min_width < 1 or (lowered and rewritten.unfolds_case):
+    # Python finds a one-character match (`\\S`) at once by itself; an empty one is not guided
+    if rewritten is None or rewritten.min_width <= 1 or (lowered and rewritten.unfolds_case):
         return None
     import re2  # google-re2, imported where it is used
 

@@ -19,6 +19,8 @@ from app.engine.sg_regex import ascii_rule
 
 # A screened file's ids (see Screen.scan), or None for a file that was not screened.
 Seen = frozenset[int] | None
+# `screen_id` of a matcher that can never match files of a language (no ast-grep rule for it).
+NEVER = -1
 
 
 @lru_cache(maxsize=1024)
@@ -79,6 +81,11 @@ class _Gate:
                 return self.keywords_id in seen
         return not self.keywords or _has_keyword(ctx, self.keywords, self.lowered_keywords)
 
+    @property
+    def screen_id(self) -> int | None:
+        """An id the screen must have seen for this gate to pass (None: no such id)."""
+        return self.pattern_id if self.pattern_id is not None else self.keywords_id
+
     def pattern_certain(self, seen: Seen) -> bool:
         """True when the Screen's answer already proves the pattern matches."""
         return seen is not None and self.pattern_exact and self.pattern_id in seen
@@ -95,6 +102,9 @@ class RegexMatcherRun:
         searched = lower_pattern(rx.pattern) if rx.ignore_case else rx.pattern
         self.gate = _Gate(screen, rx.keywords, rx.ignore_case, searched, rx.ignore_case)
         self.guide = guide(searched, rx.ignore_case)
+
+    def screen_id(self, language: str | None) -> int | None:
+        return self.gate.screen_id
 
     def run(
         self, rule: str, ctx: FileContext, seen: Seen, problems: list[ParseProblem]
@@ -136,6 +146,10 @@ class AstGrepMatcherRun:
                 config["constraints"] = sg.constraints
             prefilter = sg.prefilter.get(chosen) or sg.prefilter.get("any")
             self.by_language[language] = (config, _Prefilter(sg.keywords, prefilter, screen))
+
+    def screen_id(self, language: str | None) -> int | None:
+        entry = self.by_language.get(language or "")
+        return NEVER if entry is None else entry[1].gate.screen_id
 
     def run(
         self, rule: str, ctx: FileContext, seen: Seen, problems: list[ParseProblem]
@@ -190,6 +204,9 @@ class DetectorMatcherRun:
         assert matcher.detector is not None
         self.detector = FILE_DETECTORS[matcher.detector]
         self.options = matcher.options
+
+    def screen_id(self, language: str | None) -> int | None:
+        return None
 
     def run(
         self, rule: str, ctx: FileContext, seen: Seen, problems: list[ParseProblem]

@@ -217,10 +217,10 @@ def test_guided_search_yields_what_finditer_yields(ruleset: Ruleset) -> None:
 @pytest.mark.parametrize(
     ("pattern", "text"),
     [
-        (r"^b", "ab\nb\nbb"),  # a line start, not the offset where the search resumes
-        (r"\bb+", "abb bb b"),  # a word boundary sees the character before the offset
-        (r"(?<=a)b", "bab ab"),  # so does a lookbehind
-        (r"b(?!c)", "bc bd bcb"),  # a candidate refused by Python: the next one is tried
+        (r"^b.", "abx\nbx\nbb"),  # a line start, not the offset where the search resumes
+        (r"\bbb+", "abb bb b bbb"),  # a word boundary sees the character before the offset
+        (r"(?<=a)bc", "babc abc"),  # so does a lookbehind
+        (r"b(?!c).", "bc bd bcb bx"),  # a candidate refused by Python: the next one is tried
         (r"(x)y\1", "xyy xyx"),  # back-reference: RE2 only narrows down where to look
     ],
 )
@@ -232,5 +232,6 @@ def test_guided_search_agrees_at_offsets(pattern: str, text: str) -> None:
     assert got == [m.span() for m in python.finditer(text)]
 
 
-def test_patterns_that_can_match_nothing_are_not_guided() -> None:
+def test_patterns_that_can_match_nothing_or_one_character_are_not_guided() -> None:
     assert guide(r"a*") is None
+    assert guide(r"\S") is None
