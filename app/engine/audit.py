@@ -6,13 +6,12 @@ Pure: it is handed every path and every FileResult; it reads nothing itself.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from app.engine.config import StopshipConfig
+from app.engine.config import StopshipConfig, Strictness
 from app.engine.detectors import REPO_DETECTORS, RepoHit, RepoView
 from app.engine.model import CATEGORY_BY_ID, Fact, FileResult, Finding, Severity, Suppression
 from app.engine.paths import matches_any
@@ -29,8 +28,6 @@ from app.engine.scoring import (
 )
 from app.engine.stack import detect_stack
 from app.engine.suppressions import suppression_for
-
-_WS = re.compile(r"\s+")
 
 # Decides whether an inline suppression may be honoured (a PR into a release branch may not
 # silence its own stop-ship findings): (path, suppression, finding) -> honoured?
@@ -51,7 +48,15 @@ class AuditInput:
 
 def fingerprint(rule: str, path: str | None, text: str, occurrence: int) -> str:
     """Stable identity: rule, path, whitespace-normalised matched text, occurrence number."""
-    norm = _WS.sub(" ", text).strip()
+    return _fingerprint(rule, path, _normalised(text), occurrence)
+
+
+def _normalised(text: str) -> str:
+    # what `re.sub(r"\s+", " ", text).strip()` gives (both use str.isspace), without a regex
+    return " ".join(text.split())
+
+
+def _fingerprint(rule: str, path: str | None, norm: str, occurrence: int) -> str:
     raw = f"{rule}\0{path or ''}\0{norm}\0{occurrence}".encode()
     return hashlib.sha1(raw, usedforsecurity=False).hexdigest()
 
@@ -60,7 +65,12 @@ def is_stop_ship(rule: Rule, severity: Severity, path: str | None, config: Stops
     """CHECKS.md strictness: Low -> critical security S only; Medium -> every S; High -> every S
     and every high-or-worse security finding; paid/payments -> also every payment-path finding of
     medium severity or worse."""
-    strictness = config.strictness
+    return _stop_ship(rule, severity, path, config, config.strictness)
+
+
+def _stop_ship(
+    rule: Rule, severity: Severity, path: str | None, config: StopshipConfig, strictness: Strictness
+) -> bool:
     if strictness.level == "Low":
         stop = rule.stop_ship and rule.category == "security" and severity is Severity.CRITICAL
     elif strictness.level == "Medium":
@@ -83,6 +93,7 @@ class _FindingFactory:
         self.ruleset = ruleset
         self.config = config
         self.disabled = set(config.rules.disable)
+        self.strictness = config.strictness  # a property that builds a new object each time
         self._occurrences: dict[tuple[str, str | None, str], int] = defaultdict(int)
 
     def make(
@@ -92,18 +103,18 @@ class _FindingFactory:
         if rule is None or rule_id in self.disabled:
             return None
         severity = self.config.rules.severity.get(rule_id, rule.severity)
-        norm = _WS.sub(" ", text).strip()
+        norm = _normalised(text)
         key = (rule_id, path, norm)
         occurrence = self._occurrences[key]
-        self._occurrences[key] += 1
+        self._occurrences[key] = occurrence + 1
         message = rule.message if not detail else f"{rule.message}: {detail}"
         return Finding(
-            fingerprint=fingerprint(rule_id, path, text, occurrence),
+            fingerprint=_fingerprint(rule_id, path, norm, occurrence),
             rule=rule_id,
             name=rule.name,
             category=rule.category,
             severity=severity,
-            stop_ship=is_stop_ship(rule, severity, path, self.config),
+            stop_ship=_stop_ship(rule, severity, path, self.config, self.strictness),
             path=path,
             line=line,
             message=message,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import PurePosixPath
 
 from app.engine.detectors import RepoView
 from app.engine.paths import language_of, roles_of
@@ -24,7 +23,7 @@ def _infra_from_paths(paths: list[str]) -> tuple[set[str], set[str]]:
     infra: set[str] = set()
     ci: set[str] = set()
     for path in paths:
-        name = PurePosixPath(path).name
+        name = path.rsplit("/", 1)[-1]
         kind = language_of(path)
         if kind == "dockerfile":
             infra.add("Docker")
