@@ -4,10 +4,13 @@ out of PATH."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import stat
 import subprocess
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from app.engine.snapshot import MAX_FILE_BYTES, Snapshot, SnapshotEntry, git_blob_sha, looks_binary
@@ -61,13 +64,6 @@ _GENERATED_SUFFIXES = (
 )
 
 
-def _excluded(rel: str) -> bool:
-    parts = rel.split("/")
-    if any(p in DEFAULT_EXCLUDED_DIRS or p.endswith(".egg-info") for p in parts[:-1]):
-        return True
-    return parts[-1].endswith(_GENERATED_SUFFIXES)
-
-
 def _git_listing(root: Path) -> list[str] | None:
     """Tracked and untracked-not-ignored files below `root`, relative to it; None outside git."""
     git = shutil.which("git")
@@ -107,9 +103,10 @@ def _git_listing(root: Path) -> list[str] | None:
     return sorted(set(names))
 
 
-def _walk(root: Path) -> list[str]:
-    """Every file below `root` (not following symlinked folders), outside the default excludes."""
-    out: list[str] = []
+def _walk(root: Path) -> dict[str, os.DirEntry[str]]:
+    """Every file below `root` (not following symlinked folders), outside the default excludes,
+    with its directory entry (which stats it with one system call and no path parsing)."""
+    out: dict[str, os.DirEntry[str]] = {}
     stack = [("", str(root))]
     while stack:
         prefix, folder = stack.pop()
@@ -125,8 +122,8 @@ def _walk(root: Path) -> list[str]:
             elif entry.is_symlink() and entry.is_dir():
                 continue  # a symlinked folder is not followed
             else:
-                out.append(rel)
-    return sorted(out)
+                out[rel] = entry
+    return out
 
 
 def read_local(root: Path, rel: str) -> bytes:
@@ -139,44 +136,92 @@ FileStamp = tuple[int, int, int]
 KnownBlobs = dict[str, tuple[FileStamp, str]]
 
 
-def directory_snapshot(root: Path, known: KnownBlobs | None = None) -> Snapshot:
+@dataclass
+class Listing:
+    """The files below a root as `stat` saw them, before any is read: per path in sorted order,
+    its stamp, or the reason it is skipped."""
+
+    root: Path
+    items: list[tuple[str, FileStamp | str]]
+
+    @cached_property
+    def identity(self) -> str:
+        """Changes whenever a path, a stamp or a skip reason does: equal identities mean the
+        same files with the same contents (as far as the stamps tell, as git's index trusts)."""
+        digest = hashlib.sha1(usedforsecurity=False)
+        digest.update("\n".join(f"{rel}\0{item}" for rel, item in self.items).encode())
+        return digest.hexdigest()
+
+
+def list_files(root: Path) -> Listing:
+    """Stat every candidate file below `root` (git's listing inside a work tree, a walk
+    outside one); read none."""
+    root = root.resolve()
+    listing = _git_listing(root)
+    if listing is None:
+        walked = _walk(root)
+        items = [_item(root, rel, walked[rel].path, walked[rel]) for rel in sorted(walked)]
+    else:
+        root_text = os.path.join(str(root), "")
+        items = [_item(root, rel, root_text + rel, None) for rel in listing]
+    return Listing(root, [item for item in items if item is not None])
+
+
+def _item(
+    root: Path, rel: str, full: str, entry: os.DirEntry[str] | None
+) -> tuple[str, FileStamp | str] | None:
+    """A path's stamp, its skip reason, or None for what is not a file (a socket, a fifo)."""
+    folder, _, name = rel.rpartition("/")
+    if _excluded_folder(folder) or name.endswith(_GENERATED_SUFFIXES):
+        return rel, "excluded (vendored, generated or dependency folder)"
+    try:
+        # one system call for the common case of a regular file
+        st = entry.stat(follow_symlinks=False) if entry is not None else os.lstat(full)
+        if stat.S_ISLNK(st.st_mode):
+            target = Path(full).resolve()
+            if not target.is_relative_to(root) or not target.is_file():
+                return rel, "symlink outside path"
+            st = os.stat(full)
+        elif not stat.S_ISREG(st.st_mode):
+            return None
+    except OSError:
+        return rel, "unreadable"
+    if st.st_size > MAX_FILE_BYTES:
+        return rel, "larger than 1 MiB"
+    return rel, (st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+@lru_cache(maxsize=4096)
+def _excluded_folder(folder: str) -> bool:
+    return any(p in DEFAULT_EXCLUDED_DIRS or p.endswith(".egg-info") for p in folder.split("/"))
+
+
+def directory_snapshot(
+    root: Path, known: KnownBlobs | None = None, listing: Listing | None = None
+) -> Snapshot:
     """Every analysable file below `root`, with git blob ids computed from the working tree.
 
     `known` maps paths to the (size, mtime_ns, ctime_ns) stamp and blob id seen last time: a file
     whose stamp is unchanged is not read again. `snapshot.stamps` holds the stamps of this run.
+    `listing` is `list_files(root)` when the caller already has it.
     """
     known = known or {}
-    root = root.resolve()
-    listing = _git_listing(root)
-    names = listing if listing is not None else _walk(root)
+    listing = listing or list_files(root)
+    root = listing.root
     snapshot = Snapshot(entries=[], loader=lambda rel: read_local(root, rel))
     root_text = str(root)
-    for rel in names:
-        if _excluded(rel):
-            snapshot.skip("excluded (vendored, generated or dependency folder)")
+    for rel, item in listing.items:
+        if isinstance(item, str):
+            snapshot.skip(item)
             continue
-        full = os.path.join(root_text, rel)
+        stamp = item
+        previous = known.get(rel)
+        if previous is not None and previous[0] == stamp:
+            snapshot.entries.append(SnapshotEntry(rel, previous[1], stamp[0]))
+            snapshot.stamps[rel] = (stamp, previous[1])
+            continue
         try:
-            st = os.lstat(full)  # one system call for the common case of a regular file
-            if stat.S_ISLNK(st.st_mode):
-                target = Path(full).resolve()
-                if not target.is_relative_to(root) or not target.is_file():
-                    snapshot.skip("symlink outside path")
-                    continue
-                st = os.stat(full)
-            elif not stat.S_ISREG(st.st_mode):
-                continue
-            size = st.st_size
-            if size > MAX_FILE_BYTES:
-                snapshot.skip("larger than 1 MiB")
-                continue
-            stamp = (size, st.st_mtime_ns, st.st_ctime_ns)
-            previous = known.get(rel)
-            if previous is not None and previous[0] == stamp:
-                snapshot.entries.append(SnapshotEntry(rel, previous[1], size))
-                snapshot.stamps[rel] = (stamp, previous[1])
-                continue
-            with open(full, "rb") as handle:
+            with open(os.path.join(root_text, rel), "rb") as handle:
                 data = handle.read()
         except OSError:
             snapshot.skip("unreadable")
@@ -186,6 +231,6 @@ def directory_snapshot(root: Path, known: KnownBlobs | None = None) -> Snapshot:
             continue
         sha = git_blob_sha(data)
         snapshot.entries.append(SnapshotEntry(rel, sha, len(data)))
-        if len(data) == size:  # not changed while being read
+        if len(data) == stamp[0]:  # not changed while being read
             snapshot.stamps[rel] = (stamp, sha)
     return snapshot

@@ -1,0 +1,116 @@
+"""A Report as JSON text and back, for caches: each dataclass is the list of its fields in order,
+decoded by its annotations (so a field added to Report or Finding is carried without a change
+here, and a type this module does not know is refused rather than guessed)."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+import types
+import typing
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from app.engine.report import Report
+
+Decoder = Callable[[Any], Any] | None  # None: the JSON value is the value itself
+
+
+def report_to_json(report: Report) -> str:
+    return json.dumps(_encode(report), separators=(",", ":"))
+
+
+def report_from_json(text: str) -> Report:
+    """The Report `report_to_json` wrote; ValueError or TypeError for anything else."""
+    decoded = _decoder(Report)
+    assert decoded is not None
+    report = decoded(json.loads(text))
+    if not isinstance(report, Report):
+        raise TypeError("not a report")
+    return report
+
+
+def _encode(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return [_encode(getattr(value, f.name)) for f in dataclasses.fields(value)]
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, list | tuple):
+        return [_encode(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _encode(v) for k, v in value.items()}
+    if value is None or isinstance(value, str | int | float):
+        return value
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+@cache
+def _decoder(tp: Any) -> Decoder:
+    if tp in (str, int, float, bool, type(None), Any):
+        return None
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (types.UnionType, typing.Union):
+        inner = [a for a in args if a is not type(None)]
+        if len(inner) != 1:
+            raise TypeError(f"cannot decode {tp}")
+        return _optional(_decoder(inner[0]))
+    if origin is list:
+        return _list(_decoder(args[0]))
+    if origin is tuple:
+        return _tuple([_decoder(a) for a in args if a is not Ellipsis], Ellipsis in args)
+    if origin is dict:
+        return _dict(_decoder(args[1]))
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return tp
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        return _dataclass(tp)
+    raise TypeError(f"cannot decode {tp}")
+
+
+def _optional(inner: Decoder) -> Decoder:
+    if inner is None:
+        return None
+    return lambda v: None if v is None else inner(v)
+
+
+def _list(inner: Decoder) -> Decoder:
+    if inner is None:
+        return list
+    return lambda v: [inner(x) for x in v]
+
+
+def _tuple(inner: list[Decoder], repeated: bool) -> Decoder:
+    if all(d is None for d in inner):
+        return tuple
+    if repeated:
+        one = inner[0]
+        assert one is not None
+        return lambda v: tuple(one(x) for x in v)
+    return lambda v: tuple(x if d is None else d(x) for d, x in zip(inner, v, strict=True))
+
+
+def _dict(inner: Decoder) -> Decoder:
+    if inner is None:
+        return dict
+    return lambda v: {k: inner(x) for k, x in v.items()}
+
+
+def _dataclass(cls: type) -> Decoder:
+    hints = typing.get_type_hints(cls)
+    fields = dataclasses.fields(cls)
+    # only the fields that need converting are touched (a Finding has one: its severity)
+    converted = [(i, d) for i, f in enumerate(fields) if (d := _decoder(hints[f.name])) is not None]
+    count = len(fields)
+
+    def decode(value: Any) -> Any:
+        if not isinstance(value, list) or len(value) != count:
+            raise TypeError(f"not a {cls.__name__}")
+        if converted:
+            value = list(value)
+            for i, d in converted:
+                value[i] = d(value[i])
+        return cls(*value)
+
+    return decode
