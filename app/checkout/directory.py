@@ -5,6 +5,7 @@ out of PATH."""
 from __future__ import annotations
 
 import hashlib
+import marshal
 import os
 import shutil
 import stat
@@ -103,27 +104,56 @@ def _git_listing(root: Path) -> list[str] | None:
     return sorted(set(names))
 
 
-def _walk(root: Path) -> dict[str, os.DirEntry[str]]:
-    """Every file below `root` (not following symlinked folders), outside the default excludes,
-    with its directory entry (which stats it with one system call and no path parsing)."""
-    out: dict[str, os.DirEntry[str]] = {}
+_EXCLUDED = "excluded (vendored, generated or dependency folder)"
+
+
+def _walk(root: Path) -> list[tuple[str, FileStamp | str]]:
+    """The items (see `Listing`) of every file below `root`, not following symlinked folders,
+    outside the default excludes, stat-ed through their directory entries (one system call, no
+    path parsing)."""
+    items: list[tuple[str, FileStamp | str]] = []
     stack = [("", str(root))]
     while stack:
         prefix, folder = stack.pop()
         try:
-            entries = list(os.scandir(folder))
+            with os.scandir(folder) as found:
+                entries = list(found)
         except OSError:
             continue
         for entry in entries:
-            rel = f"{prefix}{entry.name}"
-            if entry.is_dir(follow_symlinks=False):
-                if entry.name not in DEFAULT_EXCLUDED_DIRS and not entry.name.endswith(".egg-info"):
-                    stack.append((f"{rel}/", entry.path))
+            name = entry.name
+            if entry.is_file(follow_symlinks=False):
+                # the common case, inlined: a regular file (known without a system call) that
+                # only its name can exclude (excluded folders were not entered)
+                rel = f"{prefix}{name}"
+                if name.endswith(_GENERATED_SUFFIXES):
+                    items.append((rel, _EXCLUDED))
+                    continue
+                try:
+                    st = entry.stat(follow_symlinks=False)
+                except OSError:
+                    items.append((rel, "unreadable"))
+                    continue
+                size = st.st_size
+                if size > MAX_FILE_BYTES:
+                    items.append((rel, "larger than 1 MiB"))
+                else:
+                    items.append((rel, (size, st.st_mtime_ns, st.st_ctime_ns)))
+            elif entry.is_dir(follow_symlinks=False):
+                if name not in DEFAULT_EXCLUDED_DIRS and not name.endswith(".egg-info"):
+                    stack.append((f"{prefix}{name}/", entry.path))
             elif entry.is_symlink() and entry.is_dir():
                 continue  # a symlinked folder is not followed
             else:
-                out[rel] = entry
-    return out
+                item = _item(root, f"{prefix}{name}", entry.path, entry, name)
+                if item is not None:
+                    items.append(item)
+    items.sort(key=_path_of)
+    return items
+
+
+def _path_of(item: tuple[str, FileStamp | str]) -> str:
+    return item[0]
 
 
 def read_local(root: Path, rel: str) -> bytes:
@@ -148,9 +178,9 @@ class Listing:
     def identity(self) -> str:
         """Changes whenever a path, a stamp or a skip reason does: equal identities mean the
         same files with the same contents (as far as the stamps tell, as git's index trusts)."""
-        digest = hashlib.sha1(usedforsecurity=False)
-        digest.update("\n".join(f"{rel}\0{item}" for rel, item in self.items).encode())
-        return digest.hexdigest()
+        # marshal writes these strings, ints and tuples several times faster than json; it is
+        # only hashed here, never loaded
+        return hashlib.sha1(marshal.dumps(self.items, 4), usedforsecurity=False).hexdigest()
 
 
 def list_files(root: Path) -> Listing:
@@ -159,21 +189,26 @@ def list_files(root: Path) -> Listing:
     root = root.resolve()
     listing = _git_listing(root)
     if listing is None:
-        walked = _walk(root)
-        items = [_item(root, rel, walked[rel].path, walked[rel]) for rel in sorted(walked)]
-    else:
-        root_text = os.path.join(str(root), "")
-        items = [_item(root, rel, root_text + rel, None) for rel in listing]
-    return Listing(root, [item for item in items if item is not None])
+        return Listing(root, _walk(root))
+    root_text = os.path.join(str(root), "")
+    items: list[tuple[str, FileStamp | str]] = []
+    for rel in listing:
+        folder, _, name = rel.rpartition("/")
+        if _excluded_folder(folder):
+            items.append((rel, _EXCLUDED))
+            continue
+        item = _item(root, rel, root_text + rel, None, name)
+        if item is not None:
+            items.append(item)
+    return Listing(root, items)
 
 
 def _item(
-    root: Path, rel: str, full: str, entry: os.DirEntry[str] | None
+    root: Path, rel: str, full: str, entry: os.DirEntry[str] | None, name: str
 ) -> tuple[str, FileStamp | str] | None:
-    """A path's stamp, its skip reason, or None for what is not a file (a socket, a fifo)."""
-    folder, _, name = rel.rpartition("/")
-    if _excluded_folder(folder) or name.endswith(_GENERATED_SUFFIXES):
-        return rel, "excluded (vendored, generated or dependency folder)"
+    """A file's stamp, its skip reason, or None for what is not a file (a socket, a fifo)."""
+    if name.endswith(_GENERATED_SUFFIXES):
+        return rel, _EXCLUDED
     try:
         # one system call for the common case of a regular file
         st = entry.stat(follow_symlinks=False) if entry is not None else os.lstat(full)

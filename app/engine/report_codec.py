@@ -26,7 +26,10 @@ def report_from_json(text: str) -> Report:
     """The Report `report_to_json` wrote; ValueError or TypeError for anything else."""
     decoded = _decoder(Report)
     assert decoded is not None
-    report = decoded(json.loads(text))
+    try:
+        report = decoded(json.loads(text))
+    except (KeyError, IndexError) as exc:  # an unknown enum value, a short tuple
+        raise ValueError(f"not a report: {exc}") from None
     if not isinstance(report, Report):
         raise TypeError("not a report")
     return report
@@ -63,7 +66,8 @@ def _decoder(tp: Any) -> Decoder:
     if origin is dict:
         return _dict(_decoder(args[1]))
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        return tp
+        members = {member.value: member for member in tp}  # calling the enum is much slower
+        return members.__getitem__
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return _dataclass(tp)
     raise TypeError(f"cannot decode {tp}")
@@ -107,10 +111,8 @@ def _dataclass(cls: type) -> Decoder:
     def decode(value: Any) -> Any:
         if not isinstance(value, list) or len(value) != count:
             raise TypeError(f"not a {cls.__name__}")
-        if converted:
-            value = list(value)
-            for i, d in converted:
-                value[i] = d(value[i])
+        for i, d in converted:  # the list is fresh from the JSON decoder: converted in place
+            value[i] = d(value[i])
         return cls(*value)
 
     return decode
