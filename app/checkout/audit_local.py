@@ -179,4 +179,8 @@ def _remember(
         blobs=blobs,
     )
     cache.remember_tree(root, record)
-    cache.remember_report(key, report_to_json(report))
+    try:
+        text = report_to_json(report)
+    except (TypeError, ValueError):
+        return  # a report field the codec does not know: such reports are just not kept
+    cache.remember_report(key, text)

@@ -3,7 +3,6 @@ ast-grep holds the GIL)."""
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import sys
@@ -18,7 +17,7 @@ from app.engine.analyze import Analyzer
 from app.engine.model import FileResult
 from app.engine.report import ScanStats
 from app.engine.ruleset import Ruleset, load_ruleset
-from app.engine.serialize import result_from_dict, result_to_json
+from app.engine.serialize import result_to_json
 from app.engine.snapshot import Snapshot, SnapshotEntry
 
 Progress = Callable[[int, int], None]
@@ -36,11 +35,16 @@ def _init_worker(rules_dir: str | None) -> None:
         _worker_analyzer = Analyzer(load_ruleset(Path(rules_dir) if rules_dir else None))
 
 
-def _analyze_chunk(root: str, paths: list[str]) -> list[tuple[str, str]]:
-    """(path, result as cache JSON) per file: the worker encodes, so the parent only decodes."""
+def _analyze_chunk(root: str, paths: list[str]) -> list[tuple[str, FileResult, str]]:
+    """(path, result, result as cache JSON) per file: the worker encodes for the cache, and the
+    result itself travels pickled (our own processes), which the parent loads faster than JSON."""
     assert _worker_analyzer is not None
     base = Path(root)
-    return [(p, result_to_json(_worker_analyzer.analyze(p, read_local(base, p)))) for p in paths]
+    out = []
+    for path in paths:
+        result = _worker_analyzer.analyze(path, read_local(base, path))
+        out.append((path, result, result_to_json(result)))
+    return out
 
 
 @dataclass
@@ -95,8 +99,8 @@ def _analyze_in_pool(
             ]
             for future in as_completed(futures):
                 chunk = future.result()
-                for path, encoded in chunk:
-                    fresh[path] = (result_from_dict(json.loads(encoded)), encoded)
+                for path, result, encoded in chunk:
+                    fresh[path] = (result, encoded)
                 done(len(chunk))
     finally:
         _worker_analyzer = None

@@ -7,12 +7,13 @@ ruleset, so it is cached by `(blob id, path kind, ruleset digest)`.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from app.engine.context import FileContext
 from app.engine.matchers import NEVER, MatcherRun, prepare
 from app.engine.model import Fact, FileResult, Hit
-from app.engine.paths import language_of, roles_of
+from app.engine.paths import glob_regex, language_of, roles_of
 from app.engine.ruleset import FactSpec, Rule, Ruleset
 from app.engine.screen import HINTS, Hint, Screen
 from app.engine.suppressions import parse_suppressions
@@ -47,7 +48,8 @@ class Analyzer:
         self._plan_cache: dict[str, _Plan] = {}
         self._filtered = {r.id for r in self._file_rules if r.has_path_filter}
         self._kind_cache: dict[
-            tuple[str | None, frozenset[str]], tuple[list[Rule], list[FactSpec]]
+            tuple[str | None, frozenset[str]],
+            tuple[list[Rule], list[FactSpec], list[tuple[str, Callable[[str], bool]]]],
         ] = {}
         self._kind_plans: dict[tuple[str | None, frozenset[str], tuple[str, ...]], _Plan] = {}
         self.screen = Screen()
@@ -75,16 +77,20 @@ class Analyzer:
         roles = roles_of(path)
         by_kind = self._kind_cache.get((language, roles))
         if by_kind is None:
+            candidates = [r for r in self._file_rules if r.applies_to_kind(language, roles)]
             by_kind = (
-                [r for r in self._file_rules if r.applies_to_kind(language, roles)],
+                candidates,
                 [f for f in self.ruleset.facts if _fact_applies(f, language, roles)],
+                [(r.id, _path_filter(r)) for r in candidates if r.id in self._filtered],
             )
             self._kind_cache[(language, roles)] = by_kind
-        candidates, facts = by_kind
-        rules = [r for r in candidates if r.id not in self._filtered or r.path_allowed(path)]
-        key = (language, roles, tuple(r.id for r in rules))
+        candidates, facts, filters = by_kind
+        # only the rules with path filters can differ between paths of one language and role
+        allowed = tuple(rule_id for rule_id, allows in filters if allows(path))
+        key = (language, roles, allowed)
         found = self._kind_plans.get(key)
         if found is None:
+            rules = [r for r in candidates if r.id not in self._filtered or r.id in allowed]
             text = "|".join(
                 [
                     language or "-",
@@ -163,6 +169,19 @@ class Analyzer:
 def analyze_file(path: str, data: bytes, ruleset: Ruleset) -> FileResult:
     """Convenience wrapper: analyse one file with a fresh Analyzer."""
     return Analyzer(ruleset).analyze(path, data)
+
+
+def _path_filter(rule: Rule) -> Callable[[str], bool]:
+    """`rule.path_allowed`, with its glob patterns compiled once."""
+    include = glob_regex(rule.paths.include) if rule.paths.include else None
+    exclude = glob_regex(rule.paths.exclude) if rule.paths.exclude else None
+
+    def allows(path: str) -> bool:
+        if include is not None and include.match(path) is None:
+            return False
+        return exclude is None or exclude.match(path) is None
+
+    return allows
 
 
 def _fact_applies(spec: FactSpec, language: str | None, roles: frozenset[str]) -> bool:
