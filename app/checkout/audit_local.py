@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -47,9 +48,15 @@ def audit_checkout(
         raise LocalAuditError(f"{path}: not a directory")
     root = path.resolve()
     cache = _open_cache(root) if use_cache else None
+    # An audit allocates hundreds of thousands of small objects that live until it ends and form
+    # no cycles: the cycle collector would scan them again and again (a fifth of the time).
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         return _audit(root, cache, config_file, changed_since, jobs, progress, rules_dir)
     finally:
+        if collecting:
+            gc.enable()
         if cache:
             cache.close()
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from app.engine.context import FileContext
 from app.engine.matchers import NEVER, MatcherRun, prepare
 from app.engine.model import Fact, FileResult, Hit
-from app.engine.paths import glob_regex, language_of, roles_of
+from app.engine.paths import glob_literals, glob_regex, language_of, roles_of
 from app.engine.ruleset import FactSpec, Rule, Ruleset
 from app.engine.screen import HINTS, Hint, Screen
 from app.engine.suppressions import parse_suppressions
@@ -172,16 +172,27 @@ def analyze_file(path: str, data: bytes, ruleset: Ruleset) -> FileResult:
 
 
 def _path_filter(rule: Rule) -> Callable[[str], bool]:
-    """`rule.path_allowed`, with its glob patterns compiled once."""
-    include = glob_regex(rule.paths.include) if rule.paths.include else None
-    exclude = glob_regex(rule.paths.exclude) if rule.paths.exclude else None
+    """`rule.path_allowed`, with its glob patterns compiled once (and skipped for paths that
+    contain none of their literal parts)."""
+    include = _globs(rule.paths.include)
+    exclude = _globs(rule.paths.exclude)
 
     def allows(path: str) -> bool:
-        if include is not None and include.match(path) is None:
+        if include is not None and not include(path):
             return False
-        return exclude is None or exclude.match(path) is None
+        return exclude is None or not exclude(path)
 
     return allows
+
+
+def _globs(globs: tuple[str, ...]) -> Callable[[str], bool] | None:
+    if not globs:
+        return None
+    regex = glob_regex(globs)
+    literals = glob_literals(globs)
+    if literals is None:
+        return lambda path: regex.match(path) is not None
+    return lambda path: any(lit in path for lit in literals) and regex.match(path) is not None
 
 
 def _fact_applies(spec: FactSpec, language: str | None, roles: frozenset[str]) -> bool:

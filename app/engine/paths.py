@@ -93,6 +93,10 @@ _CLI_DIRS = frozenset({"scripts", "script", "bin", "tools", "commands", "managem
 _MIGRATION_DIRS = frozenset({"migrations", "migration", "alembic", "versions", "migrate"})
 
 
+_COMPOSE_FILE = re.compile(r"(docker-)?compose([.-][\w.-]+)?\.ya?ml")
+_REQUIREMENTS_FILE = re.compile(r"requirements([.-][\w.-]+)?\.(txt|in)")
+
+
 @lru_cache(maxsize=65536)
 def language_of(path: str) -> str | None:
     """The file kind the rules are selected by (`python`, `dockerfile`, `compose`, ...), or None."""
@@ -107,7 +111,7 @@ def language_of(path: str) -> str | None:
         return "dockerfile"  # Dockerfile.prod, not dockerfile.py
     if lower == "containerfile":
         return "dockerfile"
-    if re.fullmatch(r"(docker-)?compose([.-][\w.-]+)?\.ya?ml", lower):
+    if _COMPOSE_FILE.fullmatch(lower):
         return "compose"
     if (
         len(parts) >= 3
@@ -120,7 +124,7 @@ def language_of(path: str) -> str | None:
         return "env"
     if lower in {".gitignore", ".dockerignore"}:
         return lower[1:]
-    if re.fullmatch(r"requirements([.-][\w.-]+)?\.(txt|in)", lower) or lower in {
+    if _REQUIREMENTS_FILE.fullmatch(lower) or lower in {
         "pipfile",
         "go.mod",
     }:
@@ -180,6 +184,22 @@ def matches_any(path: str, globs: list[str] | tuple[str, ...]) -> bool:
     if not globs:
         return False
     return glob_regex(tuple(globs)).match(path) is not None
+
+
+def glob_literals(globs: tuple[str, ...]) -> tuple[str, ...] | None:
+    """A literal part of each glob (its longest run without wildcards): a path that `matches_any`
+    matches contains at least one of them. None when a glob has none (or has a `[set]`)."""
+    out = []
+    for glob in globs:
+        # `**/x` also matches `x` at the top, and `x/**` matches `x` itself (see glob_regex)
+        core = glob.removeprefix("**/").removesuffix("/**")
+        if "[" in core:
+            return None
+        longest = max(re.split(r"[*?]+", core), key=len)
+        if not longest:
+            return None
+        out.append(longest)
+    return tuple(out)
 
 
 @lru_cache(maxsize=512)
