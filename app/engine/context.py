@@ -27,7 +27,9 @@ SG_LANGUAGE = {
 }
 
 
-_COUNTED_LOOKUPS = 8
+# Counting newlines up to an offset runs in C at memory speed: below this much text times
+# lookups it beats building (in Python) the table of line starts.
+_COUNTED_CHARS = 4 << 20
 
 
 @dataclass
@@ -39,7 +41,7 @@ class FileContext:
     # What the screen found in this file (None: not screened), and the screen's id of each hint.
     seen: frozenset[int] | None = None
     hint_ids: Mapping[Hint, int] = field(default_factory=dict)
-    _lookups: int = field(default=0, init=False, repr=False)
+    _counted: int = field(default=0, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.language is None:
@@ -88,10 +90,10 @@ class FileContext:
 
     def line_of(self, offset: int) -> int:
         """The 1-based line number of a character offset in `text`."""
-        # Most files are asked once or twice: counting newlines (in C) beats building the table
-        # of line starts, which only pays off for files with many hits.
-        self._lookups += 1
-        if self._lookups <= _COUNTED_LOOKUPS:
+        # Most files are asked a few times: counting newlines beats building the table of line
+        # starts, which only pays off for big files with many hits.
+        if self._counted < _COUNTED_CHARS:
+            self._counted += offset
             return self.text.count("\n", 0, offset) + 1
         return bisect.bisect_right(self._line_starts, offset)
 
