@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from app.checkout.directory import Listing, directory_snapshot, list_files
+from app.checkout.directory import Listing, list_files, snapshot_stream
 from app.checkout.git import GitError, repository_name
 from app.checkout.git import changed_since as git_changed_since
 from app.checkout.result_cache import ResultCache, TreeRecord
@@ -109,9 +109,16 @@ def _audit(
             if progress:
                 progress(tree.files, tree.files)
             return kept, ruleset
-    snapshot = directory_snapshot(root, tree.known_blobs() if tree else None, listing)
+    snapshot, reading = snapshot_stream(root, tree.known_blobs() if tree else None, listing)
     outcome = scan_snapshot(
-        snapshot, root, ruleset, rules_dir=rules_dir, cache=cache, jobs=jobs, progress=progress
+        snapshot,
+        root,
+        ruleset,
+        rules_dir=rules_dir,
+        cache=cache,
+        jobs=jobs,
+        progress=progress,
+        entries=reading,
     )
     audit = AuditInput(
         repo=repo,

@@ -10,6 +10,7 @@ import os
 import shutil
 import stat
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -240,11 +241,25 @@ def directory_snapshot(
     whose stamp is unchanged is not read again. `snapshot.stamps` holds the stamps of this run.
     `listing` is `list_files(root)` when the caller already has it.
     """
-    known = known or {}
+    snapshot, reading = snapshot_stream(root, known, listing)
+    for _ in reading:
+        pass
+    return snapshot
+
+
+def snapshot_stream(
+    root: Path, known: KnownBlobs | None = None, listing: Listing | None = None
+) -> tuple[Snapshot, Iterator[SnapshotEntry]]:
+    """`directory_snapshot`, a file at a time: the snapshot is complete once the iterator, which
+    yields each entry as soon as its file is read, is exhausted (so analysis can start sooner)."""
     listing = listing or list_files(root)
-    root = listing.root
-    snapshot = Snapshot(entries=[], loader=lambda rel: read_local(root, rel))
-    root_text = str(root)
+    base = listing.root
+    snapshot = Snapshot(entries=[], loader=lambda rel: read_local(base, rel))
+    return snapshot, _read(listing, known or {}, snapshot)
+
+
+def _read(listing: Listing, known: KnownBlobs, snapshot: Snapshot) -> Iterator[SnapshotEntry]:
+    root_text = str(listing.root)
     for rel, item in listing.items:
         if isinstance(item, str):
             snapshot.skip(item)
@@ -252,8 +267,10 @@ def directory_snapshot(
         stamp = item
         previous = known.get(rel)
         if previous is not None and previous[0] == stamp:
-            snapshot.entries.append(SnapshotEntry(rel, previous[1], stamp[0]))
+            entry = SnapshotEntry(rel, previous[1], stamp[0])
+            snapshot.entries.append(entry)
             snapshot.stamps[rel] = (stamp, previous[1])
+            yield entry
             continue
         try:
             with open(os.path.join(root_text, rel), "rb") as handle:
@@ -265,7 +282,8 @@ def directory_snapshot(
             snapshot.skip("binary")
             continue
         sha = git_blob_sha(data)
-        snapshot.entries.append(SnapshotEntry(rel, sha, len(data)))
+        entry = SnapshotEntry(rel, sha, len(data))
+        snapshot.entries.append(entry)
         if len(data) == stamp[0]:  # not changed while being read
             snapshot.stamps[rel] = (stamp, sha)
-    return snapshot
+        yield entry

@@ -6,8 +6,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,16 +53,6 @@ class ScanOutcome:
     stats: ScanStats
 
 
-def _chunks(entries: list[SnapshotEntry], size: int) -> list[list[str]]:
-    # Spread big files evenly: sort by size, deal round-robin into chunks of about `size` files.
-    ordered = sorted(entries, key=lambda e: -e.size)
-    count = max(1, len(ordered) // size)
-    chunks: list[list[str]] = [[] for _ in range(count)]
-    for i, entry in enumerate(ordered):
-        chunks[i % count].append(entry.path)
-    return chunks
-
-
 def _pool(analyzer: Analyzer, rules_dir: Path | None, workers: int) -> ProcessPoolExecutor:
     """Forked workers where fork is safe to use (Linux) share the parent's analyzer; elsewhere
     spawned ones load the ruleset once each."""
@@ -81,30 +71,47 @@ def _pool(analyzer: Analyzer, rules_dir: Path | None, workers: int) -> ProcessPo
     )
 
 
-def _analyze_in_pool(
-    analyzer: Analyzer,
-    root: Path,
-    misses: list[SnapshotEntry],
-    workers: int,
-    rules_dir: Path | None,
-    done: Callable[[int], None],
-) -> dict[str, tuple[FileResult, str]]:
-    fresh: dict[str, tuple[FileResult, str]] = {}
-    global _worker_analyzer
-    try:
-        with _pool(analyzer, rules_dir, workers) as pool:
-            futures = [
-                pool.submit(_analyze_chunk, str(root), chunk)
-                for chunk in _chunks(misses, CHUNK_FILES)
-            ]
-            for future in as_completed(futures):
-                chunk = future.result()
-                for path, result, encoded in chunk:
-                    fresh[path] = (result, encoded)
-                done(len(chunk))
-    finally:
+class _Workers:
+    """Misses handed to a process pool in chunks as they are found (the pool is started by the
+    first chunk), results taken as they come back."""
+
+    def __init__(
+        self, analyzer: Analyzer, root: Path, rules_dir: Path | None, workers: int
+    ) -> None:
+        self.analyzer = analyzer
+        self.root = str(root)
+        self.rules_dir = rules_dir
+        self.workers = workers
+        self.pool: ProcessPoolExecutor | None = None
+        self.futures: set[Future[list[tuple[str, FileResult, str]]]] = set()
+        self.fresh: dict[str, tuple[FileResult, str]] = {}
+
+    def submit(self, paths: list[str]) -> None:
+        if self.pool is None:
+            self.pool = _pool(self.analyzer, self.rules_dir, self.workers)
+        self.futures.add(self.pool.submit(_analyze_chunk, self.root, paths))
+
+    def take_finished(self) -> int:
+        """Take the results of the chunks that are done; how many files they had."""
+        return sum(self._take(f) for f in [f for f in self.futures if f.done()])
+
+    def take_rest(self, each: Callable[[int], None]) -> None:
+        """Wait for every chunk, telling `each` how many files each one had."""
+        for future in as_completed(list(self.futures)):
+            each(self._take(future))
+
+    def _take(self, future: Future[list[tuple[str, FileResult, str]]]) -> int:
+        self.futures.discard(future)
+        chunk = future.result()
+        for path, result, encoded in chunk:
+            self.fresh[path] = (result, encoded)
+        return len(chunk)
+
+    def close(self) -> None:
+        global _worker_analyzer
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
         _worker_analyzer = None
-    return fresh
 
 
 def scan_snapshot(
@@ -116,44 +123,68 @@ def scan_snapshot(
     cache: ResultCache | None = None,
     jobs: int | None = None,
     progress: Progress | None = None,
+    entries: Iterable[SnapshotEntry] | None = None,
 ) -> ScanOutcome:
-    """Per-file results for every entry of `snapshot`, from the cache where possible."""
+    """Per-file results for every entry of `snapshot`, from the cache where possible.
+
+    `entries`, when given, yields the snapshot's entries while its files are being read (see
+    `snapshot_stream`): the workers then start on the first misses while the rest is read."""
     analyzer = Analyzer(ruleset)
-    keys = {
-        e.path: ResultCache.key(e.blob_sha, analyzer.path_kind(e.path), ruleset.digest)
-        for e in snapshot.entries
-    }
-    cached = cache.get_many(list(set(keys.values()))) if cache else {}
+    workers = jobs if jobs is not None else (os.cpu_count() or 1)
+    pool = _Workers(analyzer, root, rules_dir, workers) if workers > 1 else None
+    keys: dict[str, str] = {}
     results: dict[str, FileResult] = {}
     misses: list[SnapshotEntry] = []
-    for entry in snapshot.entries:
-        hit = cached.get(keys[entry.path])
-        if hit is not None:
-            results[entry.path] = hit
+    unsent: list[str] = []
+    count = 0
+    try:
+        for batch in _batches(snapshot.entries if entries is None else entries, CHUNK_FILES):
+            batch_keys = {
+                e.path: ResultCache.key(e.blob_sha, analyzer.path_kind(e.path), ruleset.digest)
+                for e in batch
+            }
+            keys.update(batch_keys)
+            cached = cache.get_many(list(set(batch_keys.values()))) if cache else {}
+            for entry in batch:
+                hit = cached.get(batch_keys[entry.path])
+                if hit is not None:
+                    results[entry.path] = hit
+                    count += 1
+                else:
+                    misses.append(entry)
+                    unsent.append(entry.path)
+            # as many misses as make the pool worth starting: from now on, chunks go out
+            if pool is not None and (pool.pool is not None or len(misses) >= PARALLEL_MIN_FILES):
+                while len(unsent) >= CHUNK_FILES:
+                    pool.submit(unsent[:CHUNK_FILES])
+                    del unsent[:CHUNK_FILES]
+                count += pool.take_finished()
+            if progress:
+                progress(count, len(snapshot.entries))
+        total = len(snapshot.entries)
+        fresh: dict[str, tuple[FileResult, str]] = {}
+        if pool is not None and (pool.pool is not None or len(misses) >= PARALLEL_MIN_FILES):
+            for start in range(0, len(unsent), CHUNK_FILES):
+                pool.submit(unsent[start : start + CHUNK_FILES])
+
+            def done(files: int) -> None:
+                nonlocal count
+                count += files
+                if progress:
+                    progress(count, total)
+
+            pool.take_rest(done)
+            fresh = pool.fresh
         else:
-            misses.append(entry)
-    total = len(snapshot.entries)
-    count = total - len(misses)
-    if progress:
-        progress(count, total)
-
-    def done(files: int) -> None:
-        nonlocal count
-        count += files
-        if progress:
-            progress(count, total)
-
-    workers = jobs if jobs is not None else (os.cpu_count() or 1)
-    fresh: dict[str, tuple[FileResult, str]] = {}
-    if workers > 1 and len(misses) >= PARALLEL_MIN_FILES:
-        fresh = _analyze_in_pool(analyzer, root, misses, workers, rules_dir, done)
-    else:
-        for entry in misses:
-            result = analyzer.analyze(entry.path, snapshot.loader(entry.path))
-            fresh[entry.path] = (result, result_to_json(result))
-            count += 1
-            if progress and count % 50 == 0:
-                progress(count, total)
+            for entry in misses:
+                result = analyzer.analyze(entry.path, snapshot.loader(entry.path))
+                fresh[entry.path] = (result, result_to_json(result))
+                count += 1
+                if progress and count % 50 == 0:
+                    progress(count, total)
+    finally:
+        if pool is not None:
+            pool.close()
     results.update((path, result) for path, (result, _) in fresh.items())
     if cache and fresh:
         cache.put_encoded({keys[p]: encoded for p, (_, encoded) in fresh.items()})
@@ -170,3 +201,14 @@ def scan_snapshot(
         parse_problems=problems,
     )
     return ScanOutcome(results, stats)
+
+
+def _batches(entries: Iterable[SnapshotEntry], size: int) -> Iterator[list[SnapshotEntry]]:
+    batch: list[SnapshotEntry] = []
+    for entry in entries:
+        batch.append(entry)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
