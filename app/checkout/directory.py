@@ -179,9 +179,10 @@ class Listing:
     def identity(self) -> str:
         """Changes whenever a path, a stamp or a skip reason does: equal identities mean the
         same files with the same contents (as far as the stamps tell, as git's index trusts)."""
-        # marshal writes these strings, ints and tuples several times faster than json; it is
-        # only hashed here, never loaded
-        return hashlib.sha1(marshal.dumps(self.items, 4), usedforsecurity=False).hexdigest()
+        # marshal writes these strings, ints and tuples several times faster than json (it is
+        # only hashed here, never loaded); version 2 has no back-references, whose use depends on
+        # reference counts, so equal listings always give equal bytes
+        return hashlib.sha1(marshal.dumps(self.items, 2), usedforsecurity=False).hexdigest()
 
 
 def list_files(root: Path) -> Listing:

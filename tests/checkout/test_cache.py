@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from app.checkout import audit_local
 from app.checkout.audit_local import audit_checkout
+from app.checkout.directory import list_files
 from app.engine.report import Report, ScanStats
 
 CORPUS = Path(__file__).parents[1] / "corpus"
@@ -44,6 +46,26 @@ def test_a_warm_run_gives_the_cold_report_and_analyses_nothing(tree: Path) -> No
     assert _without_stats(warm) == _without_stats(cold)
     uncached, _ = audit_checkout(tree, use_cache=False, jobs=1)
     assert _without_stats(uncached) == _without_stats(cold)
+
+
+def test_an_unchanged_tree_reuses_the_report_without_scanning(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cold = _audit(tree)
+
+    def no_scan(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the unchanged tree was scanned again")
+
+    monkeypatch.setattr(audit_local, "scan_snapshot", no_scan)
+    warm = _audit(tree)
+    assert _without_stats(warm) == _without_stats(cold)
+
+
+def test_a_listing_identity_depends_only_on_paths_and_stamps(tree: Path) -> None:
+    first = list_files(tree)
+    held = [item for _, item in first.items]  # other references to the stamps
+    assert list_files(tree).identity == first.identity
+    assert held
 
 
 def test_a_changed_file_is_analysed_again_and_only_it(tree: Path) -> None:
