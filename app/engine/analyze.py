@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from app.engine.context import FileContext
-from app.engine.matchers import NEVER, MatcherRun, prepare
+from app.engine.matchers import NEVER, MatcherRun, RegexMatcherRun, prepare
 from app.engine.model import Fact, FileResult, Hit
 from app.engine.paths import glob_literals, glob_regex, language_of, roles_of
 from app.engine.ruleset import FactSpec, Rule, Ruleset
@@ -156,6 +156,11 @@ class Analyzer:
                 continue
             spec = step.spec
             assert spec is not None
+            if isinstance(step.run, RegexMatcherRun):
+                line = step.run.first_line(ctx, seen)
+                if line is not None:
+                    facts.append(Fact(spec.kind, spec.value, line))
+                continue
             for item in step.run.run("", ctx, seen, problems):
                 if isinstance(item, Fact):
                     facts.append(item)

@@ -45,7 +45,19 @@ class Guide:
             position = found.end()
 
     def search(self, pattern: re.Pattern[str], text: str, data: bytes) -> re.Match[str] | None:
-        return next(self.finditer(pattern, text, data), None)
+        """What `pattern.search(text)` returns (the first item of `finditer`, without it)."""
+        search = self._re2.search
+        position, end = 0, len(data)
+        while position <= end:
+            candidate = search(data, position)
+            if candidate is None:
+                return None
+            start = candidate.start()
+            found = pattern.match(text, start)
+            if found is not None:
+                return found
+            position = start + 1
+        return None
 
 
 @lru_cache(maxsize=1024)

@@ -122,6 +122,20 @@ class RegexMatcherRun:
             start = m.start()
             yield Hit(rule, ctx.line_of(start), original[start : m.end()][:200])
 
+    def first_line(self, ctx: FileContext, seen: Seen) -> int | None:
+        """The line of the first match (what a fact records), or None: `run` without a
+        generator, a Hit or the text of the match."""
+        if not self.gate.passes(ctx, seen):
+            return None
+        text, pattern = ctx.text, self.pattern
+        if self.lowered is not None and ctx.lower_text is not None:
+            text, pattern = ctx.lower_text, self.lowered
+        if seen is not None and self.guide is not None:
+            found = self.guide.search(pattern, text, ctx.data)
+        else:
+            found = pattern.search(text)
+        return None if found is None else ctx.line_of(found.start())
+
 
 class AstGrepMatcherRun:
     def __init__(self, matcher: Matcher, screen: Screen) -> None:
