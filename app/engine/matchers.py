@@ -49,8 +49,9 @@ def _has_keyword(ctx: FileContext, keywords: tuple[str, ...], ignore_case: bool 
 
 class _Gate:
     """Keywords (at least one must occur) and a pattern (must match somewhere). For a screened
-    file the Screen answers both with set look-ups (RE2 matches a keyword list in the same pass,
-    at little cost); Python looks only at files the Screen could not read."""
+    file the Screen answers for the pattern; the keywords are looked up in Python only once the
+    pattern passed (rare), or screened too when there is no pattern to screen. (Keyword lists
+    in the screen's set cost more DFA states than the look-ups they would spare.)"""
 
     def __init__(
         self,
@@ -69,7 +70,7 @@ class _Gate:
             if entry is not None:
                 self.pattern_id, self.pattern_exact = entry
         self.keywords_id: int | None = None
-        if keywords:
+        if keywords and self.pattern_id is None:
             self.keywords_id = screen.keywords(keywords, lowered=lowered_keywords)
 
     def passes(self, ctx: FileContext, seen: Seen) -> bool:
@@ -77,7 +78,8 @@ class _Gate:
         if seen is not None:
             if self.pattern_id is not None and self.pattern_id not in seen:
                 return False
-            return self.keywords_id is None or self.keywords_id in seen
+            if self.keywords_id is not None:
+                return self.keywords_id in seen
         return not self.keywords or _has_keyword(ctx, self.keywords, self.lowered_keywords)
 
     @property

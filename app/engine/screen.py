@@ -1,9 +1,9 @@
 """One pass over a file that tells which rule patterns can occur in it.
 
-Every regex, ast-grep prefilter and keyword list of a ruleset (and the hints detectors declare)
-is registered once; per file, one RE2 set reports in a single DFA pass which of them match
-anywhere. A matcher whose pattern is absent is then skipped without a scan of its own,
-and Python's backtracking engine only runs where a match is possible.
+Every regex and ast-grep prefilter of a ruleset (the keyword lists of matchers that have no
+pattern, and the hints detectors declare) is registered once; per file, one RE2 set reports in a
+single DFA pass which of them match anywhere. A matcher whose pattern is absent is then skipped
+without a scan of its own, and Python's backtracking engine only runs where a match is possible.
 
 Only ASCII files are screened: there RE2 and Python agree on `\\w`, `\\s`, `\\b` and case, and byte
 offsets are character offsets. Other files (and any RE2 failure) get `None`, meaning "not
