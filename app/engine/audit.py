@@ -95,14 +95,36 @@ class _FindingFactory:
         self.disabled = set(config.rules.disable)
         self.strictness = config.strictness  # a property that builds a new object each time
         self._occurrences: dict[tuple[str, str | None, str], int] = defaultdict(int)
+        # per rule: the rule, its severity, and whether its findings are stop-ship wherever they
+        # are (None when that depends on the path: payment paths under payment strictness)
+        self._rules: dict[str, tuple[Rule, Severity, bool | None] | None] = {}
+
+    def _rule(self, rule_id: str) -> tuple[Rule, Severity, bool | None] | None:
+        if rule_id in self._rules:
+            return self._rules[rule_id]
+        rule = self.ruleset.by_id.get(rule_id)
+        entry = None
+        if rule is not None and rule_id not in self.disabled:
+            severity = self.config.rules.severity.get(rule_id, rule.severity)
+            anywhere = _stop_ship(rule, severity, None, self.config, self.strictness)
+            fixed = (
+                anywhere
+                if anywhere or not self.strictness.payments_stop_ship or severity.rank < 2
+                else None
+            )
+            entry = (rule, severity, fixed)
+        self._rules[rule_id] = entry
+        return entry
 
     def make(
         self, rule_id: str, path: str | None, line: int | None, text: str, detail: str
     ) -> Finding | None:
-        rule = self.ruleset.by_id.get(rule_id)
-        if rule is None or rule_id in self.disabled:
+        found = self._rule(rule_id)
+        if found is None:
             return None
-        severity = self.config.rules.severity.get(rule_id, rule.severity)
+        rule, severity, stop_ship = found
+        if stop_ship is None:
+            stop_ship = _stop_ship(rule, severity, path, self.config, self.strictness)
         norm = _normalised(text)
         key = (rule_id, path, norm)
         occurrence = self._occurrences[key]
@@ -114,7 +136,7 @@ class _FindingFactory:
             name=rule.name,
             category=rule.category,
             severity=severity,
-            stop_ship=_stop_ship(rule, severity, path, self.config, self.strictness),
+            stop_ship=stop_ship,
             path=path,
             line=line,
             message=message,
