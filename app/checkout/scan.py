@@ -35,14 +35,15 @@ def _init_worker(rules_dir: str | None) -> None:
         _worker_analyzer = Analyzer(load_ruleset(Path(rules_dir) if rules_dir else None))
 
 
-def _analyze_chunk(root: str, paths: list[str]) -> list[tuple[str, FileResult, str]]:
-    """(path, result, result as cache JSON) per file: the worker encodes for the cache, and the
-    result itself travels pickled (our own processes), which the parent loads faster than JSON."""
+def _analyze_chunk(root: str, paths: list[tuple[str, str]]) -> list[tuple[str, FileResult, str]]:
+    """(path, result, result as cache JSON) per (path, path kind): the worker encodes for the
+    cache, and the result itself travels pickled (our own processes), which the parent loads
+    faster than JSON."""
     assert _worker_analyzer is not None
     base = Path(root)
     out = []
-    for path in paths:
-        result = _worker_analyzer.analyze(path, read_local(base, path))
+    for path, kind in paths:
+        result = _worker_analyzer.analyze(path, read_local(base, path), kind)
         out.append((path, result, result_to_json(result)))
     return out
 
@@ -86,7 +87,7 @@ class _Workers:
         self.futures: set[Future[list[tuple[str, FileResult, str]]]] = set()
         self.fresh: dict[str, tuple[FileResult, str]] = {}
 
-    def submit(self, paths: list[str]) -> None:
+    def submit(self, paths: list[tuple[str, str]]) -> None:
         if self.pool is None:
             self.pool = _pool(self.analyzer, self.rules_dir, self.workers)
         self.futures.add(self.pool.submit(_analyze_chunk, self.root, paths))
@@ -135,13 +136,13 @@ def scan_snapshot(
     keys: dict[str, str] = {}
     results: dict[str, FileResult] = {}
     misses: list[SnapshotEntry] = []
-    unsent: list[str] = []
+    unsent: list[tuple[str, str]] = []  # (path, path kind)
     count = 0
     try:
         for batch in _batches(snapshot.entries if entries is None else entries, CHUNK_FILES):
+            kinds = {e.path: analyzer.path_kind(e.path) for e in batch}
             batch_keys = {
-                e.path: ResultCache.key(e.blob_sha, analyzer.path_kind(e.path), ruleset.digest)
-                for e in batch
+                e.path: ResultCache.key(e.blob_sha, kinds[e.path], ruleset.digest) for e in batch
             }
             keys.update(batch_keys)
             cached = cache.get_many(list(set(batch_keys.values()))) if cache else {}
@@ -152,7 +153,7 @@ def scan_snapshot(
                     count += 1
                 else:
                     misses.append(entry)
-                    unsent.append(entry.path)
+                    unsent.append((entry.path, kinds[entry.path]))
             # as many misses as make the pool worth starting: from now on, chunks go out
             if pool is not None and (pool.pool is not None or len(misses) >= PARALLEL_MIN_FILES):
                 while len(unsent) >= CHUNK_FILES:

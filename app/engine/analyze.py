@@ -52,6 +52,7 @@ class Analyzer:
             tuple[list[Rule], list[FactSpec], list[tuple[str, Callable[[str], bool]]]],
         ] = {}
         self._kind_plans: dict[tuple[str | None, frozenset[str], tuple[str, ...]], _Plan] = {}
+        self._plans_by_kind: dict[str, _Plan] = {}
         self.screen = Screen()
         self._runs: dict[int, MatcherRun] = {}
         for matcher in [r.matcher for r in self._file_rules] + [f.matcher for f in ruleset.facts]:
@@ -103,6 +104,7 @@ class Analyzer:
             found = self._kind_plans[key] = _Plan(
                 kind, rules, facts, self._steps(language, rules, facts)
             )
+            self._plans_by_kind[kind] = found
         if len(self._plan_cache) < 200_000:
             self._plan_cache[path] = found
         return found
@@ -128,9 +130,10 @@ class Analyzer:
     def path_kind(self, path: str) -> str:
         return self.plan(path)[0]
 
-    def analyze(self, path: str, data: bytes) -> FileResult:
-        """Run every applicable rule and fact spec over one file's bytes."""
-        plan = self._plan(path)
+    def analyze(self, path: str, data: bytes, kind: str | None = None) -> FileResult:
+        """Run every applicable rule and fact spec over one file's bytes. `kind` is
+        `path_kind(path)` when the caller has it already (it spares working the plan out)."""
+        plan = (self._plans_by_kind.get(kind) if kind else None) or self._plan(path)
         result = FileResult()
         if not plan.rules and not plan.facts:
             return result
