@@ -24,8 +24,8 @@ Progress = Callable[[int, int], None]
 PARALLEL_MIN_FILES = 64
 CHUNK_FILES = 64
 
-# The analyzer of a pool worker: inherited from the parent when the pool forks (no second load of
-# the ruleset, no second compile of its patterns), else built by `_init_worker`.
+# The analyzer of a pool worker: inherited from the parent when the pool forks (the ruleset is not
+# loaded again), else built by `_init_worker`; each worker prepares its own matchers.
 _worker_analyzer: Analyzer | None = None
 
 
@@ -33,6 +33,8 @@ def _init_worker(rules_dir: str | None) -> None:
     global _worker_analyzer
     if _worker_analyzer is None:
         _worker_analyzer = Analyzer(load_ruleset(Path(rules_dir) if rules_dir else None))
+    # each worker compiles its matchers while the parent still lists and reads files
+    _worker_analyzer.prepare()
 
 
 def _analyze_chunk(root: str, paths: list[tuple[str, str]]) -> list[tuple[str, FileResult, str]]:
@@ -59,8 +61,7 @@ def _pool(analyzer: Analyzer, rules_dir: Path | None, workers: int) -> ProcessPo
     spawned ones load the ruleset once each."""
     global _worker_analyzer
     if sys.platform == "linux":
-        _worker_analyzer = analyzer
-        analyzer.prepare()  # compile once, before the fork, instead of once per worker
+        _worker_analyzer = analyzer  # inherited: the ruleset is not loaded again
         context = multiprocessing.get_context("fork")
     else:
         context = multiprocessing.get_context("spawn")
@@ -77,15 +78,26 @@ class _Workers:
     first chunk), results taken as they come back."""
 
     def __init__(
-        self, analyzer: Analyzer, root: Path, rules_dir: Path | None, workers: int
+        self,
+        analyzer: Analyzer,
+        root: Path,
+        rules_dir: Path | None,
+        workers: int,
+        cache: ResultCache | None,
     ) -> None:
         self.analyzer = analyzer
         self.root = str(root)
         self.rules_dir = rules_dir
         self.workers = workers
+        self.cache = cache
+        self.keys: dict[str, str] = {}  # cache key by path
         self.pool: ProcessPoolExecutor | None = None
         self.futures: set[Future[list[tuple[str, FileResult, str]]]] = set()
         self.fresh: dict[str, tuple[FileResult, str]] = {}
+
+    @property
+    def started(self) -> bool:
+        return self.pool is not None
 
     def submit(self, paths: list[tuple[str, str]]) -> None:
         if self.pool is None:
@@ -106,6 +118,8 @@ class _Workers:
         chunk = future.result()
         for path, result, encoded in chunk:
             self.fresh[path] = (result, encoded)
+        if self.cache:  # saved while the other chunks are still being analysed
+            self.cache.put_encoded({self.keys[path]: encoded for path, _, encoded in chunk})
         return len(chunk)
 
     def close(self) -> None:
@@ -132,8 +146,7 @@ def scan_snapshot(
     `snapshot_stream`): the workers then start on the first misses while the rest is read."""
     analyzer = Analyzer(ruleset)
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
-    pool = _Workers(analyzer, root, rules_dir, workers) if workers > 1 else None
-    keys: dict[str, str] = {}
+    pool = _Workers(analyzer, root, rules_dir, workers, cache) if workers > 1 else None
     results: dict[str, FileResult] = {}
     misses: list[SnapshotEntry] = []
     unsent: list[tuple[str, str]] = []  # (path, path kind)
@@ -141,30 +154,30 @@ def scan_snapshot(
     try:
         for batch in _batches(snapshot.entries if entries is None else entries, CHUNK_FILES):
             kinds = {e.path: analyzer.path_kind(e.path) for e in batch}
-            batch_keys = {
+            keys = {
                 e.path: ResultCache.key(e.blob_sha, kinds[e.path], ruleset.digest) for e in batch
             }
-            keys.update(batch_keys)
-            cached = cache.get_many(list(set(batch_keys.values()))) if cache else {}
+            cached = cache.get_many(list(set(keys.values()))) if cache else {}
             for entry in batch:
-                hit = cached.get(batch_keys[entry.path])
+                hit = cached.get(keys[entry.path])
                 if hit is not None:
                     results[entry.path] = hit
                     count += 1
                 else:
                     misses.append(entry)
                     unsent.append((entry.path, kinds[entry.path]))
-            # as many misses as make the pool worth starting: from now on, chunks go out
-            if pool is not None and (pool.pool is not None or len(misses) >= PARALLEL_MIN_FILES):
-                while len(unsent) >= CHUNK_FILES:
-                    pool.submit(unsent[:CHUNK_FILES])
-                    del unsent[:CHUNK_FILES]
-                count += pool.take_finished()
+            if pool is not None:
+                pool.keys.update(keys)
+                # as many misses as make the pool worth starting: from then on, chunks go out
+                if pool.started or len(misses) >= PARALLEL_MIN_FILES:
+                    while len(unsent) >= CHUNK_FILES:
+                        pool.submit(unsent[:CHUNK_FILES])
+                        del unsent[:CHUNK_FILES]
+                    count += pool.take_finished()
             if progress:
                 progress(count, len(snapshot.entries))
         total = len(snapshot.entries)
-        fresh: dict[str, tuple[FileResult, str]] = {}
-        if pool is not None and (pool.pool is not None or len(misses) >= PARALLEL_MIN_FILES):
+        if pool is not None and (pool.started or len(misses) >= PARALLEL_MIN_FILES):
             for start in range(0, len(unsent), CHUNK_FILES):
                 pool.submit(unsent[start : start + CHUNK_FILES])
 
@@ -175,20 +188,26 @@ def scan_snapshot(
                     progress(count, total)
 
             pool.take_rest(done)
-            fresh = pool.fresh
+            fresh = {path: result for path, (result, _) in pool.fresh.items()}
         else:
+            fresh = {}
+            encoded: dict[str, str] = {}
             for entry in misses:
-                result = analyzer.analyze(entry.path, snapshot.loader(entry.path))
-                fresh[entry.path] = (result, result_to_json(result))
+                result = fresh[entry.path] = analyzer.analyze(
+                    entry.path, snapshot.loader(entry.path)
+                )
+                kind = analyzer.path_kind(entry.path)
+                key = ResultCache.key(entry.blob_sha, kind, ruleset.digest)
+                encoded[key] = result_to_json(result)
                 count += 1
                 if progress and count % 50 == 0:
                     progress(count, total)
+            if cache and encoded:
+                cache.put_encoded(encoded)
     finally:
         if pool is not None:
             pool.close()
-    results.update((path, result) for path, (result, _) in fresh.items())
-    if cache and fresh:
-        cache.put_encoded({keys[p]: encoded for p, (_, encoded) in fresh.items()})
+    results.update(fresh)
     problems = tuple(
         (path, f"{p.parser}: {p.message}")
         for path, r in sorted(results.items())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from app.engine.context import FileContext
 from app.engine.matchers import NEVER, MatcherRun, RegexMatcherRun, prepare
@@ -34,9 +34,11 @@ class _Step:
 @dataclass
 class _Plan:
     kind: str
+    language: str | None
     rules: list[Rule]
     facts: list[FactSpec]
-    steps: list[_Step] = field(default_factory=list)
+    # worked out when a file of this kind is first analysed (path kinds alone need no matchers)
+    steps: list[_Step] | None = None
 
 
 class Analyzer:
@@ -55,15 +57,8 @@ class Analyzer:
         self._plans_by_kind: dict[str, _Plan] = {}
         self.screen = Screen()
         self._runs: dict[int, MatcherRun] = {}
-        for matcher in [r.matcher for r in self._file_rules] + [f.matcher for f in ruleset.facts]:
-            run = prepare(matcher, self.screen)
-            if run is not None:
-                self._runs[id(matcher)] = run
         self._hint_ids: dict[Hint, int] = {}
-        for declared in HINTS:
-            entry = self.screen.pattern(declared.pattern, lowered=declared.lowered)
-            if entry is not None:
-                self._hint_ids[declared] = entry[0]
+        self._prepared = False
 
     def plan(self, path: str) -> tuple[str, list[Rule], list[FactSpec]]:
         """The path kind of `path` (a short hash) and the rules and fact specs that apply to it."""
@@ -101,9 +96,7 @@ class Analyzer:
                 ]
             )
             kind = hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:12]
-            found = self._kind_plans[key] = _Plan(
-                kind, rules, facts, self._steps(language, rules, facts)
-            )
+            found = self._kind_plans[key] = _Plan(kind, language, rules, facts)
             self._plans_by_kind[kind] = found
         if len(self._plan_cache) < 200_000:
             self._plan_cache[path] = found
@@ -124,8 +117,21 @@ class Analyzer:
         return steps
 
     def prepare(self) -> None:
-        """Compile everything now rather than on the first file (before forking workers)."""
+        """Prepare every matcher and compile the screen (done by the first `analyze`; path kinds
+        need none of it, so a parent process that only looks up its cache skips it)."""
+        if self._prepared:
+            return
+        rules, facts = self._file_rules, self.ruleset.facts
+        for matcher in [r.matcher for r in rules] + [f.matcher for f in facts]:
+            run = prepare(matcher, self.screen)
+            if run is not None:
+                self._runs[id(matcher)] = run
+        for declared in HINTS:
+            entry = self.screen.pattern(declared.pattern, lowered=declared.lowered)
+            if entry is not None:
+                self._hint_ids[declared] = entry[0]
         self.screen.scan(b"")
+        self._prepared = True
 
     def path_kind(self, path: str) -> str:
         return self.plan(path)[0]
@@ -137,6 +143,9 @@ class Analyzer:
         result = FileResult()
         if not plan.rules and not plan.facts:
             return result
+        if plan.steps is None:
+            self.prepare()
+            plan.steps = self._steps(plan.language, plan.rules, plan.facts)
         seen = self.screen.scan(data)
         ctx = FileContext(path, data, seen=seen, hint_ids=self._hint_ids)
         result.suppressions = parse_suppressions(ctx.text)
