@@ -24,8 +24,8 @@ Progress = Callable[[int, int], None]
 PARALLEL_MIN_FILES = 64
 CHUNK_FILES = 64
 
-# The analyzer of a pool worker: inherited from the parent when the pool forks (the ruleset is not
-# loaded again), else built by `_init_worker`; each worker prepares its own matchers.
+# The analyzer of a pool worker: inherited, prepared, from the parent when the pool forks (neither
+# the ruleset nor its patterns are compiled again), else built by `_init_worker`.
 _worker_analyzer: Analyzer | None = None
 
 
@@ -33,8 +33,7 @@ def _init_worker(rules_dir: str | None) -> None:
     global _worker_analyzer
     if _worker_analyzer is None:
         _worker_analyzer = Analyzer(load_ruleset(Path(rules_dir) if rules_dir else None))
-    # each worker compiles its matchers while the parent still lists and reads files
-    _worker_analyzer.prepare()
+    _worker_analyzer.prepare()  # already done before a fork
 
 
 def _analyze_chunk(root: str, paths: list[tuple[str, str]]) -> list[tuple[str, FileResult, str]]:
@@ -62,6 +61,7 @@ def _pool(analyzer: Analyzer, rules_dir: Path | None, workers: int) -> ProcessPo
     global _worker_analyzer
     if sys.platform == "linux":
         _worker_analyzer = analyzer  # inherited: the ruleset is not loaded again
+        analyzer.prepare()  # compiled once, before the fork, rather than once per worker
         context = multiprocessing.get_context("fork")
     else:
         context = multiprocessing.get_context("spawn")
