@@ -157,9 +157,10 @@ def _path_of(item: tuple[str, FileStamp | str]) -> str:
     return item[0]
 
 
-def read_local(root: Path, rel: str) -> bytes:
+def read_local(root: Path | str, rel: str) -> bytes:
     """Read one snapshot file (used by workers, which re-read rather than receive bytes)."""
-    return (root / rel).read_bytes()
+    with open(os.path.join(root, rel), "rb") as handle:
+        return handle.read()
 
 
 # What identifies an unchanged file without reading it (as git's index does): size and times.
@@ -248,9 +249,13 @@ def directory_snapshot(
     return snapshot
 
 
+# An entry, and its file's bytes when they were read to compute its blob id (None otherwise).
+ReadEntry = tuple[SnapshotEntry, bytes | None]
+
+
 def snapshot_stream(
     root: Path, known: KnownBlobs | None = None, listing: Listing | None = None
-) -> tuple[Snapshot, Iterator[SnapshotEntry]]:
+) -> tuple[Snapshot, Iterator[ReadEntry]]:
     """`directory_snapshot`, a file at a time: the snapshot is complete once the iterator, which
     yields each entry as soon as its file is read, is exhausted (so analysis can start sooner)."""
     listing = listing or list_files(root)
@@ -259,7 +264,7 @@ def snapshot_stream(
     return snapshot, _read(listing, known or {}, snapshot)
 
 
-def _read(listing: Listing, known: KnownBlobs, snapshot: Snapshot) -> Iterator[SnapshotEntry]:
+def _read(listing: Listing, known: KnownBlobs, snapshot: Snapshot) -> Iterator[ReadEntry]:
     root_text = str(listing.root)
     for rel, item in listing.items:
         if isinstance(item, str):
@@ -271,7 +276,7 @@ def _read(listing: Listing, known: KnownBlobs, snapshot: Snapshot) -> Iterator[S
             entry = SnapshotEntry(rel, previous[1], stamp[0])
             snapshot.entries.append(entry)
             snapshot.stamps[rel] = (stamp, previous[1])
-            yield entry
+            yield entry, None
             continue
         try:
             with open(os.path.join(root_text, rel), "rb") as handle:
@@ -287,4 +292,4 @@ def _read(listing: Listing, known: KnownBlobs, snapshot: Snapshot) -> Iterator[S
         snapshot.entries.append(entry)
         if len(data) == stamp[0]:  # not changed while being read
             snapshot.stamps[rel] = (stamp, sha)
-        yield entry
+        yield entry, data
