@@ -157,10 +157,9 @@ def _path_of(item: tuple[str, FileStamp | str]) -> str:
     return item[0]
 
 
-def read_local(root: Path | str, rel: str) -> bytes:
+def read_local(root: Path, rel: str) -> bytes:
     """Read one snapshot file (used by workers, which re-read rather than receive bytes)."""
-    with open(os.path.join(root, rel), "rb") as handle:
-        return handle.read()
+    return (root / rel).read_bytes()
 
 
 # What identifies an unchanged file without reading it (as git's index does): size and times.
@@ -249,13 +248,9 @@ def directory_snapshot(
     return snapshot
 
 
-# An entry, and its file's bytes when they were read to compute its blob id (None otherwise).
-ReadEntry = tuple[SnapshotEntry, bytes | None]
-
-
 def snapshot_stream(
     root: Path, known: KnownBlobs | None = None, listing: Listing | None = None
-) -> tuple[Snapshot, Iterator[ReadEntry]]:
+) -> tuple[Snapshot, Iterator[SnapshotEntry]]:
     """`directory_snapshot`, a file at a time: the snapshot is complete once the iterator, which
     yields each entry as soon as its file is read, is exhausted (so analysis can start sooner)."""
     listing = listing or list_files(root)
@@ -264,7 +259,7 @@ def snapshot_stream(
     return snapshot, _read(listing, known or {}, snapshot)
 
 
-def _read(listing: Listing, known: KnownBlobs, snapshot: Snapshot) -> Iterator[ReadEntry]:
+def _read(listing: Listing, known: KnownBlobs, snapshot: Snapshot) -> Iterator[SnapshotEntry]:
     root_text = str(listing.root)
     for rel, item in listing.items:
         if isinstance(item, str):
@@ -276,7 +271,7 @@ def _read(listing: Listing, known: KnownBlobs, snapshot: Snapshot) -> Iterator[R
             entry = SnapshotEntry(rel, previous[1], stamp[0])
             snapshot.entries.append(entry)
             snapshot.stamps[rel] = (stamp, previous[1])
-            yield entry, None
+            yield entry
             continue
         try:
             with open(os.path.join(root_text, rel), "rb") as handle:
@@ -292,4 +287,4 @@ def _read(listing: Listing, known: KnownBlobs, snapshot: Snapshot) -> Iterator[R
         snapshot.entries.append(entry)
         if len(data) == stamp[0]:  # not changed while being read
             snapshot.stamps[rel] = (stamp, sha)
-        yield entry, data
+        yield entry

@@ -11,7 +11,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.checkout.directory import ReadEntry, read_local
+from app.checkout.directory import read_local
 from app.checkout.result_cache import ResultCache
 from app.engine.analyze import Analyzer
 from app.engine.model import FileResult
@@ -36,26 +36,15 @@ def _init_worker(rules_dir: str | None) -> None:
     _worker_analyzer.prepare()  # already done before a fork
 
 
-# What a worker is sent per file: path, path kind, and what the parent's screen found in it (the
-# parent holds each file's bytes while it hashes them; a forked worker's screen has the same ids),
-# or UNSCREENED for a file the worker screens itself.
-Task = tuple[str, str, frozenset[int] | bool | None]
-UNSCREENED = False
-
-
-def _analyze_chunk(root: str, tasks: list[Task]) -> list[tuple[str, FileResult, str]]:
-    """(path, result, result as cache JSON) per task: the worker encodes for the cache, and the
-    result itself travels pickled (our own processes), which the parent loads faster than JSON."""
-    analyzer = _worker_analyzer
-    assert analyzer is not None
+def _analyze_chunk(root: str, paths: list[tuple[str, str]]) -> list[tuple[str, FileResult, str]]:
+    """(path, result, result as cache JSON) per (path, path kind): the worker encodes for the
+    cache, and the result itself travels pickled (our own processes), which the parent loads
+    faster than JSON."""
+    assert _worker_analyzer is not None
+    base = Path(root)
     out = []
-    for path, kind, seen in tasks:
-        data = read_local(root, path)
-        if seen is UNSCREENED:
-            result = analyzer.analyze(path, data, kind)
-        else:
-            assert not isinstance(seen, bool)
-            result = analyzer.analyze_screened(path, data, seen, kind)
+    for path, kind in paths:
+        result = _worker_analyzer.analyze(path, read_local(base, path), kind)
         out.append((path, result, result_to_json(result)))
     return out
 
@@ -110,17 +99,10 @@ class _Workers:
     def started(self) -> bool:
         return self.pool is not None
 
-    def submit(self, chunk: list[tuple[str, str, bytes | None]]) -> None:
-        """Send (path, path kind, bytes if at hand) to a worker, screened here when possible."""
+    def submit(self, paths: list[tuple[str, str]]) -> None:
         if self.pool is None:
             self.pool = _pool(self.analyzer, self.rules_dir, self.workers)
-        forked = _worker_analyzer is not None
-        scan = self.analyzer.screen.scan
-        tasks: list[Task] = [
-            (path, kind, scan(data) if forked and data is not None else UNSCREENED)
-            for path, kind, data in chunk
-        ]
-        self.futures.add(self.pool.submit(_analyze_chunk, self.root, tasks))
+        self.futures.add(self.pool.submit(_analyze_chunk, self.root, paths))
 
     def take_finished(self) -> int:
         """Take the results of the chunks that are done; how many files they had."""
@@ -156,7 +138,7 @@ def scan_snapshot(
     cache: ResultCache | None = None,
     jobs: int | None = None,
     progress: Progress | None = None,
-    entries: Iterable[ReadEntry] | None = None,
+    entries: Iterable[SnapshotEntry] | None = None,
 ) -> ScanOutcome:
     """Per-file results for every entry of `snapshot`, from the cache where possible.
 
@@ -167,24 +149,23 @@ def scan_snapshot(
     pool = _Workers(analyzer, root, rules_dir, workers, cache) if workers > 1 else None
     results: dict[str, FileResult] = {}
     misses: list[SnapshotEntry] = []
-    unsent: list[tuple[str, str, bytes | None]] = []  # (path, path kind, bytes if read)
+    unsent: list[tuple[str, str]] = []  # (path, path kind)
     count = 0
     try:
-        stream = ((e, None) for e in snapshot.entries) if entries is None else entries
-        for batch in _batches(stream, CHUNK_FILES):
-            kinds = {e.path: analyzer.path_kind(e.path) for e, _ in batch}
+        for batch in _batches(snapshot.entries if entries is None else entries, CHUNK_FILES):
+            kinds = {e.path: analyzer.path_kind(e.path) for e in batch}
             keys = {
-                e.path: ResultCache.key(e.blob_sha, kinds[e.path], ruleset.digest) for e, _ in batch
+                e.path: ResultCache.key(e.blob_sha, kinds[e.path], ruleset.digest) for e in batch
             }
             cached = cache.get_many(list(set(keys.values()))) if cache else {}
-            for entry, data in batch:
+            for entry in batch:
                 hit = cached.get(keys[entry.path])
                 if hit is not None:
                     results[entry.path] = hit
                     count += 1
                 else:
                     misses.append(entry)
-                    unsent.append((entry.path, kinds[entry.path], data))
+                    unsent.append((entry.path, kinds[entry.path]))
             if pool is not None:
                 pool.keys.update(keys)
                 # as many misses as make the pool worth starting: from then on, chunks go out
@@ -242,8 +223,8 @@ def scan_snapshot(
     return ScanOutcome(results, stats)
 
 
-def _batches(entries: Iterable[ReadEntry], size: int) -> Iterator[list[ReadEntry]]:
-    batch: list[ReadEntry] = []
+def _batches(entries: Iterable[SnapshotEntry], size: int) -> Iterator[list[SnapshotEntry]]:
+    batch: list[SnapshotEntry] = []
     for entry in entries:
         batch.append(entry)
         if len(batch) == size:

@@ -140,23 +140,13 @@ class Analyzer:
         """Run every applicable rule and fact spec over one file's bytes. `kind` is
         `path_kind(path)` when the caller has it already (it spares working the plan out)."""
         plan = (self._plans_by_kind.get(kind) if kind else None) or self._plan(path)
-        if not plan.rules and not plan.facts:
-            return FileResult()
-        self.prepare()
-        return self.analyze_screened(path, data, self.screen.scan(data), plan.kind)
-
-    def analyze_screened(
-        self, path: str, data: bytes, seen: frozenset[int] | None, kind: str | None = None
-    ) -> FileResult:
-        """`analyze`, for a file that `screen.scan` (of this analyzer or of the one it was
-        forked from: same ids) has screened already."""
-        plan = (self._plans_by_kind.get(kind) if kind else None) or self._plan(path)
         result = FileResult()
         if not plan.rules and not plan.facts:
             return result
         if plan.steps is None:
             self.prepare()
             plan.steps = self._steps(plan.language, plan.rules, plan.facts)
+        seen = self.screen.scan(data)
         ctx = FileContext(path, data, seen=seen, hint_ids=self._hint_ids)
         result.suppressions = parse_suppressions(ctx.text)
         problems = result.problems
