@@ -157,9 +157,10 @@ def _path_of(item: tuple[str, FileStamp | str]) -> str:
     return item[0]
 
 
-def read_local(root: Path, rel: str) -> bytes:
+def read_local(root: Path | str, rel: str) -> bytes:
     """Read one snapshot file (used by workers, which re-read rather than receive bytes)."""
-    return (root / rel).read_bytes()
+    with open(os.path.join(root, rel), "rb") as handle:
+        return handle.read()
 
 
 # What identifies an unchanged file without reading it (as git's index does): size and times.

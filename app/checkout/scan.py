@@ -41,10 +41,9 @@ def _analyze_chunk(root: str, paths: list[tuple[str, str]]) -> list[tuple[str, F
     cache, and the result itself travels pickled (our own processes), which the parent loads
     faster than JSON."""
     assert _worker_analyzer is not None
-    base = Path(root)
     out = []
     for path, kind in paths:
-        result = _worker_analyzer.analyze(path, read_local(base, path), kind)
+        result = _worker_analyzer.analyze(path, read_local(root, path), kind)
         out.append((path, result, result_to_json(result)))
     return out
 
