@@ -63,6 +63,8 @@ class ResultCache:
         self._db.execute("PRAGMA synchronous=NORMAL")
         for statement in _SCHEMA:
             self._db.execute(statement)
+        # a first run asks for thousands of keys that cannot be there: it need not ask at all
+        self._no_results = self._db.execute("SELECT 1 FROM results LIMIT 1").fetchone() is None
 
     @staticmethod
     def key(blob_sha: str, path_kind: str, digest: str) -> str:
@@ -70,6 +72,8 @@ class ResultCache:
 
     def get_many(self, keys: list[str]) -> dict[str, FileResult]:
         out: dict[str, FileResult] = {}
+        if self._no_results:
+            return out
         for start in range(0, len(keys), 500):
             chunk = keys[start : start + 500]
             rows = self._db.execute(

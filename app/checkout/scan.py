@@ -23,6 +23,8 @@ from app.engine.snapshot import Snapshot, SnapshotEntry
 Progress = Callable[[int, int], None]
 PARALLEL_MIN_FILES = 64
 CHUNK_FILES = 64
+# results written to the cache a thousand at a time (a transaction each)
+SAVE_FILES = 1000
 
 # The analyzer of a pool worker: inherited, prepared, from the parent when the pool forks (neither
 # the ruleset nor its patterns are compiled again), else built by `_init_worker`.
@@ -93,6 +95,7 @@ class _Workers:
         self.pool: ProcessPoolExecutor | None = None
         self.futures: set[Future[list[tuple[str, FileResult, str]]]] = set()
         self.fresh: dict[str, tuple[FileResult, str]] = {}
+        self.unsaved: dict[str, str] = {}  # cache key -> encoded result, not yet written
 
     @property
     def started(self) -> bool:
@@ -117,9 +120,15 @@ class _Workers:
         chunk = future.result()
         for path, result, encoded in chunk:
             self.fresh[path] = (result, encoded)
-        if self.cache:  # saved while the other chunks are still being analysed
-            self.cache.put_encoded({self.keys[path]: encoded for path, _, encoded in chunk})
+            self.unsaved[self.keys[path]] = encoded
+        if len(self.unsaved) >= SAVE_FILES:
+            self.save()  # while the other chunks are still being analysed
         return len(chunk)
+
+    def save(self) -> None:
+        if self.cache and self.unsaved:
+            self.cache.put_encoded(self.unsaved)
+        self.unsaved = {}
 
     def close(self) -> None:
         global _worker_analyzer
@@ -187,6 +196,7 @@ def scan_snapshot(
                     progress(count, total)
 
             pool.take_rest(done)
+            pool.save()
             fresh = {path: result for path, (result, _) in pool.fresh.items()}
         else:
             fresh = {}
