@@ -19,13 +19,16 @@ CORPUS = Path(__file__).parents[1] / "corpus"
 def test_a_report_round_trips(ruleset: Ruleset, analyzer: Analyzer) -> None:
     files = {
         str(p.relative_to(CORPUS)): p.read_text()
-        for p in sorted((CORPUS / "express-bad").rglob("*"))
+        for p in sorted(CORPUS.glob("*-bad/**/*"))
         if p.is_file()
     }
     files["api/quiet.py"] = "print('x')  # stopship: ignore[OBS005] a script\n"
     report = audit_files(files, ruleset, analyzer=analyzer)
     report.stats = ScanStats(3, 2, 1, {"binary": 1}, (("a.sql", "pglast: bad"),))
-    assert report.findings and report.suppressed and report.quick_wins
+    assert len(report.findings) > 16 and report.suppressed and report.quick_wins
+    assert report_from_json(report_to_json(report)) == report
+    # few findings are written row by row rather than column by column
+    report.findings = report.findings[:3]
     assert report_from_json(report_to_json(report)) == report
 
 
