@@ -80,7 +80,8 @@ class RegexMatcher(_Strict):
         if info.context and info.context.get("patterns_checked"):
             return value  # checked when these very files were first loaded
         try:
-            re.compile(value)
+            # with the engine's flags, so that the engine's compile finds it in re's cache
+            re.compile(value, re.MULTILINE)
         except re.error as exc:
             raise ValueError(f"regex does not compile: {exc}") from exc
         return value
@@ -103,7 +104,7 @@ class AstGrepMatcher(_Strict):
             return value  # checked when these very files were first loaded
         for language, pattern in value.items():
             try:
-                re.compile(pattern)
+                re.compile(pattern, re.MULTILINE)
             except re.error as exc:
                 raise ValueError(f"prefilter for {language} does not compile: {exc}") from exc
         return value
