@@ -15,7 +15,10 @@ class Severity(StrEnum):
     @property
     def rank(self) -> int:
         """4 for critical down to 1 for low, so severities sort and compare."""
-        return {"critical": 4, "high": 3, "medium": 2, "low": 1}[self.value]
+        return _RANKS[self.value]
+
+
+_RANKS = {"critical": 4, "high": 3, "medium": 2, "low": 1}
 
 
 @dataclass(frozen=True)
