@@ -13,6 +13,7 @@ from app.engine.context import SG_LANGUAGE, FileContext
 from app.engine.detectors import FILE_DETECTORS
 from app.engine.guided_search import guide
 from app.engine.model import Fact, Hit, ParseProblem
+from app.engine.regex_superset import always_contains
 from app.engine.ruleset import Matcher
 from app.engine.screen import Screen
 from app.engine.sg_regex import ascii_rule
@@ -72,6 +73,15 @@ class _Gate:
         self.keywords_id: int | None = None
         if keywords and self.pattern_id is None:
             self.keywords_id = screen.keywords(keywords, lowered=lowered_keywords)
+        # When every match of the pattern contains a keyword, the pattern's own search (which
+        # still follows) proves them: looking for the keywords first is then only extra work.
+        words = tuple(k.lower() for k in keywords) if lowered_keywords else keywords
+        self.keywords_implied = (
+            self.pattern_id is not None
+            and pattern is not None
+            and lowered_keywords == lowered_pattern
+            and always_contains(pattern, words)
+        )
 
     def passes(self, ctx: FileContext, seen: Seen) -> bool:
         """False when the keywords are absent or the pattern certainly does not match."""
@@ -80,6 +90,8 @@ class _Gate:
                 return False
             if self.keywords_id is not None:
                 return self.keywords_id in seen
+            if self.keywords_implied:
+                return True
         return not self.keywords or _has_keyword(ctx, self.keywords, self.lowered_keywords)
 
     @property

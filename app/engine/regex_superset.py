@@ -197,3 +197,47 @@ def superset(pattern: str, ignore_case: bool = False) -> Superset | None:
         min(tree.getwidth()[0], 1 << 30),
         writer.unfolds_case,
     )
+
+
+_ZERO_WIDTH = frozenset({"AT", "ASSERT", "ASSERT_NOT"})
+
+
+def always_contains(pattern: str, words: tuple[str, ...]) -> bool:
+    """True when every match of `pattern` (compiled without IGNORECASE) contains one of `words`
+    as a substring: then finding a match proves the words are there, and a separate look for
+    them is redundant. False when that cannot be shown."""
+    try:
+        tree = _parser.parse(pattern, 0)
+    except (ValueError, TypeError, IndexError, RecursionError):
+        return False
+    if tree.state.flags & sre.SRE_FLAG_IGNORECASE:
+        return False
+    return bool(words) and _contains(tree, words)
+
+
+def _contains(items: Any, words: tuple[str, ...]) -> bool:
+    """Whether every match of the sequence `items` contains one of `words`."""
+    run: list[str] = []
+    for op, av in items:
+        if op is sre.LITERAL:
+            run.append(chr(av))
+            if any(word in "".join(run) for word in words):
+                return True
+            continue
+        if str(op) in _ZERO_WIDTH:
+            continue  # consumes nothing: the literals on both sides stay adjacent in the text
+        run = []
+        if op is sre.BRANCH:
+            if all(_contains(branch, words) for branch in av[1]):
+                return True
+        elif op is sre.SUBPATTERN:
+            _group, add_flags, del_flags, body = av
+            if not (add_flags | del_flags) & sre.SRE_FLAG_IGNORECASE and _contains(body, words):
+                return True
+        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
+            low, _high, body = av
+            if low >= 1 and _contains(body, words):
+                return True
+        elif op is sre.ATOMIC_GROUP and _contains(av, words):
+            return True
+    return False

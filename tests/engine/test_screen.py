@@ -12,7 +12,7 @@ import re2
 from app.engine.analyze import Analyzer
 from app.engine.guided_search import guide
 from app.engine.matchers import lower_pattern
-from app.engine.regex_superset import superset
+from app.engine.regex_superset import always_contains, superset
 from app.engine.ruleset import Ruleset, load_ruleset
 from app.engine.screen import Screen
 
@@ -235,3 +235,24 @@ def test_guided_search_agrees_at_offsets(pattern: str, text: str) -> None:
 def test_patterns_that_can_match_nothing_or_one_character_are_not_guided() -> None:
     assert guide(r"a*") is None
     assert guide(r"\S") is None
+
+
+@pytest.mark.parametrize(
+    ("pattern", "words", "contained"),
+    [
+        ("lock_timeout", ("lock_timeout",), True),
+        (r"(lifespan|\buvicorn\b|on_event\(\s*x)", ("lifespan", "uvicorn", "on_event"), True),
+        (r"(lifespan|\buvicorn\b|gunicorn)", ("lifespan", "uvicorn"), False),
+        (r"a?lock_timeout", ("lock_timeout",), True),
+        (r"fo\bo", ("foo",), True),  # a zero-width assertion keeps the letters adjacent
+        (r"fo.o", ("foo",), False),
+        (r"(foo)*", ("foo",), False),
+        (r"(foo)+", ("foo",), True),
+        (r"(?i)lock", ("lock",), False),  # case-folded: "LOCK" matches but has no "lock"
+        (r"lo(?i:c)k", ("lock",), False),
+    ],
+)
+def test_patterns_whose_every_match_contains_a_keyword(
+    pattern: str, words: tuple[str, ...], contained: bool
+) -> None:
+    assert always_contains(pattern, words) is contained
