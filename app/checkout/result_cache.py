@@ -133,7 +133,14 @@ class ResultCache:
         return None if row is None else str(row[0])
 
     def remember_report(self, key: str, text: str) -> None:
-        self._remember("reports", "key", key, text, KEPT_REPORTS)
+        with self._db:
+            self._db.execute("DELETE FROM reports WHERE key = ?", (key,))
+            self._db.execute("INSERT INTO reports (key, value) VALUES (?, ?)", (key, text))
+            self._db.execute(
+                "DELETE FROM reports WHERE rowid NOT IN"
+                " (SELECT rowid FROM reports ORDER BY rowid DESC LIMIT ?)",
+                (KEPT_REPORTS,),
+            )
 
     def parsed_rules(self, digest: str) -> str | None:
         row = self._db.execute(
@@ -142,20 +149,15 @@ class ResultCache:
         return None if row is None else str(row[0])
 
     def remember_parsed_rules(self, digest: str, text: str) -> None:
-        self._remember("parsed_rules", "digest", digest, text, KEPT_PARSED_RULES)
-
-    def _remember(self, table: str, column: str, key: str, text: str, kept: int) -> None:
-        # table and column names are constants of this module, never input
         with self._db:
-            self._db.execute(f"DELETE FROM {table} WHERE {column} = ?", (key,))  # noqa: S608
+            self._db.execute("DELETE FROM parsed_rules WHERE digest = ?", (digest,))
             self._db.execute(
-                f"INSERT INTO {table} ({column}, value) VALUES (?, ?)",  # noqa: S608
-                (key, text),
+                "INSERT INTO parsed_rules (digest, value) VALUES (?, ?)", (digest, text)
             )
             self._db.execute(
-                f"DELETE FROM {table} WHERE rowid NOT IN"  # noqa: S608
-                f" (SELECT rowid FROM {table} ORDER BY rowid DESC LIMIT ?)",
-                (kept,),
+                "DELETE FROM parsed_rules WHERE rowid NOT IN"
+                " (SELECT rowid FROM parsed_rules ORDER BY rowid DESC LIMIT ?)",
+                (KEPT_PARSED_RULES,),
             )
 
     def close(self) -> None:
