@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from app.checkout.directory import Listing, list_files, snapshot_stream
-from app.checkout.git import GitError, repository_name
+from app.checkout.git import GitError, repository_name_later
 from app.checkout.git import changed_since as git_changed_since
 from app.checkout.result_cache import ResultCache, TreeRecord
 from app.checkout.scan import Progress, scan_snapshot
@@ -98,8 +98,9 @@ def _audit(
             changed = git_changed_since(root, changed_since)
         except GitError as exc:
             raise LocalAuditError(str(exc)) from None
-    repo = repository_name(root)
+    repo_name = repository_name_later(root)  # git answers while the files are listed
     listing = list_files(root)
+    repo = repo_name()
     tree = cache.tree(root) if cache else None
     if cache and tree and tree.listing == listing.identity:
         # The same files with the same stamps as last time: the same report, if one was kept.

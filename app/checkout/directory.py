@@ -149,12 +149,8 @@ def _walk(root: Path) -> list[tuple[str, FileStamp | str]]:
                 item = _item(root, f"{prefix}{name}", entry.path, entry, name)
                 if item is not None:
                     items.append(item)
-    items.sort(key=_path_of)
+    items.sort()  # by path: no two items share one, so the stamps are never compared
     return items
-
-
-def _path_of(item: tuple[str, FileStamp | str]) -> str:
-    return item[0]
 
 
 def read_local(root: Path | str, rel: str) -> bytes:

@@ -194,8 +194,12 @@ class _DataclassDecoder:
             raise TypeError(f"not {self.cls.__name__} columns")
         for i, column in enumerate(columns):
             if isinstance(column, dict):
-                distinct = column["v"]
-                columns[i] = column = [distinct[j] for j in column["i"]]
+                distinct, indexes = column["v"], column["i"]
+                # one C call picks every row's value (itemgetter of several indexes)
+                picked = operator.itemgetter(*indexes)(distinct) if len(indexes) > 1 else None
+                columns[i] = column = (
+                    list(picked) if picked is not None else [distinct[j] for j in indexes]
+                )
             if len(column) != rows:
                 raise TypeError(f"not {self.cls.__name__} columns")
         for i, d in self.converted:
