@@ -4,10 +4,15 @@ out of PATH."""
 
 from __future__ import annotations
 
+import hashlib
+import marshal
 import os
 import shutil
 import stat
 import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from app.engine.snapshot import MAX_FILE_BYTES, Snapshot, SnapshotEntry, git_blob_sha, looks_binary
@@ -61,13 +66,6 @@ _GENERATED_SUFFIXES = (
 )
 
 
-def _excluded(rel: str) -> bool:
-    parts = rel.split("/")
-    if any(p in DEFAULT_EXCLUDED_DIRS or p.endswith(".egg-info") for p in parts[:-1]):
-        return True
-    return parts[-1].endswith(_GENERATED_SUFFIXES)
-
-
 def _git_listing(root: Path) -> list[str] | None:
     """Tracked and untracked-not-ignored files below `root`, relative to it; None outside git."""
     git = shutil.which("git")
@@ -107,31 +105,58 @@ def _git_listing(root: Path) -> list[str] | None:
     return sorted(set(names))
 
 
-def _walk(root: Path) -> list[str]:
-    """Every file below `root` (not following symlinked folders), outside the default excludes."""
-    out: list[str] = []
+_EXCLUDED = "excluded (vendored, generated or dependency folder)"
+
+
+def _walk(root: Path) -> list[tuple[str, FileStamp | str]]:
+    """The items (see `Listing`) of every file below `root`, not following symlinked folders,
+    outside the default excludes, stat-ed through their directory entries (one system call, no
+    path parsing)."""
+    items: list[tuple[str, FileStamp | str]] = []
     stack = [("", str(root))]
     while stack:
         prefix, folder = stack.pop()
         try:
-            entries = list(os.scandir(folder))
+            with os.scandir(folder) as found:
+                entries = list(found)
         except OSError:
             continue
         for entry in entries:
-            rel = f"{prefix}{entry.name}"
-            if entry.is_dir(follow_symlinks=False):
-                if entry.name not in DEFAULT_EXCLUDED_DIRS and not entry.name.endswith(".egg-info"):
-                    stack.append((f"{rel}/", entry.path))
+            name = entry.name
+            if entry.is_file(follow_symlinks=False):
+                # the common case, inlined: a regular file (known without a system call) that
+                # only its name can exclude (excluded folders were not entered)
+                rel = f"{prefix}{name}"
+                if name.endswith(_GENERATED_SUFFIXES):
+                    items.append((rel, _EXCLUDED))
+                    continue
+                try:
+                    st = entry.stat(follow_symlinks=False)
+                except OSError:
+                    items.append((rel, "unreadable"))
+                    continue
+                size = st.st_size
+                if size > MAX_FILE_BYTES:
+                    items.append((rel, "larger than 1 MiB"))
+                else:
+                    items.append((rel, (size, st.st_mtime_ns, st.st_ctime_ns)))
+            elif entry.is_dir(follow_symlinks=False):
+                if name not in DEFAULT_EXCLUDED_DIRS and not name.endswith(".egg-info"):
+                    stack.append((f"{prefix}{name}/", entry.path))
             elif entry.is_symlink() and entry.is_dir():
                 continue  # a symlinked folder is not followed
             else:
-                out.append(rel)
-    return sorted(out)
+                item = _item(root, f"{prefix}{name}", entry.path, entry, name)
+                if item is not None:
+                    items.append(item)
+    items.sort()  # by path: no two items share one, so the stamps are never compared
+    return items
 
 
-def read_local(root: Path, rel: str) -> bytes:
+def read_local(root: Path | str, rel: str) -> bytes:
     """Read one snapshot file (used by workers, which re-read rather than receive bytes)."""
-    return (root / rel).read_bytes()
+    with open(os.path.join(root, rel), "rb") as handle:
+        return handle.read()
 
 
 # What identifies an unchanged file without reading it (as git's index does): size and times.
@@ -139,44 +164,114 @@ FileStamp = tuple[int, int, int]
 KnownBlobs = dict[str, tuple[FileStamp, str]]
 
 
-def directory_snapshot(root: Path, known: KnownBlobs | None = None) -> Snapshot:
+@dataclass
+class Listing:
+    """The files below a root as `stat` saw them, before any is read: per path in sorted order,
+    its stamp, or the reason it is skipped."""
+
+    root: Path
+    items: list[tuple[str, FileStamp | str]]
+
+    @cached_property
+    def identity(self) -> str:
+        """Changes whenever a path, a stamp or a skip reason does: equal identities mean the
+        same files with the same contents (as far as the stamps tell, as git's index trusts)."""
+        # marshal writes these strings, ints and tuples several times faster than json (it is
+        # only hashed here, never loaded); version 2 has no back-references, whose use depends on
+        # reference counts, so equal listings always give equal bytes
+        return hashlib.sha1(marshal.dumps(self.items, 2), usedforsecurity=False).hexdigest()
+
+
+def list_files(root: Path) -> Listing:
+    """Stat every candidate file below `root` (git's listing inside a work tree, a walk
+    outside one); read none."""
+    root = root.resolve()
+    listing = _git_listing(root)
+    if listing is None:
+        return Listing(root, _walk(root))
+    root_text = os.path.join(str(root), "")
+    items: list[tuple[str, FileStamp | str]] = []
+    for rel in listing:
+        folder, _, name = rel.rpartition("/")
+        if _excluded_folder(folder):
+            items.append((rel, _EXCLUDED))
+            continue
+        item = _item(root, rel, root_text + rel, None, name)
+        if item is not None:
+            items.append(item)
+    return Listing(root, items)
+
+
+def _item(
+    root: Path, rel: str, full: str, entry: os.DirEntry[str] | None, name: str
+) -> tuple[str, FileStamp | str] | None:
+    """A file's stamp, its skip reason, or None for what is not a file (a socket, a fifo)."""
+    if name.endswith(_GENERATED_SUFFIXES):
+        return rel, _EXCLUDED
+    try:
+        # one system call for the common case of a regular file
+        st = entry.stat(follow_symlinks=False) if entry is not None else os.lstat(full)
+        if stat.S_ISLNK(st.st_mode):
+            target = Path(full).resolve()
+            if not target.is_relative_to(root) or not target.is_file():
+                return rel, "symlink outside path"
+            st = os.stat(full)
+        elif not stat.S_ISREG(st.st_mode):
+            return None
+    except OSError:
+        return rel, "unreadable"
+    if st.st_size > MAX_FILE_BYTES:
+        return rel, "larger than 1 MiB"
+    return rel, (st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+@lru_cache(maxsize=4096)
+def _excluded_folder(folder: str) -> bool:
+    return any(p in DEFAULT_EXCLUDED_DIRS or p.endswith(".egg-info") for p in folder.split("/"))
+
+
+def directory_snapshot(
+    root: Path, known: KnownBlobs | None = None, listing: Listing | None = None
+) -> Snapshot:
     """Every analysable file below `root`, with git blob ids computed from the working tree.
 
     `known` maps paths to the (size, mtime_ns, ctime_ns) stamp and blob id seen last time: a file
     whose stamp is unchanged is not read again. `snapshot.stamps` holds the stamps of this run.
+    `listing` is `list_files(root)` when the caller already has it.
     """
-    known = known or {}
-    root = root.resolve()
-    listing = _git_listing(root)
-    names = listing if listing is not None else _walk(root)
-    snapshot = Snapshot(entries=[], loader=lambda rel: read_local(root, rel))
-    root_text = str(root)
-    for rel in names:
-        if _excluded(rel):
-            snapshot.skip("excluded (vendored, generated or dependency folder)")
+    snapshot, reading = snapshot_stream(root, known, listing)
+    for _ in reading:
+        pass
+    return snapshot
+
+
+def snapshot_stream(
+    root: Path, known: KnownBlobs | None = None, listing: Listing | None = None
+) -> tuple[Snapshot, Iterator[SnapshotEntry]]:
+    """`directory_snapshot`, a file at a time: the snapshot is complete once the iterator, which
+    yields each entry as soon as its file is read, is exhausted (so analysis can start sooner)."""
+    listing = listing or list_files(root)
+    base = listing.root
+    snapshot = Snapshot(entries=[], loader=lambda rel: read_local(base, rel))
+    return snapshot, _read(listing, known or {}, snapshot)
+
+
+def _read(listing: Listing, known: KnownBlobs, snapshot: Snapshot) -> Iterator[SnapshotEntry]:
+    root_text = str(listing.root)
+    for rel, item in listing.items:
+        if isinstance(item, str):
+            snapshot.skip(item)
             continue
-        full = os.path.join(root_text, rel)
+        stamp = item
+        previous = known.get(rel)
+        if previous is not None and previous[0] == stamp:
+            entry = SnapshotEntry(rel, previous[1], stamp[0])
+            snapshot.entries.append(entry)
+            snapshot.stamps[rel] = (stamp, previous[1])
+            yield entry
+            continue
         try:
-            st = os.lstat(full)  # one system call for the common case of a regular file
-            if stat.S_ISLNK(st.st_mode):
-                target = Path(full).resolve()
-                if not target.is_relative_to(root) or not target.is_file():
-                    snapshot.skip("symlink outside path")
-                    continue
-                st = os.stat(full)
-            elif not stat.S_ISREG(st.st_mode):
-                continue
-            size = st.st_size
-            if size > MAX_FILE_BYTES:
-                snapshot.skip("larger than 1 MiB")
-                continue
-            stamp = (size, st.st_mtime_ns, st.st_ctime_ns)
-            previous = known.get(rel)
-            if previous is not None and previous[0] == stamp:
-                snapshot.entries.append(SnapshotEntry(rel, previous[1], size))
-                snapshot.stamps[rel] = (stamp, previous[1])
-                continue
-            with open(full, "rb") as handle:
+            with open(os.path.join(root_text, rel), "rb") as handle:
                 data = handle.read()
         except OSError:
             snapshot.skip("unreadable")
@@ -185,7 +280,8 @@ def directory_snapshot(root: Path, known: KnownBlobs | None = None) -> Snapshot:
             snapshot.skip("binary")
             continue
         sha = git_blob_sha(data)
-        snapshot.entries.append(SnapshotEntry(rel, sha, len(data)))
-        if len(data) == size:  # not changed while being read
+        entry = SnapshotEntry(rel, sha, len(data))
+        snapshot.entries.append(entry)
+        if len(data) == stamp[0]:  # not changed while being read
             snapshot.stamps[rel] = (stamp, sha)
-    return snapshot
+        yield entry

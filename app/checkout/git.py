@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -41,9 +42,39 @@ def changed_since(root: Path, ref: str) -> set[str]:
 
 def repository_name(root: Path) -> str:
     """`owner/name` from the origin remote when there is one, else the folder's name."""
+    return repository_name_later(root)()
+
+
+def repository_name_later(root: Path) -> Callable[[], str]:
+    """`repository_name`, asked of git now and answered when called: git runs meanwhile."""
+    git = shutil.which("git")
+    if git is None:
+        return lambda: root.resolve().name
     try:
-        url = _git(root, "config", "--get", "remote.origin.url").strip()
-    except GitError:
-        return root.resolve().name
+        asked = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+            [git, "config", "--get", "remote.origin.url"],
+            cwd=root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    except OSError:
+        return lambda: root.resolve().name
+
+    def answer() -> str:
+        try:
+            out, _ = asked.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            asked.kill()
+            asked.communicate()
+            return root.resolve().name
+        if asked.returncode != 0:
+            return root.resolve().name
+        return _name_from_url(out.strip(), root)
+
+    return answer
+
+
+def _name_from_url(url: str, root: Path) -> str:
     tail = url.rstrip("/").removesuffix(".git").replace(":", "/").split("/")
     return "/".join(tail[-2:]) if len(tail) >= 2 else root.resolve().name

@@ -8,20 +8,38 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
-from dataclasses import replace
-from functools import lru_cache
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from app.engine.context import SG_LANGUAGE, FileContext
-from app.engine.detectors import FILE_DETECTORS
-from app.engine.model import Fact, FileResult, Hit, ParseProblem
-from app.engine.paths import language_of, roles_of
-from app.engine.ruleset import FactSpec, Matcher, Rule, Ruleset
-from app.engine.sg_regex import ascii_rule
+from app.engine.context import FileContext
+from app.engine.matchers import NEVER, MatcherRun, RegexMatcherRun, prepare
+from app.engine.model import Fact, FileResult, Hit
+from app.engine.paths import glob_literals, glob_regex, language_of, roles_of
+from app.engine.ruleset import FactSpec, Rule, Ruleset
+from app.engine.screen import HINTS, Hint, Screen
 from app.engine.suppressions import parse_suppressions
 
 MAX_HITS_PER_RULE = 200
+
+
+@dataclass
+class _Step:
+    """One rule (or fact spec) to run on files of one kind, and the screen id it needs."""
+
+    screen_id: int | None
+    run: MatcherRun
+    rule: Rule | None = None
+    spec: FactSpec | None = None
+
+
+@dataclass
+class _Plan:
+    kind: str
+    language: str | None
+    rules: list[Rule]
+    facts: list[FactSpec]
+    # worked out when a file of this kind is first analysed (path kinds alone need no matchers)
+    steps: list[_Step] | None = None
 
 
 class Analyzer:
@@ -30,15 +48,25 @@ class Analyzer:
     def __init__(self, ruleset: Ruleset) -> None:
         self.ruleset = ruleset
         self._file_rules = ruleset.file_rules()
-        self._plan_cache: dict[str, tuple[str, list[Rule], list[FactSpec]]] = {}
+        self._plan_cache: dict[str, _Plan] = {}
         self._filtered = {r.id for r in self._file_rules if r.has_path_filter}
         self._kind_cache: dict[
-            tuple[str | None, frozenset[str]], tuple[list[Rule], list[FactSpec]]
+            tuple[str | None, frozenset[str]],
+            tuple[list[Rule], list[FactSpec], list[tuple[str, Callable[[str], bool]]]],
         ] = {}
-        self._kind_hash: dict[tuple[str | None, frozenset[str], tuple[str, ...]], str] = {}
+        self._kind_plans: dict[tuple[str | None, frozenset[str], tuple[str, ...]], _Plan] = {}
+        self._plans_by_kind: dict[str, _Plan] = {}
+        self.screen = Screen()
+        self._runs: dict[int, MatcherRun] = {}
+        self._hint_ids: dict[Hint, int] = {}
+        self._prepared = False
 
     def plan(self, path: str) -> tuple[str, list[Rule], list[FactSpec]]:
         """The path kind of `path` (a short hash) and the rules and fact specs that apply to it."""
+        found = self._plan(path)
+        return found.kind, found.rules, found.facts
+
+    def _plan(self, path: str) -> _Plan:
         cached = self._plan_cache.get(path)
         if cached is not None:
             return cached
@@ -46,16 +74,20 @@ class Analyzer:
         roles = roles_of(path)
         by_kind = self._kind_cache.get((language, roles))
         if by_kind is None:
+            candidates = [r for r in self._file_rules if r.applies_to_kind(language, roles)]
             by_kind = (
-                [r for r in self._file_rules if r.applies_to_kind(language, roles)],
+                candidates,
                 [f for f in self.ruleset.facts if _fact_applies(f, language, roles)],
+                [(r.id, _path_filter(r)) for r in candidates if r.id in self._filtered],
             )
             self._kind_cache[(language, roles)] = by_kind
-        candidates, facts = by_kind
-        rules = [r for r in candidates if r.id not in self._filtered or r.path_allowed(path)]
-        key = (language, roles, tuple(r.id for r in rules))
-        kind = self._kind_hash.get(key)
-        if kind is None:
+        candidates, facts, filters = by_kind
+        # only the rules with path filters can differ between paths of one language and role
+        allowed = tuple(rule_id for rule_id, allows in filters if allows(path))
+        key = (language, roles, allowed)
+        found = self._kind_plans.get(key)
+        if found is None:
+            rules = [r for r in candidates if r.id not in self._filtered or r.id in allowed]
             text = "|".join(
                 [
                     language or "-",
@@ -64,49 +96,123 @@ class Analyzer:
                     ",".join(f"{f.kind}={f.value}" for f in facts),
                 ]
             )
-            kind = self._kind_hash[key] = hashlib.sha1(
-                text.encode(), usedforsecurity=False
-            ).hexdigest()[:12]
-        result = (kind, rules, facts)
+            kind = hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:12]
+            found = self._kind_plans[key] = _Plan(kind, language, rules, facts)
+            self._plans_by_kind[kind] = found
         if len(self._plan_cache) < 200_000:
-            self._plan_cache[path] = result
-        return result
+            self._plan_cache[path] = found
+        return found
+
+    def _steps(self, language: str | None, rules: list[Rule], facts: list[FactSpec]) -> list[_Step]:
+        steps = []
+        for rule in rules:
+            run = self._runs[id(rule.matcher)]
+            screen_id = run.screen_id(language)
+            if screen_id != NEVER:
+                steps.append(_Step(screen_id, run, rule=rule))
+        for spec in facts:
+            run = self._runs[id(spec.matcher)]
+            screen_id = run.screen_id(language)
+            if screen_id != NEVER:
+                steps.append(_Step(screen_id, run, spec=spec))
+        return steps
+
+    def prepare(self) -> None:
+        """Prepare every matcher and compile the screen (done by the first `analyze`; path kinds
+        need none of it, so a parent process that only looks up its cache skips it)."""
+        if self._prepared:
+            return
+        rules, facts = self._file_rules, self.ruleset.facts
+        for matcher in [r.matcher for r in rules] + [f.matcher for f in facts]:
+            run = prepare(matcher, self.screen)
+            if run is not None:
+                self._runs[id(matcher)] = run
+        for declared in HINTS:
+            entry = self.screen.pattern(declared.pattern, lowered=declared.lowered)
+            if entry is not None:
+                self._hint_ids[declared] = entry[0]
+        self.screen.scan(b"")
+        self._prepared = True
 
     def path_kind(self, path: str) -> str:
         return self.plan(path)[0]
 
-    def analyze(self, path: str, data: bytes) -> FileResult:
-        """Run every applicable rule and fact spec over one file's bytes."""
-        _, rules, facts = self.plan(path)
-        ctx = FileContext(path, data)
+    def analyze(self, path: str, data: bytes, kind: str | None = None) -> FileResult:
+        """Run every applicable rule and fact spec over one file's bytes. `kind` is
+        `path_kind(path)` when the caller has it already (it spares working the plan out)."""
+        plan = (self._plans_by_kind.get(kind) if kind else None) or self._plan(path)
         result = FileResult()
-        if not rules and not facts:
+        if not plan.rules and not plan.facts:
             return result
+        if plan.steps is None:
+            self.prepare()
+            plan.steps = self._steps(plan.language, plan.rules, plan.facts)
+        seen = self.screen.scan(data)
+        ctx = FileContext(path, data, seen=seen, hint_ids=self._hint_ids)
         result.suppressions = parse_suppressions(ctx.text)
-        for rule in rules:
-            hits = []
-            for item in _run_matcher(rule.matcher, ctx, result.problems):
-                if isinstance(item, Hit):
-                    hits.append(replace(item, rule=rule.id))
-                elif isinstance(item, Fact):
-                    result.facts.append(item)
-                if len(hits) >= MAX_HITS_PER_RULE:
-                    break
-            result.hits.extend(hits)
-        for spec in facts:
-            for item in _run_matcher(spec.matcher, ctx, result.problems):
+        problems = result.problems
+        facts = result.facts
+        for step in plan.steps:
+            if seen is not None and step.screen_id is not None and step.screen_id not in seen:
+                continue  # the screen proved this matcher finds nothing here
+            rule = step.rule
+            if rule is not None:
+                hits: list[Hit] = []
+                for item in step.run.run(rule.id, ctx, seen, problems):
+                    if isinstance(item, Hit):
+                        hits.append(item)
+                        if len(hits) >= MAX_HITS_PER_RULE:
+                            break
+                    else:
+                        facts.append(item)
+                result.hits.extend(hits)
+                continue
+            spec = step.spec
+            assert spec is not None
+            if isinstance(step.run, RegexMatcherRun):
+                line = step.run.first_line(ctx, seen)
+                if line is not None:
+                    facts.append(Fact(spec.kind, spec.value, line))
+                continue
+            for item in step.run.run("", ctx, seen, problems):
                 if isinstance(item, Fact):
-                    result.facts.append(item)
-                elif isinstance(item, Hit):
-                    result.facts.append(Fact(spec.kind, spec.value, item.line))
+                    facts.append(item)
+                else:
+                    facts.append(Fact(spec.kind, spec.value, item.line))
                     break
-        result.facts = _dedupe(result.facts)
+        result.facts = _dedupe(facts)
         return result
 
 
 def analyze_file(path: str, data: bytes, ruleset: Ruleset) -> FileResult:
     """Convenience wrapper: analyse one file with a fresh Analyzer."""
     return Analyzer(ruleset).analyze(path, data)
+
+
+def _path_filter(rule: Rule) -> Callable[[str], bool]:
+    """`rule.path_allowed`, with its glob patterns compiled once (and skipped for paths that
+    contain none of their literal parts)."""
+    include = _globs(rule.paths.include)
+    exclude = _globs(rule.paths.exclude)
+
+    def allows(path: str) -> bool:
+        if include is not None and not include(path):
+            return False
+        return exclude is None or not exclude(path)
+
+    return allows
+
+
+def _globs(globs: tuple[str, ...]) -> Callable[[str], bool] | None:
+    if not globs:
+        return None
+    regex = glob_regex(globs)
+    literals = glob_literals(globs)
+    if literals is None:
+        return lambda path: regex.match(path) is not None
+    # one search for all the literal parts instead of a substring scan per glob
+    hint = re.compile("|".join(re.escape(literal) for literal in literals))
+    return lambda path: hint.search(path) is not None and regex.match(path) is not None
 
 
 def _fact_applies(spec: FactSpec, language: str | None, roles: frozenset[str]) -> bool:
@@ -125,103 +231,3 @@ def _dedupe(facts: list[Fact]) -> list[Fact]:
             seen.add((fact.kind, fact.value))
             out.append(fact)
     return out
-
-
-@lru_cache(maxsize=1024)
-def _compiled(pattern: str, ignore_case: bool) -> re.Pattern[str]:
-    return re.compile(pattern, re.MULTILINE | (re.IGNORECASE if ignore_case else 0))
-
-
-def _run_matcher(
-    matcher: Matcher, ctx: FileContext, problems: list[ParseProblem]
-) -> Iterable[Hit | Fact | ParseProblem]:
-    if matcher.regex is not None:
-        rx = matcher.regex
-        if rx.keywords and not _has_keyword(ctx, rx.keywords, rx.ignore_case):
-            return
-        text, pattern = ctx.text, _compiled(rx.pattern, rx.ignore_case)
-        if rx.ignore_case and ctx.lower_text is not None:
-            # case-folding in the regex engine is several times slower than on the text
-            text, pattern = ctx.lower_text, _compiled(_lower_pattern(rx.pattern), False)
-        for m in pattern.finditer(text):
-            yield Hit("", ctx.line_of(m.start()), ctx.text[m.start() : m.end()][:200])
-    elif matcher.ast_grep is not None:
-        yield from _run_ast_grep(matcher, ctx, problems)
-    elif matcher.detector is not None:
-        for item in FILE_DETECTORS[matcher.detector](ctx, matcher.options):
-            if isinstance(item, ParseProblem):
-                if item not in problems:
-                    problems.append(item)
-            else:
-                yield item
-
-
-def _has_keyword(ctx: FileContext, keywords: tuple[str, ...], ignore_case: bool = False) -> bool:
-    if not ignore_case:
-        text = ctx.text
-        return any(k in text for k in keywords)
-    lowered = ctx.lower_text if ctx.lower_text is not None else ctx.text.lower()
-    return any(k.lower() in lowered for k in keywords)
-
-
-@lru_cache(maxsize=1024)
-def _lower_pattern(pattern: str) -> str:
-    """The pattern with its letters lower-cased; escapes (`\\S`, `\\B`...) stay as they are."""
-    out = []
-    escaped = False
-    for ch in pattern:
-        out.append(ch if escaped else ch.lower())
-        escaped = not escaped and ch == "\\"
-    return "".join(out)
-
-
-def _prefilter_passes(prefilter: str, ctx: FileContext) -> bool:
-    """A case-insensitive prefilter runs case-sensitively on the lower-cased text (several
-    times faster in Python's engine); the others on the text itself."""
-    if prefilter.startswith("(?i)") and ctx.lower_text is not None:
-        pattern = _compiled(_lower_pattern(prefilter[4:]), False)
-        return pattern.search(ctx.lower_text) is not None
-    return _compiled(prefilter, False).search(ctx.text) is not None
-
-
-_ASCII_RULES: dict[int, Any] = {}
-
-
-def _ascii_rule(key: int, rule: dict[str, Any]) -> Any:
-    """The rule with ASCII-only regexes, rewritten once per rule object (rules live as long as
-    their Ruleset, so `id` is a stable key)."""
-    cached = _ASCII_RULES.get(key)
-    if cached is None or cached[0] is not rule:
-        cached = _ASCII_RULES[key] = (rule, ascii_rule(rule))
-    return cached[1]
-
-
-def _run_ast_grep(
-    matcher: Matcher, ctx: FileContext, problems: list[ParseProblem]
-) -> Iterable[Hit]:
-    sg = matcher.ast_grep
-    assert sg is not None
-    language = SG_LANGUAGE.get(ctx.language or "")
-    rule: dict[str, Any] | None = None
-    chosen = ""
-    for candidate in (ctx.language, language, "typescript" if language == "tsx" else None):
-        if candidate and candidate in sg.rules:
-            rule, chosen = sg.rules[candidate], candidate
-            break
-    if rule is None:
-        return
-    if sg.keywords and not _has_keyword(ctx, sg.keywords):
-        return
-    prefilter = sg.prefilter.get(chosen) or sg.prefilter.get("any")
-    if prefilter and not _prefilter_passes(prefilter, ctx):
-        return
-    config: dict[str, Any] = {"rule": _ascii_rule(id(rule), rule)}
-    if sg.constraints:
-        config["constraints"] = sg.constraints
-    try:
-        nodes = ctx.sg_root.find_all(config)
-    except (ValueError, RuntimeError) as exc:
-        problems.append(ParseProblem("ast-grep", str(exc)[:200]))
-        return
-    for node in nodes:
-        yield Hit("", node.range().start.line + 1, node.text()[:200])

@@ -6,13 +6,12 @@ Pure: it is handed every path and every FileResult; it reads nothing itself.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from app.engine.config import StopshipConfig
+from app.engine.config import StopshipConfig, Strictness
 from app.engine.detectors import HIT_RESOLVERS, REPO_DETECTORS, RepoHit, RepoView
 from app.engine.model import (
     CATEGORY_BY_ID,
@@ -38,8 +37,6 @@ from app.engine.scoring import (
 from app.engine.stack import detect_stack
 from app.engine.suppressions import suppression_for
 
-_WS = re.compile(r"\s+")
-
 # Decides whether an inline suppression may be honoured (a PR into a release branch may not
 # silence its own stop-ship findings): (path, suppression, finding) -> honoured?
 SuppressionPolicy = Callable[[str, Suppression, Finding], bool]
@@ -62,7 +59,12 @@ class AuditInput:
 
 def fingerprint(rule: str, path: str | None, text: str, occurrence: int) -> str:
     """Stable identity: rule, path, whitespace-normalised matched text, occurrence number."""
-    return _fingerprint(rule, path, _WS.sub(" ", text).strip(), occurrence)
+    return _fingerprint(rule, path, _normalised(text), occurrence)
+
+
+def _normalised(text: str) -> str:
+    # what `re.sub(r"\s+", " ", text).strip()` gives (both use str.isspace), without a regex
+    return " ".join(text.split())
 
 
 def _fingerprint(rule: str, path: str | None, norm: str, occurrence: int) -> str:
@@ -74,7 +76,12 @@ def is_stop_ship(rule: Rule, severity: Severity, path: str | None, config: Stops
     """CHECKS.md strictness: Low -> critical security S only; Medium -> every S; High -> every S
     and every high-or-worse security finding; paid/payments -> also every payment-path finding of
     medium severity or worse."""
-    strictness = config.strictness
+    return _stop_ship(rule, severity, path, config, config.strictness)
+
+
+def _stop_ship(
+    rule: Rule, severity: Severity, path: str | None, config: StopshipConfig, strictness: Strictness
+) -> bool:
     if strictness.level == "Low":
         stop = rule.stop_ship and rule.category == "security" and severity is Severity.CRITICAL
     elif strictness.level == "Medium":
@@ -97,35 +104,50 @@ class _FindingFactory:
         self.ruleset = ruleset
         self.config = config
         self.disabled = set(config.rules.disable)
+        self.strictness = config.strictness  # a property that builds a new object each time
         self._occurrences: dict[tuple[str, str | None, str], int] = defaultdict(int)
-        # without payment paths, stop-ship depends on the rule and severity only
-        self._by_path = config.strictness.payments_stop_ship
-        self._stop_ship: dict[tuple[str, Severity], bool] = {}
+        # per rule: the rule, its severity, and whether its findings are stop-ship wherever they
+        # are (None when that depends on the path: payment paths under payment strictness)
+        self._rules: dict[str, tuple[Rule, Severity, bool | None] | None] = {}
+
+    def _rule(self, rule_id: str) -> tuple[Rule, Severity, bool | None] | None:
+        if rule_id in self._rules:
+            return self._rules[rule_id]
+        rule = self.ruleset.by_id.get(rule_id)
+        entry = None
+        if rule is not None and rule_id not in self.disabled:
+            severity = self.config.rules.severity.get(rule_id, rule.severity)
+            anywhere = _stop_ship(rule, severity, None, self.config, self.strictness)
+            fixed = (
+                anywhere
+                if anywhere or not self.strictness.payments_stop_ship or severity.rank < 2
+                else None
+            )
+            entry = (rule, severity, fixed)
+        self._rules[rule_id] = entry
+        return entry
 
     def make(
         self, rule_id: str, path: str | None, line: int | None, text: str, detail: str
     ) -> Finding | None:
-        rule = self.ruleset.by_id.get(rule_id)
-        if rule is None or rule_id in self.disabled:
+        found = self._rule(rule_id)
+        if found is None:
             return None
-        severity = self.config.rules.severity.get(rule_id, rule.severity)
-        norm = _WS.sub(" ", text).strip()
+        rule, severity, stop_ship = found
+        if stop_ship is None:
+            stop_ship = _stop_ship(rule, severity, path, self.config, self.strictness)
+        norm = _normalised(text)
         key = (rule_id, path, norm)
         occurrence = self._occurrences[key]
-        self._occurrences[key] += 1
+        self._occurrences[key] = occurrence + 1
         message = rule.message if not detail else f"{rule.message}: {detail}"
-        stop = None if self._by_path else self._stop_ship.get((rule_id, severity))
-        if stop is None:
-            stop = is_stop_ship(rule, severity, path, self.config)
-            if not self._by_path:
-                self._stop_ship[(rule_id, severity)] = stop
         return Finding(
             fingerprint=_fingerprint(rule_id, path, norm, occurrence),
             rule=rule_id,
             name=rule.name,
             category=rule.category,
             severity=severity,
-            stop_ship=stop,
+            stop_ship=stop_ship,
             path=path,
             line=line,
             message=message,

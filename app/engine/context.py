@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import bisect
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from app.engine.guided_search import guide
 from app.engine.paths import language_of, roles_of
+from app.engine.screen import Hint
 
 # ast-grep's grammar name per file kind.
 SG_LANGUAGE = {
@@ -23,18 +27,46 @@ SG_LANGUAGE = {
 }
 
 
+# Counting newlines up to an offset runs in C at memory speed: below this much text times
+# lookups it beats building (in Python) the table of line starts.
+_COUNTED_CHARS = 4 << 20
+
+
 @dataclass
 class FileContext:
     path: str
     data: bytes
     language: str | None = field(default=None)
     roles: frozenset[str] = field(default_factory=frozenset)
+    # What the screen found in this file (None: not screened), and the screen's id of each hint.
+    seen: frozenset[int] | None = None
+    hint_ids: Mapping[Hint, int] = field(default_factory=dict)
+    _counted: int = field(default=0, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.language is None:
             self.language = language_of(self.path)
         if not self.roles:
             self.roles = roles_of(self.path)
+
+    def may_match(self, hint: Hint) -> bool:
+        """False only when the screen proved that `hint`'s pattern matches nowhere in the file."""
+        if self.seen is None:
+            return True
+        entry = self.hint_ids.get(hint)
+        return entry is None or entry in self.seen
+
+    def search(self, hint: Hint, pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+        """`pattern.search(text)`, where `text` is this file's text (or, for a `lowered` hint,
+        its lower-cased text) and `hint` was declared from `pattern`: None at once where the
+        screen ruled the hint out, else found at the offsets RE2 proposes."""
+        if self.seen is not None:
+            if not self.may_match(hint):
+                return None
+            guided = guide(hint.pattern, hint.lowered)
+            if guided is not None:
+                return guided.search(pattern, text, self.data)
+        return pattern.search(text)
 
     @cached_property
     def text(self) -> str:
@@ -52,15 +84,17 @@ class FileContext:
     @cached_property
     def _line_starts(self) -> list[int]:
         starts = [0]
-        text = self.text
-        pos = text.find("\n")
-        while pos != -1:
-            starts.append(pos + 1)
-            pos = text.find("\n", pos + 1)
+        for line in self.text.split("\n")[:-1]:
+            starts.append(starts[-1] + len(line) + 1)
         return starts
 
     def line_of(self, offset: int) -> int:
         """The 1-based line number of a character offset in `text`."""
+        # Most files are asked a few times: counting newlines beats building the table of line
+        # starts, which only pays off for big files with many hits.
+        if self._counted < _COUNTED_CHARS:
+            self._counted += offset
+            return self.text.count("\n", 0, offset) + 1
         return bisect.bisect_right(self._line_starts, offset)
 
     @cached_property

@@ -95,6 +95,10 @@ _MIGRATION_DIRS = frozenset(
 )
 
 
+_COMPOSE_FILE = re.compile(r"(docker-)?compose([.-][\w.-]+)?\.ya?ml")
+_REQUIREMENTS_FILE = re.compile(r"requirements([.-][\w.-]+)?\.(txt|in)")
+
+
 @lru_cache(maxsize=65536)
 def language_of(path: str) -> str | None:
     """The file kind the rules are selected by (`python`, `dockerfile`, `compose`, ...), or None."""
@@ -109,7 +113,7 @@ def language_of(path: str) -> str | None:
         return "dockerfile"  # Dockerfile.prod, not dockerfile.py
     if lower == "containerfile":
         return "dockerfile"
-    if re.fullmatch(r"(docker-)?compose([.-][\w.-]+)?\.ya?ml", lower):
+    if _COMPOSE_FILE.fullmatch(lower):
         return "compose"
     if (
         len(parts) >= 3
@@ -122,7 +126,7 @@ def language_of(path: str) -> str | None:
         return "env"
     if lower in {".gitignore", ".dockerignore"}:
         return lower[1:]
-    if re.fullmatch(r"requirements([.-][\w.-]+)?\.(txt|in)", lower) or lower in {
+    if _REQUIREMENTS_FILE.fullmatch(lower) or lower in {
         "pipfile",
         "go.mod",
     }:
@@ -133,24 +137,45 @@ def language_of(path: str) -> str | None:
 @lru_cache(maxsize=65536)
 def roles_of(path: str) -> frozenset[str]:
     """The roles of a path: `test`, `migration`, `cli`, `lockfile`, `vendored`, `generated`."""
-    pieces = path.split("/")
-    name = pieces[-1]
-    dirs = {d.lower() for d in pieces[:-1]}
+    folder, _, name = path.rpartition("/")
+    # Folders repeat across a tree: their roles are worked out once per folder.
+    return _folder_roles(folder) | _name_roles(name)
+
+
+@lru_cache(maxsize=16384)
+def _folder_roles(folder: str) -> frozenset[str]:
+    pieces = folder.split("/") if folder else []
+    dirs = {d.lower() for d in pieces}
     roles: set[str] = set()
-    if name in LOCK_FILES:
-        roles.add("lockfile")
     # Under a JVM-style source root (`src/main/java/com/example/...`) folders are package names:
     # `com.example` is production code, not an example.
-    parts = [d.lower() for d in pieces[:-1]]
+    parts = [d.lower() for d in pieces]
     source_root = next(
         (i for i in range(len(parts) - 1) if parts[i] == "src" and parts[i + 1] == "main"), None
     )
     test_dirs = set(parts[:source_root]) if source_root is not None else dirs
-    if test_dirs & _TEST_DIRS or _TEST_FILE.match(name):
+    if test_dirs & _TEST_DIRS:
         roles.add("test")
-    if _CLI_FILE.match(name) or dirs & _CLI_DIRS:
+    if dirs & _CLI_DIRS:
         roles.add("cli")
-    if dirs & _MIGRATION_DIRS or re.search(r"(^|/)\d+[_-][\w.-]*\.(up|down)?\.?sql$", path):
+    if dirs & _MIGRATION_DIRS:
+        roles.add("migration")
+    return frozenset(roles)
+
+
+# A numbered SQL migration file (`0001_init.sql`, `2_add.up.sql`): the name alone decides.
+_NUMBERED_SQL = re.compile(r"\d+[_-][\w.-]*\.(up|down)?\.?sql$")
+
+
+def _name_roles(name: str) -> frozenset[str]:
+    roles: set[str] = set()
+    if name in LOCK_FILES:
+        roles.add("lockfile")
+    if _TEST_FILE.match(name):
+        roles.add("test")
+    if _CLI_FILE.match(name):
+        roles.add("cli")
+    if _NUMBERED_SQL.match(name):
         roles.add("migration")
     return frozenset(roles)
 
@@ -160,11 +185,28 @@ def matches_any(path: str, globs: list[str] | tuple[str, ...]) -> bool:
     `dir/**` matches everything below dir)."""
     if not globs:
         return False
-    return _glob_regex(tuple(globs)).match(path) is not None
+    return glob_regex(tuple(globs)).match(path) is not None
+
+
+def glob_literals(globs: tuple[str, ...]) -> tuple[str, ...] | None:
+    """A literal part of each glob (its longest run without wildcards): a path that `matches_any`
+    matches contains at least one of them. None when a glob has none (or has a `[set]`)."""
+    out = []
+    for glob in globs:
+        # `**/x` also matches `x` at the top, and `x/**` matches `x` itself (see glob_regex)
+        core = glob.removeprefix("**/").removesuffix("/**")
+        if "[" in core:
+            return None
+        longest = max(re.split(r"[*?]+", core), key=len)
+        if not longest:
+            return None
+        out.append(longest)
+    return tuple(out)
 
 
 @lru_cache(maxsize=512)
-def _glob_regex(globs: tuple[str, ...]) -> re.Pattern[str]:
+def glob_regex(globs: tuple[str, ...]) -> re.Pattern[str]:
+    """One regex matching what `matches_any` matches for `globs`."""
     parts: list[str] = []
     for glob in globs:
         parts.append(fnmatch.translate(glob))

@@ -13,10 +13,18 @@ import re
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from app.engine.model import CATEGORY_BY_ID, Severity
 from app.engine.paths import language_of, matches_any, roles_of
@@ -68,9 +76,12 @@ class RegexMatcher(_Strict):
 
     @field_validator("pattern")
     @classmethod
-    def _compiles(cls, value: str) -> str:
+    def _compiles(cls, value: str, info: ValidationInfo) -> str:
+        if info.context and info.context.get("patterns_checked"):
+            return value  # checked when these very files were first loaded
         try:
-            re.compile(value)
+            # with the engine's flags, so that the engine's compile finds it in re's cache
+            re.compile(value, re.MULTILINE)
         except re.error as exc:
             raise ValueError(f"regex does not compile: {exc}") from exc
         return value
@@ -88,10 +99,12 @@ class AstGrepMatcher(_Strict):
 
     @field_validator("prefilter")
     @classmethod
-    def _prefilters_compile(cls, value: dict[str, str]) -> dict[str, str]:
+    def _prefilters_compile(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        if info.context and info.context.get("patterns_checked"):
+            return value  # checked when these very files were first loaded
         for language, pattern in value.items():
             try:
-                re.compile(pattern)
+                re.compile(pattern, re.MULTILINE)
             except re.error as exc:
                 raise ValueError(f"prefilter for {language} does not compile: {exc}") from exc
         return value
@@ -334,29 +347,50 @@ _UniqueKeyLoader.add_constructor(
 )
 
 
-def load_ruleset(directory: Path | None = None) -> Ruleset:
+class ParsedRulesStore(Protocol):
+    """Keeps the rule files' YAML, parsed, by the digest of every file's name and bytes: parsing
+    YAML is most of the cost of loading the catalogue. What it returns is data (JSON), which is
+    validated again; only the regex compile checks already passed for that digest are skipped."""
+
+    def parsed_rules(self, digest: str) -> str | None: ...
+
+    def remember_parsed_rules(self, digest: str, text: str) -> None: ...
+
+
+def load_ruleset(
+    directory: Path | None = None, *, store: ParsedRulesStore | None = None
+) -> Ruleset:
     """Load and validate every `*.yml` in `directory`; raise RuleError naming what is wrong."""
     directory = directory or default_rules_dir()
     files = sorted(directory.glob("*.yml"))
     if not files:
         raise RuleError(f"{directory}: no rule files (*.yml)")
+    raws = [(file.name, file.read_bytes()) for file in files]
+    digest = hashlib.sha256()
+    for name, raw in raws:
+        digest.update(name.encode() + b"\0" + raw)
+    source = digest.hexdigest()
+    stored = _stored(store, source, len(raws))
+    context = {"patterns_checked": stored is not None}
     rules: list[Rule] = []
     facts: list[FactSpec] = []
-    digest = hashlib.sha256()
+    parsed_files: list[Any] = []
     seen: dict[str, str] = {}
     names: dict[str, str] = {}
-    for file in files:
-        label = f"rules/{file.name}"
-        raw = file.read_bytes()
-        digest.update(file.name.encode() + b"\0" + raw)
-        try:
-            data = yaml.load(raw, Loader=_UniqueKeyLoader) or {}  # noqa: S506 (a SafeLoader)
-        except yaml.YAMLError as exc:
-            raise RuleError(f"{label}: not valid YAML: {exc}") from exc
+    for i, (name, raw) in enumerate(raws):
+        label = f"rules/{name}"
+        if stored is not None:
+            data = stored[i]
+        else:
+            try:
+                data = yaml.load(raw, Loader=_UniqueKeyLoader) or {}  # noqa: S506 (a SafeLoader)
+            except yaml.YAMLError as exc:
+                raise RuleError(f"{label}: not valid YAML: {exc}") from exc
         if not isinstance(data, dict):
             raise RuleError(f"{label}: expected a mapping with `rules:` and `facts:`")
+        parsed_files.append(data)
         try:
-            parsed = RuleFile.model_validate(data)
+            parsed = RuleFile.model_validate(data, context=context)
         except ValidationError as exc:
             raise RuleError(f"{label}: {_describe(exc, data)}") from None
         for rule in parsed.rules:
@@ -371,7 +405,29 @@ def load_ruleset(directory: Path | None = None) -> Ruleset:
         rules.extend(parsed.rules)
         facts.extend(parsed.facts)
     _check_detectors(rules, facts)
-    return Ruleset(rules, facts, digest.hexdigest())
+    if store is not None and stored is None:
+        _remember(store, source, parsed_files)
+    return Ruleset(rules, facts, source)
+
+
+def _stored(store: ParsedRulesStore | None, digest: str, count: int) -> list[Any] | None:
+    text = store.parsed_rules(digest) if store is not None else None
+    if text is None:
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None  # a damaged entry is a miss, and is overwritten
+    return data if isinstance(data, list) and len(data) == count else None
+
+
+def _remember(store: ParsedRulesStore, digest: str, parsed_files: list[Any]) -> None:
+    try:
+        text = json.dumps(parsed_files)
+    except (TypeError, ValueError):
+        return  # YAML that JSON cannot hold (dates, sets): parsed again next time
+    if json.loads(text) == parsed_files:  # e.g. integer mapping keys would come back as strings
+        store.remember_parsed_rules(digest, text)
 
 
 def _check_detectors(rules: list[Rule], facts: list[FactSpec]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from app.engine.model import Fact, FileResult, Hit, ParseProblem, Suppression
@@ -23,3 +24,8 @@ def result_from_dict(data: dict[str, Any]) -> FileResult:
         problems=[ParseProblem(str(a), str(b)) for a, b in data.get("p", [])],
         suppressions=[Suppression(int(ln), tuple(r), str(why)) for ln, r, why in data.get("s", [])],
     )
+
+
+def result_to_json(result: FileResult) -> str:
+    """The compact JSON text of `result_to_dict`."""
+    return json.dumps(result_to_dict(result), separators=(",", ":"))

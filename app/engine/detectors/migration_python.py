@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections import deque
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -54,6 +55,23 @@ def _callee(call: ast.Call) -> tuple[str, str]:
     if isinstance(func, ast.Name):
         return "", func.id
     return "", ""
+
+
+def _calls(tree: ast.AST) -> list[ast.Call]:
+    """The calls below `tree` in `ast.walk` order (breadth first), without its generators."""
+    out: list[ast.Call] = []
+    queue = deque([tree])
+    while queue:
+        node = queue.popleft()
+        if isinstance(node, ast.Call):
+            out.append(node)
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, ast.AST):
+                queue.append(value)
+            elif isinstance(value, list):
+                queue.extend(item for item in value if isinstance(item, ast.AST))
+    return out
 
 
 def _empty_body(body: list[ast.stmt]) -> bool:
@@ -115,7 +133,7 @@ SQL_CHECK_NOT_NULL = re.compile(
 def _alembic(functions: dict[str, ast.FunctionDef]) -> MigrationFindings:
     found = MigrationFindings(kind="alembic")
     upgrade = functions["upgrade"]
-    calls = [n for n in ast.walk(upgrade) if isinstance(n, ast.Call)]
+    calls = _calls(upgrade)
     contexts = _contexts(upgrade)
     created = {
         str(_const(_arg(c, 0, "table_name"))) for c in calls if _callee(c) == ("op", "create_table")
@@ -236,7 +254,7 @@ _DJANGO_LOCKING = {
 
 def _django(tree: ast.Module) -> MigrationFindings:
     found = MigrationFindings(kind="django")
-    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)]
+    calls = _calls(tree)
     created = {
         str(_const(_arg(c, 0, "name"))).lower() for c in calls if _callee(c)[1] == "CreateModel"
     }

@@ -19,10 +19,12 @@ from app.engine.context import FileContext
 from app.engine.detectors import file_detector
 from app.engine.detectors.python_strings import documentation_lines
 from app.engine.model import Hit
+from app.engine.screen import Hint, hint
 
-# (label, literal hint, pattern): the pattern only runs when its hint is in the text.
-PROVIDERS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = tuple(
-    (name, hints, re.compile(pattern))
+# (label, literal hints, pattern, screen hint): the pattern only runs when one of its literal
+# hints is in the text (and the screen did not rule the pattern out).
+PROVIDERS: tuple[tuple[str, tuple[str, ...], re.Pattern[str], Hint], ...] = tuple(
+    (name, hints, re.compile(pattern), hint(pattern))
     for name, hints, pattern in (
         ("AWS access key id", ("AKIA", "ASIA"), r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
         (
@@ -61,6 +63,10 @@ _URL_CREDENTIALS = re.compile(
     r"(?:\+\w+)?://(?P<user>[^\s:@/'\"`]+):(?P<password>[^\s@/'\"`]+)@(?P<host>[^\s/:'\"`?]+)"
 )
 
+_URL_CREDENTIALS_HINT = hint(_URL_CREDENTIALS.pattern)
+# any provider at all: most files have none, and one look-up then spares twelve
+_ANY_PROVIDER_HINT = hint("|".join(f"(?:{pattern.pattern})" for _, _, pattern, _ in PROVIDERS))
+
 _SECRET_WORDS = re.compile(
     r"(password|passwd|passphrase|secret|secret[_-]?key|token|api[_-]?key|apikey|access[_-]?key"
     r"|private[_-]?key|auth[_-]?key|signing[_-]?key|encryption[_-]?key|credentials?)$",
@@ -84,6 +90,10 @@ _SECRET_WORD = re.compile(  # run on lower-cased text
 _ASSIGNED_LITERAL = re.compile(
     r"""["']?\]?\s*(?::=|=|:|=>)\s*(?:[rbuRBU]{0,2})(?P<q>["'`])(?P<value>[^"'`\n]{6,200})(?P=q)"""
 )
+# Where a quoted assignment can be: a secret word, the operator and an opening quote.
+_QUOTED_HINT = hint(
+    _SECRET_WORD.pattern + r"""["']?\s*(?::=|=|:|=>)\s*(?:[rbu]{0,2})["'`]""", lowered=True
+)
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 
 
@@ -103,6 +113,9 @@ def _quoted_assignments(text: str, lowered: str) -> Iterable[tuple[int, str, str
 _BARE_ASSIGNMENT = re.compile(
     r"""^\s*(?:export\s+)?(?P<name>[A-Za-z_][\w.-]*)\s*[:=]\s*(?P<value>[^\s#'"]{6,200})\s*$"""
 )
+# Where a bare assignment can be reported: a name ending in a secret word, then `:` or `=`.
+# (Not anchored at a line start: `ctx.lines` also breaks lines at \r and \f, `^` does not.)
+_BARE_HINT = hint(_SECRET_WORDS.pattern.removesuffix("$") + r"\s*[:=]", lowered=True)
 
 _PLACEHOLDER = re.compile(
     r"(change[_-]?me|example|placeholder|dummy|sample|fake|test|redacted|your[_-]|my[_-]?(secret|password|token)"
@@ -231,14 +244,16 @@ def _documentation(ctx: FileContext, line: int) -> bool:
 def hardcoded_secrets(ctx: FileContext, options: dict[str, Any]) -> Iterable[Hit]:
     text = ctx.text
     seen_lines: set[int] = set()
-    for label, hints, pattern in PROVIDERS:
-        if not any(h in text for h in hints):
+    providers = PROVIDERS if ctx.may_match(_ANY_PROVIDER_HINT) else ()
+    for label, hints, pattern, screened in providers:
+        if not ctx.may_match(screened) or not any(h in text for h in hints):
             continue
         for m in pattern.finditer(text):
             line = ctx.line_of(m.start())
             seen_lines.add(line)
             yield Hit("", line, digest(m.group(0)), label)
-    for m in _URL_CREDENTIALS.finditer(text) if "://" in text else ():
+    urls = "://" in text and ctx.may_match(_URL_CREDENTIALS_HINT)
+    for m in _URL_CREDENTIALS.finditer(text) if urls else ():
         password, host = m.group("password"), m.group("host").lower()
         if is_placeholder(password) or password.startswith(("$", "{", "%")):
             continue
@@ -255,16 +270,9 @@ def hardcoded_secrets(ctx: FileContext, options: dict[str, Any]) -> Iterable[Hit
     if ctx.language in {"compose", "dockerfile"}:
         return  # generic assignments there are SEC016/SEC017 (high), not this critical rule
     code = ctx.language in _CODE_LANGUAGES or ctx.path.lower().endswith(_CODE_SUFFIXES)
-    lowered = ctx.lower_text
-    if lowered is None:  # non-ASCII text: lower() could shift offsets, so fold per character
-        lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
-    for offset, name, value in _quoted_assignments(text, lowered):
-        if _looks_secret(name, value):
-            line = ctx.line_of(offset)
-            if line not in seen_lines and not _documentation(ctx, line):
-                seen_lines.add(line)
-                yield Hit("", line, digest(value), f"`{name}` is assigned a literal")
-    if code:
+    if ctx.may_match(_QUOTED_HINT):
+        yield from _quoted_secrets(ctx, seen_lines)
+    if code or not ctx.may_match(_BARE_HINT):
         return
     for number, raw in enumerate(ctx.lines, start=1):
         if number in seen_lines:
@@ -282,3 +290,16 @@ def hardcoded_secrets(ctx: FileContext, options: dict[str, Any]) -> Iterable[Hit
                 digest(bare.group("value")),
                 f"`{bare.group('name')}` is set to a literal",
             )
+
+
+def _quoted_secrets(ctx: FileContext, seen_lines: set[int]) -> Iterable[Hit]:
+    text = ctx.text
+    lowered = ctx.lower_text
+    if lowered is None:  # non-ASCII text: lower() could shift offsets, so fold per character
+        lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    for offset, name, value in _quoted_assignments(text, lowered):
+        if _looks_secret(name, value):
+            line = ctx.line_of(offset)
+            if line not in seen_lines and not _documentation(ctx, line):
+                seen_lines.add(line)
+                yield Hit("", line, digest(value), f"`{name}` is assigned a literal")

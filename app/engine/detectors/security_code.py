@@ -10,6 +10,7 @@ from typing import Any
 from app.engine.context import FileContext
 from app.engine.detectors import file_detector
 from app.engine.model import Fact, Hit, ParseProblem
+from app.engine.screen import hint
 
 _PAYMENT_PROVIDER = re.compile(  # run on lower-cased text
     r"\b(stripe|paypal|paddle|braintree|adyen|lemonsqueezy|razorpay|mollie|square|checkout\.com)\b"
@@ -22,15 +23,22 @@ _SIGNATURE_CHECK = re.compile(
     r"webhooks\.construct|Webhook\.construct|verifyWebhookSignature|unwrap_?event)",
     re.IGNORECASE,
 )
+_WEBHOOK_ROUTE_HINT = hint(_WEBHOOK_ROUTE)
+_PAYMENT_PROVIDER_HINT = hint(_PAYMENT_PROVIDER, lowered=True)
+_SIGNATURE_CHECK_HINT = hint(_SIGNATURE_CHECK)
 
 
 @file_detector("unverified_payment_webhook")
 def unverified_payment_webhook(ctx: FileContext, options: dict[str, Any]) -> Iterable[Hit]:
+    if not ctx.may_match(_WEBHOOK_ROUTE_HINT):
+        return  # no webhook route to report
     text = ctx.text
     lowered = ctx.lower_text if ctx.lower_text is not None else text.lower()
-    if "webhook" not in lowered or not _PAYMENT_PROVIDER.search(lowered):
+    if "webhook" not in lowered or not ctx.search(
+        _PAYMENT_PROVIDER_HINT, _PAYMENT_PROVIDER, lowered
+    ):
         return
-    if _SIGNATURE_CHECK.search(text):
+    if ctx.search(_SIGNATURE_CHECK_HINT, _SIGNATURE_CHECK, text):
         return
     for m in _WEBHOOK_ROUTE.finditer(text):
         yield Hit("", ctx.line_of(m.start()), m.group(0), f"route {m.group(1)}")
@@ -125,10 +133,20 @@ def _java_routes(ctx: FileContext) -> list[tuple[int, str, bool]]:
             line = ctx.line_of(m.start("annotations") + mapping.start())
             routes.append((line, path, guarded or class_guarded))
     return routes
+# Where a route to an admin path can be: a Python / JavaScript / Go route, a Go group whose
+# routes inherit its path, or a Spring mapping (a method's or its class's).
+_ADMIN_ROUTE_HINT = hint(
+    r"""\.(?:get|post|put|patch|delete|route|api_route|all|any|handle|handlefunc|method|group"""
+    r"""|pathprefix)\(\s*["'`][^"']*(?:admin|internal|manage)"""
+    r"""|@(?:get|post|put|patch|delete|request)mapping\([^)]*(?:admin|internal|manage)""",
+    lowered=True,
+)
 
 
 @file_detector("unauthenticated_admin_route")
 def unauthenticated_admin_route(ctx: FileContext, options: dict[str, Any]) -> Iterable[Hit]:
+    if not ctx.may_match(_ADMIN_ROUTE_HINT):
+        return  # no admin route to report
     text = ctx.text
     if "admin" not in text.lower() and "internal" not in text.lower():
         return
