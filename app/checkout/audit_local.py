@@ -11,6 +11,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from platformdirs import user_cache_dir
+
 from app.checkout.directory import Listing, list_files, snapshot_stream
 from app.checkout.git import GitError, repository_name_later
 from app.checkout.git import changed_since as git_changed_since
@@ -61,12 +63,30 @@ def audit_checkout(
             cache.close()
 
 
+def cache_directory(root: Path) -> Path:
+    """Where the per-file results, tree records, reports and parsed rules are kept:
+    `STOPSHIP_CACHE_DIR`, else the user's cache directory (`~/.cache/stopship` on Linux).
+
+    Never inside the audited tree: whatever is there belongs to the code under audit, and a pull
+    request could commit a cache whose results hide its own findings. One cache serves every
+    checkout (results are keyed by content; tree records by the checkout's path)."""
+    configured = os.environ.get("STOPSHIP_CACHE_DIR")
+    directory = Path(configured).resolve() if configured else Path(user_cache_dir("stopship"))
+    if directory.is_relative_to(root):
+        raise LocalAuditError(
+            f"STOPSHIP_CACHE_DIR {directory} is inside the audited folder {root}: a cache there"
+            " could be planted by the code under audit. Point it outside (e.g. ~/.cache/stopship)"
+            " or run with --no-cache."
+        )
+    return directory
+
+
 def _open_cache(root: Path) -> ResultCache | None:
-    cache_dir = Path(os.environ.get("STOPSHIP_CACHE_DIR") or root / ".stopship_cache")
+    directory = cache_directory(root)
     try:
-        return ResultCache(cache_dir)
+        return ResultCache(directory)
     except (OSError, sqlite3.Error):
-        return None  # a read-only checkout still gets audited, only slower
+        return None  # an unwritable cache directory: the audit still runs, only slower
 
 
 def _audit(
