@@ -223,3 +223,11 @@ def test_rules_lists_the_catalogue_and_explains_one_rule() -> None:
     assert "bound parameters" in page.stdout
     missing = runner.invoke(cli, ["rules", "NOPE123"])
     assert missing.exit_code == 2
+
+
+def test_a_folder_with_nothing_to_audit_is_a_usage_error_not_a_pass(tmp_path: Path) -> None:
+    (tmp_path / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0")
+    code, out, err = check(str(tmp_path))
+    assert code == 2
+    assert "no file to audit" in err and "binary: 1" in err
+    assert "READY" not in out

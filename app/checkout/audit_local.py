@@ -141,6 +141,9 @@ def _audit(
         progress=progress,
         entries=reading,
     )
+    if not outcome.results:  # an empty audit would read as a perfect score
+        skipped = ", ".join(f"{why}: {n}" for why, n in sorted(outcome.stats.skipped.items()))
+        raise LocalAuditError(f"{root}: no file to audit ({skipped or 'the folder is empty'})")
     audit = AuditInput(
         repo=repo,
         paths=snapshot.paths,

@@ -67,7 +67,9 @@ _GENERATED_SUFFIXES = (
 
 
 def _git_listing(root: Path) -> list[str] | None:
-    """Tracked and untracked-not-ignored files below `root`, relative to it; None outside git."""
+    """Tracked and untracked-not-ignored files below `root`, relative to it; None outside git,
+    and None when the enclosing repository ignores `root` itself (a vendored or build folder the
+    user asked to audit by name is walked on its own rather than found empty)."""
     git = shutil.which("git")
     if git is None:
         return None
@@ -81,6 +83,15 @@ def _git_listing(root: Path) -> list[str] | None:
             check=False,
         )
         if inside.returncode != 0 or inside.stdout.strip() != "true":
+            return None
+        ignored = subprocess.run(  # noqa: S603 - fixed argv, no shell
+            [git, "check-ignore", "-q", "--", "."],
+            cwd=root,
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
+        if ignored.returncode == 0:
             return None
         listed = subprocess.run(  # noqa: S603
             [

@@ -65,3 +65,10 @@ def test_symlinks_are_not_followed_out_of_the_path(tmp_path: Path) -> None:
     snapshot = directory_snapshot(root)
     assert snapshot.paths == ["alias.py", "inside.py"]
     assert snapshot.skipped == {"symlink outside path": 1}
+
+
+def test_a_folder_the_enclosing_repository_ignores_is_audited_when_asked_for(repo: Path) -> None:
+    (repo / "build" / "lib").mkdir(parents=True)  # `build/` is in the repository's .gitignore
+    (repo / "build" / "lib" / "db.py").write_text("import os\n")
+    snapshot = directory_snapshot(repo / "build")
+    assert snapshot.paths == ["lib/db.py"]
