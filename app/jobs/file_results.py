@@ -41,6 +41,7 @@ ANALYSIS_FIELDS = {
     "paths",
     "in_tests",
     "in_cli",
+    "in_docstrings",
     "in_migrations",
     "only_migrations",
     "matcher",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.engine.detectors.python_strings import documentation_lines
+from app.engine.python_strings import documentation_lines
 
 SOURCE = '''"""Module docstring.
 

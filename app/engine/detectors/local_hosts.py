@@ -14,8 +14,8 @@ from typing import Any
 
 from app.engine.context import FileContext
 from app.engine.detectors import file_detector
-from app.engine.detectors.python_strings import documentation_lines
 from app.engine.model import Hit
+from app.engine.python_strings import documentation_lines
 from app.engine.screen import hint
 
 _HOST = r"(?:localhost|127\.0\.0\.1)"

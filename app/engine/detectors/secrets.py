@@ -17,8 +17,8 @@ from typing import Any
 
 from app.engine.context import FileContext
 from app.engine.detectors import file_detector
-from app.engine.detectors.python_strings import documentation_lines
 from app.engine.model import Hit
+from app.engine.python_strings import documentation_lines
 from app.engine.screen import Hint, hint
 
 # (label, literal hints, pattern, screen hint): the pattern only runs when one of its literal
