@@ -2,12 +2,14 @@
 (module, class and function docstrings, and bare strings). A connection URL or a password in a
 docstring is an example for the reader, not a value the program uses.
 
-Computed with `tokenize`, only for files where a detector already has a candidate hit, so the
-cost is paid rarely; a file `tokenize` rejects simply has no documentation lines.
+Computed only for files where a rule already has a candidate hit: with `ast` (its parser is C),
+and with `tokenize` for a source `ast` rejects (new syntax, a fragment), which keeps what it read
+before the error.
 """
 
 from __future__ import annotations
 
+import ast
 import io
 import tokenize
 from functools import lru_cache
@@ -19,6 +21,22 @@ _SKIPPED = frozenset({tokenize.COMMENT, tokenize.NL})
 @lru_cache(maxsize=8)
 def documentation_lines(text: str) -> frozenset[int]:
     """1-based lines covered by string statements of a Python source text."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return _by_tokens(text)
+    lines: set[int] = set()
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        ):
+            lines.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+    return frozenset(lines)
+
+
+def _by_tokens(text: str) -> frozenset[int]:
     lines: set[int] = set()
     previous = tokenize.NEWLINE  # the first token starts a statement
     pending: tuple[int, int] | None = None

@@ -69,13 +69,15 @@ _ROUTER_WIDE_AUTH = re.compile(
 _ADMIN_PATH = re.compile(r"(^|/)(admin|internal|manage|management)(/|$)", re.IGNORECASE)
 # Go (gin, echo, chi, gorilla/mux): `r.DELETE("/admin/users/:id", auth, handler)`; a group made
 # without middleware (`admin := r.Group("/admin")`) prefixes its routes' paths.
+# The patterns start at the call (a literal), not at the router's name: a leading `\w+` would be
+# tried at every word of the file. The name is read back from the text before the call.
 _GO_ROUTE = re.compile(
-    r"\b(?P<router>\w+)\.(?:GET|POST|PUT|PATCH|DELETE|Any|Handle|HandleFunc|Get|Post|Put|Patch"
-    r"|Delete|Method)\(\s*\"(?P<path>[^\"]+)\"\s*,(?P<rest>[^\n]*)"
+    r"\.(?:GET|POST|PUT|PATCH|DELETE|Any|Handle|HandleFunc|Get|Post|Put|Patch|Delete|Method)"
+    r"\(\s*\"(?P<path>[^\"]+)\"\s*,(?P<rest>[^\n]*)"
 )
-_GO_GROUP = re.compile(
-    r"\b(?P<name>\w+)\s*:?=\s*\w+\.(?:Group|Route|PathPrefix)\(\s*\"(?P<path>[^\"]+)\"(?P<rest>[^\n]*)"
-)
+_GO_GROUP = re.compile(r"\.(?:Group|Route|PathPrefix)\(\s*\"(?P<path>[^\"]+)\"(?P<rest>[^\n]*)")
+_ROUTER_BEFORE = re.compile(r"(\w+)$")
+_GROUP_BEFORE = re.compile(r"(\w+)\s*:?=\s*\w+$")
 # Spring: the annotations above a handler method, and the class's own.
 _JAVA_ANNOTATED = re.compile(r"(?P<annotations>(?:^[ \t]*@[^\n]*\n)+)(?P<declaration>[^\n]*)", re.M)
 _JAVA_MAPPING = re.compile(
@@ -88,18 +90,25 @@ def _go_routes(ctx: FileContext) -> list[tuple[int, str, bool]]:
     text = ctx.text
     groups: dict[str, tuple[str, bool]] = {}
     for m in _GO_GROUP.finditer(text):
-        name = m.group("name")
+        assigned = _GROUP_BEFORE.search(text, text.rfind("\n", 0, m.start()) + 1, m.start())
+        if assigned is None:
+            continue
+        name = assigned.group(1)
         guarded = bool(_AUTH_MARKER.search(m.group("rest"))) or bool(
             re.search(rf"\b{re.escape(name)}\.Use\(", text)
         )
         groups[name] = (m.group("path"), guarded)
     routes = []
     for m in _GO_ROUTE.finditer(text):
-        prefix, group_guarded = groups.get(m.group("router"), ("", False))
+        router = _ROUTER_BEFORE.search(text, text.rfind("\n", 0, m.start()) + 1, m.start())
+        if router is None:
+            continue
+        start = router.start()
+        prefix, group_guarded = groups.get(router.group(1), ("", False))
         rest = m.group("rest")
         # a middleware before the handler (`auth, handler`) or an auth-named wrapper
         guarded = group_guarded or bool(_AUTH_MARKER.search(rest)) or _has_two_arguments(rest)
-        routes.append((ctx.line_of(m.start()), prefix.rstrip("/") + m.group("path"), guarded))
+        routes.append((ctx.line_of(start), prefix.rstrip("/") + m.group("path"), guarded))
     return routes
 
 
