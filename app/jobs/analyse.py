@@ -31,7 +31,7 @@ from githubkit.exception import GitHubException
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.engine import baseline
-from app.engine.audit import AuditInput, SuppressionPolicy, build_report
+from app.engine.audit import SuppressionPolicy
 from app.engine.config import ConfigError, StopshipConfig, check_rule_ids, parse_config
 from app.engine.model import FileResult as EngineResult
 from app.engine.model import Finding, Suppression, Waiver
@@ -40,6 +40,7 @@ from app.engine.ruleset import Ruleset, load_ruleset
 from app.github import check_runs, rate_limit
 from app.jobs import supersede
 from app.jobs.commit_files import CommitFiles, CommitReader, Superseded
+from app.jobs.recent_commits import report_state
 from app.jobs.stored_analysis import ensure_repository, store_analysis
 from app.store import waivers as waiver_store
 
@@ -507,32 +508,24 @@ async def _evaluate(
     if base_tree is not None:
         base = await reader.files(base_tree, config)
         moved = baseline.renames(base.blobs, head.blobs, dict(target.renames))
-        base_results = baseline.carried(base.results, moved)
-    report = build_report(
-        rules,
-        config,
-        AuditInput(
-            repo=repo_full_name,
-            paths=sorted(head.results),
-            results=head.results,
-            stats=_stats(head),
-            changed_paths=target.changed_paths,
-            suppression_policy=_suppression_policy(base_results),
-            waivers=waivers,
-        ),
+        base_results = baseline.carried(base.results, moved) if moved else base.results
+    # the report of the commit this process judged before, redone for the files that changed
+    # (app/engine/report_cache.py): the same Report build_report makes of every file
+    state = report_state(reader.sessions, reader.repository, head, config, rules)
+    report = state.report(
+        repo_full_name,
+        stats=_stats(head),
+        waivers=waivers,
+        suppression_policy=_suppression_policy(base_results),
+        changed_paths=target.changed_paths,
     )
     annotate: list[Finding] | None = None
     if base is not None and base_results is not None:
-        base_report = build_report(
-            rules,
-            config,
-            AuditInput(
-                repo=repo_full_name,
-                paths=sorted(base_results),
-                results=base_results,
-                changed_paths=target.changed_paths,
-                waivers=waivers,
-            ),
+        base_state = report_state(reader.sessions, reader.repository, base, config, rules)
+        if base_results is not base.results:  # the base's files under their new names
+            base_state = base_state.updated(base_results, moved.keys() | moved.values())
+        base_report = base_state.report(
+            repo_full_name, waivers=waivers, changed_paths=target.changed_paths
         )
         report.baseline = baseline.compare(report, base_report, base.sha)
         annotate = report.baseline.introduced
@@ -557,7 +550,7 @@ def _stats(files: CommitFiles) -> ScanStats:
         skipped=dict(files.skipped),
         parse_problems=tuple(
             (path, f"{p.parser}: {p.message}")
-            for path in sorted(path for path, r in files.results.items() if r.problems)
+            for path in files.problems
             for p in files.results[path].problems
         ),
     )
