@@ -156,10 +156,14 @@ class _FileFindings(_FindingFactory):
             if (detector := rule.matcher.detector) is not None and detector in HIT_RESOLVERS
         }
 
+    def start_counting(self) -> None:
+        """Occurrences counted afresh (for the next file, or repository rule)."""
+        self._occurrences.clear()
+
     def piece(self, path: str, result: FileResult, view: RepoView) -> _Piece:
         """What build_report's loop over `path`'s hits does, before suppression policies and
         waivers (applied when a Report is made)."""
-        self._occurrences.clear()
+        self.start_counting()
         findings: list[Finding] = []
         suppression: list[Suppression | None] = []
         fired: set[str] = set()
@@ -191,10 +195,21 @@ class _FileFindings(_FindingFactory):
         )
 
 
+@dataclass(frozen=True)
+class _RepoPart:
+    """One repository rule's part: how many hits (none: its praise applies), the findings they
+    make (build_report's factory counts occurrences per rule, path and text, so a rule's
+    findings do not depend on another's), and what it read from the view."""
+
+    hits: int
+    findings: tuple[Finding, ...]
+    reads: _Reads
+
+
 @dataclass
 class _Counts:
     """Per (rule, stop-ship) the open findings without an inline suppression: one of them and
-    how many; per rule, the files it fired in."""
+    how many; per rule, the files (or 1 for a repository rule) it fired in."""
 
     open: dict[tuple[str, bool], tuple[Finding, int]]
     fired: dict[str, int]
@@ -202,21 +217,19 @@ class _Counts:
     def copy(self) -> _Counts:
         return _Counts(dict(self.open), dict(self.fired))
 
-    def add(self, piece: _Piece, sign: int) -> None:
-        for group in piece.open.values():
-            for f in group:
-                key = (f.rule, f.stop_ship)
-                first, n = self.open.get(key, (f, 0))
-                if n + sign:
-                    self.open[key] = (first, n + sign)
-                else:
-                    del self.open[key]
-        for rule in piece.fired:
+    def add(self, findings: Iterable[Finding], fired: Iterable[str], sign: int) -> None:
+        for f in findings:
+            _count(self.open, f, sign)
+        for rule in fired:
             n = self.fired.get(rule, 0) + sign
             if n:
                 self.fired[rule] = n
             else:
                 del self.fired[rule]
+
+
+def _open_of(piece: _Piece) -> Iterable[Finding]:
+    return chain.from_iterable(piece.open.values())
 
 
 class ReportState:
@@ -234,12 +247,15 @@ class ReportState:
     ) -> None:
         self.ruleset, self.config, self._factory = ruleset, config, factory
         self.results, self.view, self._pieces = results, view, pieces
+        # open findings (files' without an inline suppression, and the repository rules'), in
+        # build_report's order, one list per bucket
         self._buckets: dict[Bucket, list[Finding]] = {}
         self._counts = _Counts({}, {})
-        self._index: dict[str, str] = {}  # fingerprint -> path, of the open findings
+        self._index: dict[str, str] = {}  # fingerprint -> path, of the files' open findings
         self._suppressing: list[str] = []  # sorted paths with inline-suppressed findings
         self._readers: dict[str, set[str]] = {}  # fact kind ("": the paths) -> paths reading it
-        self._repo: dict[str, tuple[list[RepoHit], _Reads]] = {}
+        self._repo: dict[str, _RepoPart] = {}
+        self._repo_index: dict[str, str] = {}  # fingerprint -> repository rule
         self._stack: tuple[Stack, _Reads] | None = None
 
     @classmethod
@@ -253,21 +269,31 @@ class ReportState:
         factory = _FileFindings(ruleset, config)
         pieces = {p: factory.piece(p, kept[p], view) for p in paths}
         state = cls(ruleset, config, factory, kept, view, pieces)
-        buckets: dict[Bucket, list[Finding]] = defaultdict(list)
+        everything: list[Finding] = []
         for path in paths:
             piece = pieces[path]
-            state._counts.add(piece, 1)
+            state._counts.add(_open_of(piece), piece.fired, 1)
             state._note(path, None, piece)
-            for key, group in piece.open.items():
-                buckets[key].extend(group)
+            everything += [f for f in piece.findings if f.fingerprint in state._index]
+        for rule in ruleset.repo_rules():
+            if rule.id not in factory.disabled:
+                part = state._repo[rule.id] = state._repo_part(rule, view)
+                state._counts.add(part.findings, [rule.id] if part.findings else [], 1)
+                state._repo_index.update((f.fingerprint, rule.id) for f in part.findings)
+                everything += part.findings
+        everything.sort(key=lambda f: (_bucket(f), _place(f)))
+        buckets: dict[Bucket, list[Finding]] = defaultdict(list)
+        for f in everything:
+            buckets[_bucket(f)].append(f)
         state._buckets = dict(buckets)
-        state._repo = {
-            rule.id: _recorded(view, _hits_of(rule))
-            for rule in ruleset.repo_rules()
-            if rule.id not in factory.disabled
-        }
         state._stack = _recorded(view, detect_stack)
         return state
+
+    def _repo_part(self, rule: Rule, view: RepoView) -> _RepoPart:
+        hits, reads = _recorded(view, _hits_of(rule))
+        self._factory.start_counting()
+        made = (self._factory.make(rule.id, h.path, h.line, h.text, h.detail) for h in hits)
+        return _RepoPart(len(hits), tuple(f for f in made if f is not None), reads)
 
     def updated(self, results: Mapping[str, FileResult], candidates: Iterable[str]) -> ReportState:
         """The state of `results`, from this one: every path whose result may differ from this
@@ -309,17 +335,17 @@ class ReportState:
         state._index = dict(self._index)
         state._suppressing = self._suppressing
         state._readers = self._readers
+        state._repo = dict(self._repo)
+        state._repo_index = self._repo_index
         copied: set[Bucket] = set()
         for path in sorted(redo):
             old = self._pieces.get(path)
             result = kept.get(path)
             new_piece = None if result is None else self._factory.piece(path, result, view)
             state._replace(path, old, new_piece, copied)
-        state._repo = dict(self._repo)
-        for rule_id, (_, reads) in self._repo.items():
-            if reads.stale(paths_changed, kinds_changed):
-                rule = self.ruleset.by_id[rule_id]
-                state._repo[rule_id] = _recorded(view, _hits_of(rule))
+        for rule_id, part in self._repo.items():
+            if part.reads.stale(paths_changed, kinds_changed):
+                state._replace_repo(rule_id, part, view, copied)
         assert self._stack is not None
         stale = self._stack[1].stale(paths_changed, kinds_changed)
         state._stack = _recorded(view, detect_stack) if stale else self._stack
@@ -358,24 +384,57 @@ class ReportState:
     ) -> None:
         """Swap one file's piece and its share of the sorted lists, counts and indexes."""
         if old is not None:
-            self._counts.add(old, -1)
-            for key in old.open:
-                entries = self._own(key, copied)
-                lo = bisect_left(entries, (path, -1), key=_place)
-                hi = bisect_right(entries, (path, _LAST_LINE), key=_place)
-                del entries[lo:hi]
-                if not entries:
-                    del self._buckets[key]
+            self._counts.add(_open_of(old), old.fired, -1)
         if new is None:
             self._pieces.pop(path, None)
         else:
             self._pieces[path] = new
-            self._counts.add(new, 1)
-            for key, group in new.open.items():
-                entries = self._own(key, copied)
-                at = bisect_left(entries, (path, -1), key=_place)
-                entries[at:at] = group
+            self._counts.add(_open_of(new), new.fired, 1)
+        repo_rules = self._repo
+        for key in (old.open.keys() if old else set()) | (new.open.keys() if new else set()):
+            entries = self._own(key, copied)
+            lo = bisect_left(entries, (path, -1), key=_place)
+            hi = bisect_right(entries, (path, _LAST_LINE), key=_place)
+            # repository findings at this path stay; the file's come after them by line
+            stay = [f for f in entries[lo:hi] if f.rule in repo_rules]
+            mine = new.open.get(key, []) if new is not None else []
+            merged = sorted(mine + stay, key=lambda f: (f.line or 0, f.rule in repo_rules))
+            entries[lo:hi] = merged
+            if not entries:
+                del self._buckets[key]
         self._note(path, old, new)
+
+    def _replace_repo(
+        self, rule_id: str, old: _RepoPart, view: RepoView, copied: set[Bucket]
+    ) -> None:
+        """Run one repository rule again; when its findings change, swap them in the lists."""
+        new = self._repo_part(self.ruleset.by_id[rule_id], view)
+        if new.hits == old.hits and new.findings == old.findings:
+            self._repo[rule_id] = replace(old, reads=new.reads)
+            return
+        self._repo[rule_id] = new
+        self._counts.add(old.findings, [rule_id] if old.findings else [], -1)
+        self._counts.add(new.findings, [rule_id] if new.findings else [], 1)
+        self._repo_index = dict(self._repo_index)
+        for f in old.findings:
+            self._repo_index.pop(f.fingerprint, None)
+            entries = self._own(_bucket(f), copied)
+            lo = bisect_left(entries, _place(f), key=_place)
+            del entries[next(i for i in range(lo, len(entries)) if entries[i] is f)]
+            if not entries:
+                del self._buckets[_bucket(f)]
+        order = self._rule_order()
+        for f in new.findings:
+            self._repo_index[f.fingerprint] = rule_id
+            entries = self._own(_bucket(f), copied)
+            lo = bisect_left(entries, _place(f), key=_place)
+            hi = bisect_right(entries, _place(f), key=_place)
+            # after the files' and the earlier rules' findings of the same place
+            later = (i for i in range(lo, hi) if order.get(entries[i].rule, -1) > order[rule_id])
+            entries.insert(next(later, hi), f)
+
+    def _rule_order(self) -> dict[str, int]:
+        return {rule.id: i for i, rule in enumerate(self.ruleset.repo_rules())}
 
     def _own(self, key: Bucket, copied: set[Bucket]) -> list[Finding]:
         """This state's own copy of one sorted list (the previous state keeps its own)."""
@@ -448,56 +507,41 @@ class ReportState:
                 else:
                     demoted.append((path, i, f))
         taken: list[Finding] = []  # open findings a waiver takes out
+        repo_waived: list[tuple[int, int, Finding]] = []
+        order = self._rule_order() if self._repo_index and waivers else {}
         for fingerprint, accepted in waivers.items():
             where = self._index.get(fingerprint)
-            if where is None:
-                continue
-            piece = self._pieces[where]
-            i = next(i for i, f in enumerate(piece.findings) if f.fingerprint == fingerprint)
-            f = piece.findings[i]
-            taken.append(f)
-            suppressed.append((where, i, replace(f, suppressed_by=accepted.describe())))
+            if where is not None:
+                piece = self._pieces[where]
+                i = next(i for i, f in enumerate(piece.findings) if f.fingerprint == fingerprint)
+                f = piece.findings[i]
+                suppressed.append((where, i, replace(f, suppressed_by=accepted.describe())))
+                taken.append(f)
+            rule_id = self._repo_index.get(fingerprint)
+            if rule_id is not None:
+                part = self._repo[rule_id]
+                i = next(i for i, f in enumerate(part.findings) if f.fingerprint == fingerprint)
+                f = part.findings[i]
+                waived = replace(f, suppressed_by=accepted.describe())
+                repo_waived.append((order[rule_id], i, waived))
+                taken.append(f)
         suppressed.sort(key=lambda item: (item[0], item[1]))
+        repo_waived.sort(key=lambda item: (item[0], item[1]))
 
         counts = dict(self._counts.open)
         for f in taken:
             _count(counts, f, -1)
         for _, _, f in demoted:
             _count(counts, f, 1)
-
-        # repository rules, as build_report runs them after the files
-        factory = _FindingFactory(ruleset, config)
-        praise: list[str] = []
-        fired = set(self._counts.fired)
-        repo_open: list[Finding] = []
-        repo_waived: list[Finding] = []
-        for rule in ruleset.repo_rules():
-            if rule.id in factory.disabled:
-                continue
-            hits = self._repo[rule.id][0]
-            if not hits and rule.praise:
-                praise.append(rule.praise)
-            for hit in hits:
-                finding = factory.make(rule.id, hit.path, hit.line, hit.text, hit.detail)
-                if finding is None:
-                    continue
-                fired.add(rule.id)
-                waived_by = waivers.get(finding.fingerprint)
-                if waived_by is not None:
-                    repo_waived.append(replace(finding, suppressed_by=waived_by.describe()))
-                else:
-                    repo_open.append(finding)
-                    _count(counts, finding, 1)
-
         groups, not_stop_ship = _groups(counts)
         deductions = deductions_of(groups)
         categories = category_scores_of(deductions)
         score = total_score(categories)
         total = sum(n for _, n in counts.values())
         if changed_paths is None:
-            listed = self._sorted_open(taken, demoted, repo_open)
+            listed = self._sorted_open(taken, demoted)
         else:
-            listed = self._listed_in(changed_paths, waivers, demoted, repo_open)
+            listed = self._listed_in(changed_paths, waivers, demoted)
         by_rule: dict[str, tuple[Finding, int]] = {}
         for first, n in groups:
             seen = by_rule.get(first.rule)
@@ -507,8 +551,15 @@ class ReportState:
         for rule in ruleset.rules:
             if rule.gate:
                 gate_rules[rule.gate].add(rule.id)
+        disabled = self._factory.disabled
+        praise = [
+            rule.praise
+            for rule in ruleset.repo_rules()
+            if rule.id not in disabled and rule.praise and not self._repo[rule.id].hits
+        ]
+        fired = self._counts.fired
         for rule in ruleset.file_rules():
-            if rule.praise and rule.id not in fired and rule.id not in factory.disabled:
+            if rule.praise and rule.id not in fired and rule.id not in disabled:
                 praise.append(rule.praise)
         done_well = [f"{c.name}: no findings" for c in categories if c.score == 100] + praise
         assert self._stack is not None
@@ -523,7 +574,7 @@ class ReportState:
             verdict=verdict_for(listed, score, categories, config),
             categories=categories,
             findings=listed,
-            suppressed=[f for _, _, f in suppressed] + repo_waived,
+            suppressed=[f for _, _, f in suppressed] + [f for _, _, f in repo_waived],
             quick_wins=wins,
             gates=gates(listed, score, categories, config, gate_rules),
             done_well=done_well,
@@ -533,14 +584,10 @@ class ReportState:
         )
 
     def _sorted_open(
-        self,
-        taken: list[Finding],
-        demoted: list[tuple[str, int, Finding]],
-        repo_open: list[Finding],
+        self, taken: list[Finding], demoted: list[tuple[str, int, Finding]]
     ) -> list[Finding]:
         """Every open finding in build_report's order: the sorted lists, with waived findings
-        taken out, refused suppressions put in at their hit's place, and repository findings
-        after the file findings of their place."""
+        taken out and refused suppressions put in at their hit's place."""
         patched: dict[Bucket, list[Finding]] = {}
 
         def own(key: Bucket) -> list[Finding]:
@@ -551,18 +598,19 @@ class ReportState:
         for f in taken:
             entries = own(_bucket(f))
             lo = bisect_left(entries, _place(f), key=_place)
-            hi = bisect_right(entries, _place(f), key=_place)
-            del entries[next(i for i in range(lo, hi) if entries[i] is f)]
+            del entries[next(i for i in range(lo, len(entries)) if entries[i] is f)]
+        repo_rules = self._repo
         for path, i, f in demoted:
             entries = own(_bucket(f))
             lo = bisect_left(entries, _place(f), key=_place)
             hi = bisect_right(entries, _place(f), key=_place)
             piece = self._pieces[path]
-            at = next((j for j in range(lo, hi) if piece.index(entries[j]) > i), hi)
-            entries.insert(at, f)
-        for f in repo_open:
-            entries = own(_bucket(f))
-            entries.insert(bisect_right(entries, _place(f), key=_place), f)
+            after = (
+                j
+                for j in range(lo, hi)
+                if entries[j].rule in repo_rules or piece.index(entries[j]) > i
+            )
+            entries.insert(next(after, hi), f)
         lists = {**self._buckets, **patched}
         return list(chain.from_iterable(lists[key] for key in sorted(lists)))
 
@@ -571,7 +619,6 @@ class ReportState:
         changed: set[str],
         waivers: Mapping[str, Waiver],
         demoted: list[tuple[str, int, Finding]],
-        repo_open: list[Finding],
     ) -> list[Finding]:
         """The open findings build_report lists when it is limited to `changed` (and findings
         about the repository as a whole)."""
@@ -582,7 +629,15 @@ class ReportState:
             for f, sup in zip(piece.findings, piece.suppression, strict=True):
                 if (sup is None or id(f) in refused) and f.fingerprint not in waivers:
                     listed.append(f)
-        listed += [f for f in repo_open if f.path is None or f.path in changed]
+        for rule in self.ruleset.repo_rules():
+            part = self._repo.get(rule.id)
+            if part is None:
+                continue
+            listed += [
+                f
+                for f in part.findings
+                if (f.path is None or f.path in changed) and f.fingerprint not in waivers
+            ]
         listed.sort(
             key=lambda f: (not f.stop_ship, -f.severity.rank, f.category, f.path or "", f.line or 0)
         )

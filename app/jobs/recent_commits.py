@@ -93,8 +93,10 @@ def report_state(
     state = recent.reports.get(key)
     if state is not None:
         return state
-    base = None if files.base is None else recent.reports.get(
-        (repository, files.base, digest, rules.digest)
+    base = (
+        None
+        if files.base is None
+        else recent.reports.get((repository, files.base, digest, rules.digest))
     )
     if base is not None:
         state = base.updated(files.results, files.changed)

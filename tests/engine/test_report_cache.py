@@ -244,3 +244,34 @@ def test_a_finding_resolved_by_another_files_facts_follows_that_file(
     state = state.updated(files.results(tree), {"db/migrations/0001_check.sql"})
     paths = {f.path for f in state.report("r", date=DATE).findings}
     assert "db/migrations/0003_not_null.sql" not in paths
+
+
+def test_repository_findings_of_one_place_keep_their_rules_order(ruleset: Ruleset) -> None:
+    """Two repository rules that report at the same place (the first Gin engine) in the same
+    severity and category: a finding that appears for the first rule goes before the second's,
+    as build_report lists them."""
+    gin = ruleset.by_id["DEP014"]
+    first = gin.model_copy(update={"id": "DEP901", "name": "gin-first"})
+    options = {**gin.matcher.repo.options, "unless": ["no-such-fact"]}  # type: ignore[union-attr]
+    matcher = gin.matcher.model_copy(
+        update={"repo": gin.matcher.repo.model_copy(update={"options": options})}  # type: ignore[union-attr]
+    )
+    second = gin.model_copy(update={"id": "DEP902", "name": "gin-second", "matcher": matcher})
+    rules = Ruleset([*ruleset.rules, first, second], ruleset.facts, "test")
+    files = Files(Analyzer(rules))
+    tree = {
+        "main.go": 'package main\nimport "github.com/gin-gonic/gin"\n'
+        "func main() {\n    r := gin.Default()\n    r.Run()\n}\n",
+        "Dockerfile": "FROM scratch\nENV GIN_MODE=release\n",
+    }
+    state = ReportState.build(rules, StopshipConfig(), files.results(tree))
+    assert [f.rule for f in state.report("r", date=DATE).findings if f.rule[:4] == "DEP9"] == [
+        "DEP902"
+    ]
+    tree["Dockerfile"] = "FROM scratch\n"
+    results = files.results(tree)
+    state = state.updated(results, {"Dockerfile"})
+    got = state.report("r", date=DATE)
+    assert [f.rule for f in got.findings if f.rule[:4] == "DEP9"] == ["DEP901", "DEP902"]
+    audit = AuditInput("r", sorted(results), results, date=DATE)
+    assert_same(got, build_report(rules, StopshipConfig(), audit))
