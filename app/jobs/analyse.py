@@ -42,6 +42,7 @@ from app.jobs import supersede
 from app.jobs.commit_files import CommitFiles, CommitReader, Superseded
 from app.jobs.recent_commits import report_state
 from app.jobs.stored_analysis import ensure_repository, store_analysis
+from app.jobs.subject import job_subject
 from app.store import waivers as waiver_store
 
 log = structlog.get_logger()
@@ -89,6 +90,9 @@ class Target:
     renames: tuple[tuple[str, str], ...] = ()
     annotate_paths: frozenset[str] | None = None
     rerun: bool = False
+    # the analyses its findings are stored along (app/jobs/stored_analysis.py): the job's lock,
+    # so a lineage's analyses are made one at a time; empty: the commit's own
+    lineage: str = ""
 
 
 def _pushed_paths(payload: dict[str, Any]) -> frozenset[str] | None:
@@ -122,7 +126,13 @@ async def analyse_push(
     owner, name = payload["repository"]["full_name"].split("/", 1)
     branch = str(payload.get("ref", "")).removeprefix("refs/heads/")
     target = Target(
-        owner, name, sha, gate_branch=branch, config_ref=sha, annotate_paths=_pushed_paths(payload)
+        owner,
+        name,
+        sha,
+        gate_branch=branch,
+        config_ref=sha,
+        annotate_paths=_pushed_paths(payload),
+        lineage=job_subject("push", payload).lock or "",
     )
     return await judge(github, sessions, delivery_id, payload, target)
 
@@ -180,6 +190,7 @@ async def analyse_pull_request(
         base_sha=str(pr["base"]["sha"]),
         head_sha=str(pr["head"]["sha"]),
         gate_branch=str(pr["base"]["ref"]),
+        event="pull_request",
     )
 
 
@@ -202,6 +213,7 @@ async def analyse_merge_group(
         base_sha=str(group["base_sha"]),
         head_sha=str(group["head_sha"]),
         gate_branch=str(group["base_ref"]).removeprefix("refs/heads/"),
+        event="merge_group",
     )
 
 
@@ -213,6 +225,7 @@ async def _judge_change(
     base_sha: str,
     head_sha: str,
     gate_branch: str,
+    event: str,
 ) -> str:
     owner, name = payload["repository"]["full_name"].split("/", 1)
     gh = github(int(payload["installation"]["id"]))
@@ -226,6 +239,7 @@ async def _judge_change(
         changed_paths=comparison.changed,
         base_sha=base_sha,
         renames=comparison.renames,
+        lineage=job_subject(event, payload).lock or "",
     )
     return await judge(github, sessions, delivery_id, payload, target)
 
@@ -257,6 +271,7 @@ async def analyse_rerequest(
         gate_branch=str(suite.get("head_branch") or ""),
         config_ref=sha,
         rerun=action == "rerequested",
+        lineage=job_subject(event, payload).lock or "",
     )
     return await judge(github, sessions, delivery_id, payload, target)
 
@@ -421,7 +436,8 @@ async def _judge_claimed(
         await _end_unfinished(gh, sessions, delivery_id, target, held, run_id, exc)
         raise
     try:
-        await store_analysis(sessions, delivery_id, payload, sha, rules, run_id, report)
+        lineage = target.lineage or f"{payload['repository']['id']}:sha:{sha}"
+        await store_analysis(sessions, delivery_id, payload, sha, rules, run_id, report, lineage)
     except BaseException:
         await supersede.settle(sessions, held, "released")  # published, not recorded: redo
         raise

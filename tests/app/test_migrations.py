@@ -45,6 +45,12 @@ async def test_every_revision_rolls_back_and_forward(database_url: str) -> None:
     # alembic's env runs its own event loop: give it a thread
     await asyncio.to_thread(command.downgrade, alembic_config(database_url), "0001")
     added = sorted(d[1].name for d in await differences(database_url) if d[0] == "add_table")
-    assert added == ["analysis_claims", "config_blobs", "supersede_marks", "waivers"]
+    assert added == [
+        "analysis_claims",
+        "config_blobs",
+        "finding_lineages",
+        "supersede_marks",
+        "waivers",
+    ]
     await asyncio.to_thread(upgrade, database_url)
     assert await differences(database_url) == []
