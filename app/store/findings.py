@@ -102,9 +102,7 @@ async def end_rows(
         )
 
 
-async def add_rows(
-    session: AsyncSession, lineage: str, analysis_id: int, rows: list[Row]
-) -> None:
+async def add_rows(session: AsyncSession, lineage: str, analysis_id: int, rows: list[Row]) -> None:
     """New open rows from `analysis_id`. A first analysis of a monorepo has tens of thousands:
     PostgreSQL takes them with COPY (several times faster than INSERTs), SQLite with one
     executemany."""
