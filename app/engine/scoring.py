@@ -178,13 +178,11 @@ def gates(
                 f"security {security}",
             )
         )
-    ci = [f for f in findings if f.rule in gate_rules.get("ci", set())]
+    ci_rules = gate_rules.get("ci", set())
+    ci = [f for f in findings if f.rule in ci_rules]
     out.append(Gate("CI with tests present", not ci, "present" if not ci else ci[0].message))
-    migrations = [
-        f
-        for f in findings
-        if f.rule in gate_rules.get("migrations", set()) and f.severity.rank >= 3
-    ]
+    migration_rules = gate_rules.get("migrations", set())
+    migrations = [f for f in findings if f.rule in migration_rules and f.severity.rank >= 3]
     out.append(
         Gate(
             "Migrations safe",

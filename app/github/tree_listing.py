@@ -6,9 +6,9 @@ in two listings when the entry is the same (GitHub writes the same path, mode, t
 size and URL the same way), so the listing is split into its entries' texts, compared with the
 previous listing's as sets, and only the entries that differ are parsed: the tree is the previous
 tree without the entries that went and with the ones that came. The split is trusted only when
-it is exact: as many pieces as the listing has `"path":` keys (a `"` inside a JSON string is
-always escaped, so that text appears once per entry and nowhere else), each piece that is parsed
-a complete entry; anything else is parsed in full (tests/github/test_tree_listing.py compares
+it is exact: every piece starts with an entry's `"path":` key (a `"` inside a JSON string is
+always escaped, so no piece cut from inside a string starts so) and each piece that is parsed is
+one complete entry; anything else is parsed in full (tests/github/test_tree_listing.py compares
 both ways on the same bytes).
 """
 
@@ -151,14 +151,13 @@ def parse(body: bytes, sha: str, previous: Listing | None = None) -> Listing:
 
 def _split(body: bytes) -> tuple[frozenset[bytes], bool] | None:
     """The entries' texts (without their braces) and `truncated`, or None when the listing cannot
-    be split exactly."""
+    be split exactly: every piece must start with the `"path":` key (GitHub and json.dumps write
+    it first), which a piece cut from inside a JSON string cannot (its quotes are escaped)."""
     start = body.find(b'"tree":')
     opening = body.find(b"[", start)
     closing = body.rfind(b"]")
     if start < 0 or opening < 0 or closing < opening or body[start + 7 : opening].strip():
         return None
-    inner = body[opening + 1 : closing].strip()
-    expected = body.count(_PATH_KEY)
     try:
         header = json.loads(body[: opening + 1] + body[closing:])
     except ValueError:
@@ -166,16 +165,17 @@ def _split(body: bytes) -> tuple[frozenset[bytes], bool] | None:
     if not isinstance(header, dict):
         return None
     truncated = bool(header.get("truncated"))
+    inner = body[opening + 1 : closing].strip()
     if not inner:
-        return (frozenset(), truncated) if expected == 0 else None
+        return frozenset(), truncated
     if inner[:1] != b"{" or inner[-1:] != b"}":
         return None
-    for separator in _SEPARATORS:
-        if inner.count(separator) == expected - 1:
-            pieces = inner[1:-1].split(separator)
-            entries = frozenset(pieces)
-            return (entries, truncated) if len(entries) == expected else None
-    return None
+    separator = next((s for s in _SEPARATORS if s in inner), _SEPARATORS[0])
+    pieces = inner[1:-1].split(separator)
+    entries = frozenset(pieces)
+    if len(entries) != len(pieces) or not all(p.startswith(_PATH_KEY) for p in pieces):
+        return None
+    return entries, truncated
 
 
 def _entry(text: bytes) -> dict[str, Any] | None:
