@@ -39,8 +39,11 @@ DEFAULT_IGNORED = (
 )
 # DEFAULT_IGNORED are all `**/<folder>/**`: a set look-up of the path's folders decides it
 _IGNORED_FOLDERS = frozenset(g.removeprefix("**/").removesuffix("/**") for g in DEFAULT_IGNORED)
-_PATH_KEY = b'"path":'
 _SEPARATORS = (b"},{", b"}, {")  # GitHub's compact JSON; json.dumps' default
+_PATH = b'"path"'
+BLOCK = 1 << 16
+MAX_REGIONS = 512
+MAX_RESYNC = 16
 KEPT_PER_REPOSITORY = 2
 KEPT = 8
 
@@ -127,36 +130,36 @@ def _apply(tree: CommitTree, entry: dict[str, Any], sign: int) -> str | None:
 
 @dataclass
 class Listing:
-    """One listing: its tree, and its entries' texts for the next listing to be compared with
-    (None when the listing was not in a form that can be split exactly)."""
+    """One listing: its tree, and the response it was read from (the next listing of the
+    repository is compared with it), with where its array of entries lies in it."""
 
     tree: CommitTree
-    entries: frozenset[bytes] | None
+    body: bytes
+    array: tuple[int, int] | None  # start and end of the array's contents; None: not comparable
 
 
 def parse(body: bytes, sha: str, previous: Listing | None = None) -> Listing:
     """The tree of one recursive tree response; read against `previous` when it can be."""
-    split = _split(body)
-    if split is not None and previous is not None and previous.entries is not None:
-        entries, truncated = split
-        derived = _derived(previous, entries, sha, truncated)
+    array = _array(body)
+    if array is not None and previous is not None and previous.array is not None:
+        start, end, truncated = array
+        derived = _derived(previous, body, (start, end), sha, truncated)
         if derived is not None:
-            return Listing(derived, entries)
+            return Listing(derived, body, (start, end))
     data = json.loads(body)
     tree = CommitTree(sha=sha, files={}, blobs={}, truncated=bool(data.get("truncated")))
     for entry in data.get("tree") or []:
         _apply(tree, entry, 1)
-    return Listing(tree, None if split is None else split[0])
+    return Listing(tree, body, None if array is None else array[:2])
 
 
-def _split(body: bytes) -> tuple[frozenset[bytes], bool] | None:
-    """The entries' texts (without their braces) and `truncated`, or None when the listing cannot
-    be split exactly: every piece must start with the `"path":` key (GitHub and json.dumps write
-    it first), which a piece cut from inside a JSON string cannot (its quotes are escaped)."""
-    start = body.find(b'"tree":')
-    opening = body.find(b"[", start)
+def _array(body: bytes) -> tuple[int, int, bool] | None:
+    """Where the `tree` array's contents start and end, and `truncated`; None when the listing
+    is not one object with a single array holding objects only."""
+    key = body.find(b'"tree":')
+    opening = body.find(b"[", key)
     closing = body.rfind(b"]")
-    if start < 0 or opening < 0 or closing < opening or body[start + 7 : opening].strip():
+    if key < 0 or opening < 0 or closing < opening or body[key + 7 : opening].strip():
         return None
     try:
         header = json.loads(body[: opening + 1] + body[closing:])
@@ -164,35 +167,111 @@ def _split(body: bytes) -> tuple[frozenset[bytes], bool] | None:
         return None
     if not isinstance(header, dict):
         return None
-    truncated = bool(header.get("truncated"))
-    inner = body[opening + 1 : closing].strip()
-    if not inner:
-        return frozenset(), truncated
-    if inner[:1] != b"{" or inner[-1:] != b"}":
+    start, end = opening + 1, closing
+    while start < end and body[start : start + 1].isspace():
+        start += 1
+    while end > start and body[end - 1 : end].isspace():
+        end -= 1
+    if start < end and (body[start : start + 1] != b"{" or body[end - 1 : end] != b"}"):
         return None
-    separator = next((s for s in _SEPARATORS if s in inner), _SEPARATORS[0])
-    pieces = inner[1:-1].split(separator)
-    entries = frozenset(pieces)
-    if len(entries) != len(pieces) or not all(p.startswith(_PATH_KEY) for p in pieces):
-        return None
-    return entries, truncated
+    return start, end, bool(header.get("truncated"))
 
 
-def _entry(text: bytes) -> dict[str, Any] | None:
+def _common(new: bytes, i: int, old: bytes, j: int, length: int) -> int:
+    """How many bytes new[i:] and old[j:] have in common, up to `length` (block by block, then
+    halving the block that differs: C comparisons, not a Python loop over bytes)."""
+    done, block = 0, BLOCK
+    while done < length:
+        step = min(block, length - done)
+        if new[i + done : i + done + step] == old[j + done : j + done + step]:
+            done += step
+        elif step == 1:
+            return done
+        else:
+            block = step // 2
+    return done
+
+
+def _regions(
+    new: bytes, new_array: tuple[int, int], old: bytes, old_array: tuple[int, int]
+) -> list[tuple[int, int, int, int]] | None:
+    """The stretches of whole entries in which the two arrays differ, as (new start, new end,
+    old start, old end); between them both are the same bytes. Entries are told apart by the
+    separator followed by the `"path"` key, which cannot occur inside a JSON string (its quotes
+    are escaped). None when there are too many stretches."""
+    (i, new_end), (j, old_end) = new_array, old_array
+    window = new[i : i + BLOCK]
+    separator = next((s for s in _SEPARATORS if s + _PATH in window), _SEPARATORS[0])
+    boundary = separator + _PATH
+    width = len(separator) - 1  # from a boundary's first byte to the entry's `{`
+    out: list[tuple[int, int, int, int]] = []
+    while True:
+        same = _common(new, i, old, j, min(new_end - i, old_end - j))
+        if i + same == new_end and j + same == old_end:
+            return out
+        if len(out) == MAX_REGIONS:
+            return None
+        # back to the start of the entry where they differ (the same place in both)
+        before = new.rfind(boundary, i, i + same)
+        start = i if before < 0 else before + width
+        old_start = j + (start - i)
+        # forward to an entry of `new` that `old` has too, with the boundary before it in both
+        found = None
+        at = start
+        for _ in range(MAX_RESYNC):
+            following = new.find(boundary, at, new_end)
+            if following < 0:
+                break
+            after = new.find(boundary, following + width, new_end)
+            entry = new[following : new_end if after < 0 else after + 1]
+            match = old.find(entry, max(old_start - width, j), old_end)
+            if match >= 0 and (after >= 0 or match + len(entry) == old_end):
+                found = (following, match)
+                break
+            at = following + width
+        if found is None:  # the rest of both differs
+            out.append((start, new_end, old_start, old_end))
+            return out
+        following, match = found
+        out.append((start, following + 1, old_start, max(match + 1, old_start)))
+        i, j = following + width, match + width
+
+
+def _entries(text: bytes) -> list[dict[str, Any]] | None:
+    """The entries of a stretch of whole entries; None when it is not one."""
+    if not text:
+        return []
     try:
-        entry = json.loads(b"{" + text + b"}")
+        entries = json.loads(b"[" + text + b"]")
     except ValueError:
         return None
-    return entry if isinstance(entry, dict) and "path" in entry else None
+    if not isinstance(entries, list) or not all(
+        isinstance(e, dict) and "path" in e for e in entries
+    ):
+        return None
+    return entries
 
 
 def _derived(
-    previous: Listing, entries: frozenset[bytes], sha: str, truncated: bool
+    previous: Listing, body: bytes, array: tuple[int, int], sha: str, truncated: bool
 ) -> CommitTree | None:
-    """`previous`'s tree without the entries that went and with those that came."""
-    assert previous.entries is not None
-    went = [_entry(text) for text in previous.entries - entries]
-    came = [_entry(text) for text in entries - previous.entries]
+    """`previous`'s tree without the entries of the stretches that differ and with the new
+    stretches' entries (an entry that is in both stays as it is)."""
+    assert previous.array is not None
+    regions = _regions(body, array, previous.body, previous.array)
+    if regions is None:
+        return None
+    went: list[dict[str, Any]] = []
+    came: list[dict[str, Any]] = []
+    for new_start, new_end, old_start, old_end in regions:
+        now, before = _entries(body[new_start:new_end]), _entries(previous.body[old_start:old_end])
+        if now is None or before is None:
+            return None
+        came += now
+        went += before
+    unchanged = {json.dumps(e, sort_keys=True) for e in went} & {
+        json.dumps(e, sort_keys=True) for e in came
+    }
     base = previous.tree
     tree = CommitTree(
         sha=sha,
@@ -203,10 +282,10 @@ def _derived(
         base=base.sha,
     )
     changed: set[str] = set()
-    for entries_of, sign in ((went, -1), (came, 1)):
-        for entry in entries_of:
-            if entry is None:
-                return None
+    for entries, sign in ((went, -1), (came, 1)):
+        for entry in entries:
+            if json.dumps(entry, sort_keys=True) in unchanged:
+                continue
             path = _apply(tree, entry, sign)
             if path is not None:
                 changed.add(path)
@@ -226,7 +305,7 @@ class RecentListings:
         return found[-1] if found else None
 
     def keep(self, repository: str, listing: Listing) -> None:
-        if listing.entries is None or listing.tree.truncated:
+        if listing.array is None or listing.tree.truncated:
             return
         key = (repository, listing.tree.sha)
         self._items[key] = listing
