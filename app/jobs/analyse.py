@@ -12,6 +12,12 @@ context produces no second analysis. Rate limits are honoured for the whole job 
 wait; past it the check run is completed `cancelled`, saying when GitHub's quota comes back, and
 the delivery is left `rate_limited` with `retry_at`, to be run again then (or by the check run's
 Re-run button). No failure leaves the check run `in_progress` while GitHub accepts the update.
+
+A push is judged from the commit this process judged before it: the tree listing, the commit's
+files and the report state are each made from the previous commit's by redoing what changed
+(app/github/tree_listing.py, app/jobs/commit_files.py, app/engine/report_cache.py), and the
+findings are stored as the changes from the branch's previous analysis
+(app/jobs/stored_analysis.py); the report equals what build_report gives for the whole tree.
 """
 
 from __future__ import annotations

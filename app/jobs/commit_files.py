@@ -11,6 +11,11 @@ twice from the spooled archive (ids, then the contents of the missing ones).
 
 The config (`.github/stopship.yml`) is read through its blob id from the tree, so an unchanged
 config costs no request; the contents API is used only when the tree is truncated.
+
+A commit whose tree was read against the previous listing of the repository (`tree.base`, see
+app/github/tree_listing.py) gets its files from that commit's, when this process made them
+(app/jobs/recent_commits.py): only the paths whose tree entry changed are looked up, fetched and
+analysed; every other result is the base's, as it must be (same blob, same key).
 """
 
 from __future__ import annotations
