@@ -57,7 +57,9 @@ class _Stored:
 _stored: WeakKeyDictionary[async_sessionmaker[AsyncSession], dict[str, _Stored]] = (
     WeakKeyDictionary()
 )
-LINEAGES_KEPT = 64
+# each holds the findings of one report alive (tens of thousands for a monorepo): a few only; a
+# lineage not kept is read from the database
+LINEAGES_KEPT = 8
 
 
 def _stored_of(sessions: async_sessionmaker[AsyncSession]) -> dict[str, _Stored]:
