@@ -86,12 +86,13 @@ async def worker(url: str, database: str) -> None:
     """Judge each push read from stdin (one JSON object a line); answer one JSON line each."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
+    from sqlalchemy import func, select
 
     from app.jobs.analyse import analyse_push
     from app.settings import Settings
     from app.store.db import make_engine, make_sessions
     from app.store.migrate import upgrade
-    from app.store.models import Delivery
+    from app.store.models import Analysis, Delivery, FindingRow
     from app.web.app import github_factory
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -132,7 +133,14 @@ async def worker(url: str, database: str) -> None:
         started_at, started = time.time(), time.perf_counter()
         status = await analyse_push(github, sessions, push["delivery"], payload)
         seconds = time.perf_counter() - started
-        result = {"status": status, "seconds": seconds, "started_at": started_at}
+        async with sessions() as session:
+            rows = await session.scalar(
+                select(func.count())
+                .select_from(FindingRow)
+                .join(Analysis, Analysis.id == FindingRow.analysis_id)
+                .where(Analysis.delivery_id == push["delivery"])
+            )
+        result = {"status": status, "seconds": seconds, "started_at": started_at, "rows": rows}
         print(json.dumps({**result, "peak_mb": peak_mb()}), flush=True)
     await engine.dispose()
 
@@ -241,6 +249,7 @@ def measure(repo: Path, head: str, sizes: list[int], runs: int, work: Path) -> d
                 before = after
             out["pushes"][size] = {
                 "seconds": statistics.median(r["seconds"] for r in results),
+                "rows": statistics.median(r["rows"] for r in results),
                 "verdict": statistics.median(r["verdict"] for r in results),
                 "requests": results[-1]["requests"],
                 "all_requests": [r["requests"] for r in results],
@@ -296,13 +305,13 @@ def report(args: argparse.Namespace, big: dict[str, Any], small: dict[str, Any])
     rows += [(f"push of 1 file, {args.small} files", small["pushes"][1])]
     print(
         f"{'run':<34}{'job s':>8}{'verdict s':>10}{'trees':>7}{'blobs':>7}{'tarball':>9}"
-        f"{'contents':>10}"
+        f"{'contents':>10}{'rows':>8}"
     )
     for label, run in rows:
         req = run["requests"]
         print(
             f"{label:<34}{run['seconds']:>8.3f}{run['verdict']:>10.3f}{req['trees']:>7}"
-            f"{req['blobs']:>7}{req['tarball']:>9}{req['contents']:>10}"
+            f"{req['blobs']:>7}{req['tarball']:>9}{req['contents']:>10}{run['rows']:>8.0f}"
         )
     exact = all(
         r == {"trees": 1, "blobs": 1, "tarball": 0, "contents": 0} for r in one["all_requests"]
@@ -336,6 +345,8 @@ def report(args: argparse.Namespace, big: dict[str, Any], small: dict[str, Any])
         "push_seconds": {str(k): round(p["seconds"], 4) for k, p in big["pushes"].items()},
         "push_verdict_seconds": {str(k): round(p["verdict"], 4) for k, p in big["pushes"].items()},
         "push_requests": {str(k): p["requests"] for k, p in big["pushes"].items()},
+        "full_finding_rows": full["rows"],
+        "push_finding_rows": {str(k): p["rows"] for k, p in big["pushes"].items()},
         "small_full_seconds": round(small["full"]["seconds"], 3),
         "small_push_1_seconds": round(small["pushes"][1]["seconds"], 4),
         "full_over_push_1": round(ratio, 1),

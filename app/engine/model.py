@@ -15,7 +15,7 @@ class Severity(StrEnum):
     @property
     def rank(self) -> int:
         """4 for critical down to 1 for low, so severities sort and compare."""
-        return _RANKS[self.value]
+        return _RANKS[self._value_]  # not .value: enum's descriptor costs more than the look-up
 
 
 _RANKS = {"critical": 4, "high": 3, "medium": 2, "low": 1}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 
 from app.engine.config import StopshipConfig
 from app.engine.model import CATEGORIES, Finding
@@ -22,29 +23,54 @@ def grade_for(score: int) -> str:
     return "F"
 
 
-def deductions_by_category(findings: list[Finding]) -> dict[str, int]:
-    """Per category: for each rule, points x instances, capped at the rule's max_points."""
-    per_rule: dict[tuple[str, str], list[Finding]] = defaultdict(list)
+# Scores depend on the open findings only through, per rule, how many there are and the rule's
+# points, cap, category, name and fix (the same on each of its findings): a group is one finding
+# standing for its rule and the count. Lists are grouped here; the App's incremental reports keep
+# the counts themselves (app/engine/report_cache.py) and call the *_of functions.
+Group = tuple[Finding, int]
+
+
+def groups_of(findings: Iterable[Finding]) -> list[Group]:
+    """Per rule (and category), its first finding and how many there are."""
+    first: dict[tuple[str, str], Finding] = {}
+    counts: dict[tuple[str, str], int] = defaultdict(int)
     for f in findings:
-        per_rule[(f.category, f.rule)].append(f)
+        key = (f.category, f.rule)
+        if key not in first:
+            first[key] = f
+        counts[key] += 1
+    return [(f, counts[key]) for key, f in first.items()]
+
+
+def _deducted(first: Finding, count: int) -> int:
+    total = first.points * count
+    return total if first.max_points is None else min(total, first.max_points)
+
+
+def deductions_of(groups: Iterable[Group]) -> dict[str, int]:
+    """Per category: for each rule, points x instances, capped at the rule's max_points."""
     out: dict[str, int] = defaultdict(int)
-    for (category, _), group in per_rule.items():
-        first = group[0]
-        total = first.points * len(group)
-        if first.max_points is not None:
-            total = min(total, first.max_points)
-        out[category] += total
+    for first, count in groups:
+        out[first.category] += _deducted(first, count)
     return out
 
 
-def category_scores(findings: list[Finding]) -> list[CategoryScore]:
-    deductions = deductions_by_category(findings)
+def deductions_by_category(findings: list[Finding]) -> dict[str, int]:
+    """Per category: for each rule, points x instances, capped at the rule's max_points."""
+    return deductions_of(groups_of(findings))
+
+
+def category_scores_of(deductions: dict[str, int]) -> list[CategoryScore]:
     return [
         CategoryScore(
             c.id, c.name, c.weight, max(0, 100 - deductions.get(c.id, 0)), deductions.get(c.id, 0)
         )
         for c in CATEGORIES
     ]
+
+
+def category_scores(findings: list[Finding]) -> list[CategoryScore]:
+    return category_scores_of(deductions_by_category(findings))
 
 
 def total_score(categories: list[CategoryScore]) -> int:
@@ -75,10 +101,20 @@ def verdict_for(
 def quick_wins(findings: list[Finding], limit: int = 8) -> list[QuickWin]:
     """Per rule, the points the total would gain if every instance were fixed, best gain per effort
     first (effort = the number of places to change)."""
-    by_rule: dict[str, list[Finding]] = defaultdict(list)
+    first: dict[str, Finding] = {}
+    counts: dict[str, int] = defaultdict(int)
     for f in findings:
-        by_rule[f.rule].append(f)
-    deductions = deductions_by_category(findings)
+        if f.rule not in first:
+            first[f.rule] = f
+        counts[f.rule] += 1
+    by_rule = [(f, counts[rule]) for rule, f in first.items()]
+    return quick_wins_of(by_rule, deductions_by_category(findings), limit)
+
+
+def quick_wins_of(
+    by_rule: Iterable[Group], deductions: dict[str, int], limit: int = 8
+) -> list[QuickWin]:
+    """quick_wins() from one group per rule and the deductions of all the open findings."""
     weights = {c.id: c.weight for c in CATEGORIES}
 
     def total(changed: str | None = None, minus: int = 0) -> int:
@@ -90,14 +126,10 @@ def quick_wins(findings: list[Finding], limit: int = 8) -> list[QuickWin]:
 
     base = total()
     wins = []
-    for rule, group in by_rule.items():
-        first = group[0]
-        own = first.points * len(group)
-        if first.max_points is not None:
-            own = min(own, first.max_points)
-        gain = total(first.category, own) - base
+    for first, count in by_rule:
+        gain = total(first.category, _deducted(first, count)) - base
         if gain >= 1:
-            wins.append(QuickWin(rule, first.name, gain, first.fix, len(group)))
+            wins.append(QuickWin(first.rule, first.name, gain, first.fix, count))
     wins.sort(key=lambda w: (-w.points / w.count, -w.points, w.rule))
     return wins[:limit]
 
@@ -106,6 +138,13 @@ def projected_score(findings: list[Finding], wins: list[QuickWin]) -> int:
     """The score once the stop-ship findings and the listed quick wins are fixed."""
     fixed_rules = {w.rule for w in wins}
     return score_of([f for f in findings if not f.stop_ship and f.rule not in fixed_rules])
+
+
+def projected_score_of(not_stop_ship: Iterable[Group], wins: list[QuickWin]) -> int:
+    """projected_score() from the groups of the open findings that are not stop-ship."""
+    fixed_rules = {w.rule for w in wins}
+    kept = [(f, n) for f, n in not_stop_ship if f.rule not in fixed_rules]
+    return total_score(category_scores_of(deductions_of(kept)))
 
 
 def gates(
@@ -139,13 +178,11 @@ def gates(
                 f"security {security}",
             )
         )
-    ci = [f for f in findings if f.rule in gate_rules.get("ci", set())]
+    ci_rules = gate_rules.get("ci", set())
+    ci = [f for f in findings if f.rule in ci_rules]
     out.append(Gate("CI with tests present", not ci, "present" if not ci else ci[0].message))
-    migrations = [
-        f
-        for f in findings
-        if f.rule in gate_rules.get("migrations", set()) and f.severity.rank >= 3
-    ]
+    migration_rules = gate_rules.get("migrations", set())
+    migrations = [f for f in findings if f.rule in migration_rules and f.severity.rank >= 3]
     out.append(
         Gate(
             "Migrations safe",

@@ -1,104 +1,35 @@
 """A commit's files through the GitHub API: one recursive tree request for every path and blob
 id, then only the blobs whose results are not cached already (a bounded number at a time).
 Responses are read as JSON, not as githubkit models: a monorepo's tree has tens of thousands of
-entries, and validating each one would cost more than the rest of an incremental push."""
+entries, and validating each one would cost more than the rest of an incremental push; the tree
+is read against the previous listing, parsing only the entries that differ."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any, cast
 
 from githubkit import GitHub
 from githubkit.exception import RequestFailed
 
-from app.engine.snapshot import MAX_FILE_BYTES, looks_binary
+from app.engine.snapshot import looks_binary
+from app.github import tree_listing
+from app.github.tree_listing import CommitTree, RemoteFile
 
 CONCURRENT_BLOBS = 8
-# the same folders the local scan leaves out (dependencies, virtualenvs, generated code)
-DEFAULT_IGNORED = (
-    "**/node_modules/**",
-    "**/.venv/**",
-    "**/venv/**",
-    "**/vendor/**",
-    "**/dist/**",
-    "**/build/**",
-    "**/__pycache__/**",
-    "**/.git/**",
-    "**/site-packages/**",
-)
-EXCLUDED = "excluded (vendored, generated or dependency folder)"
-TOO_LARGE = "larger than 1 MiB"
-SYMLINK = "symbolic link"
 BINARY_FILE = "binary"
-SYMLINK_MODE = "120000"
-
-
-@dataclass(frozen=True)
-class RemoteFile:
-    path: str
-    blob_sha: str
-    size: int
-
-
-@dataclass
-class CommitTree:
-    """The blobs of one commit: `files` are the ones worth analysing; `blobs` maps every regular
-    file to its blob id (the config file and rename detection need it); `truncated` when GitHub
-    cut the listing (the tarball is then the only complete source)."""
-
-    sha: str
-    files: list[RemoteFile]
-    blobs: dict[str, str]
-    skipped: dict[str, int] = field(default_factory=dict)
-    truncated: bool = False
-
-
-def count(skipped: dict[str, int], reason: str) -> None:
-    skipped[reason] = skipped.get(reason, 0) + 1
-
-
-# DEFAULT_IGNORED are all `**/<folder>/**`: a set look-up of the path's folders decides it
-# (a monorepo's tree has tens of thousands of paths; glob matching each costs more than the rest)
-_IGNORED_FOLDERS = frozenset(g.removeprefix("**/").removesuffix("/**") for g in DEFAULT_IGNORED)
-
-
-def in_ignored_folder(path: str) -> bool:
-    """Whether a folder of `path` is one of DEFAULT_IGNORED's (same answer as matching them)."""
-    folders = path.split("/")[:-1]
-    return not _IGNORED_FOLDERS.isdisjoint(folders)
-
-
-def worth_analysing(path: str, size: int, skipped: dict[str, int]) -> bool:
-    """Dependency and generated folders and files over 1 MiB are never fetched."""
-    if in_ignored_folder(path):
-        count(skipped, EXCLUDED)
-        return False
-    if size > MAX_FILE_BYTES:
-        count(skipped, TOO_LARGE)
-        return False
-    return True
 
 
 async def tree(gh: GitHub[Any], owner: str, repo: str, sha: str) -> CommitTree:
-    """Every blob of the commit, from one recursive tree request."""
+    """Every blob of the commit, from one recursive tree request (read against the previous
+    listing of the repository this process read: app/github/tree_listing.py)."""
     response = await gh.rest.git.async_get_tree(owner, repo, sha, recursive="1")
-    data = cast(dict[str, Any], response.json())
-    out = CommitTree(sha=sha, files=[], blobs={}, truncated=bool(data.get("truncated")))
-    for entry in data.get("tree") or []:
-        path, blob_sha = entry.get("path"), entry.get("sha")
-        if entry.get("type") != "blob" or not path or not blob_sha:
-            continue  # folders, and submodules (type "commit")
-        if entry.get("mode") == SYMLINK_MODE:
-            count(out.skipped, SYMLINK)
-            continue
-        size = int(entry.get("size") or 0)
-        out.blobs[path] = blob_sha
-        if worth_analysing(path, size, out.skipped):
-            out.files.append(RemoteFile(path, blob_sha, size))
-    return out
+    repository = f"{owner}/{repo}"
+    listing = tree_listing.parse(response.content, sha, tree_listing.recent.latest(repository))
+    tree_listing.recent.keep(repository, listing)
+    return listing.tree
 
 
 BlobSink = Callable[[RemoteFile, bytes | None], Awaitable[None]]

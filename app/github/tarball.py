@@ -23,7 +23,7 @@ from typing import IO, Any
 from githubkit import GitHub
 
 from app.engine.snapshot import MAX_FILE_BYTES
-from app.github.snapshot import SYMLINK, TOO_LARGE, count
+from app.github.tree_listing import SYMLINK, TOO_LARGE, count
 
 MAX_ARCHIVE_BYTES = 1024 * 1024 * 1024
 MAX_UNPACKED_BYTES = 4 * 1024 * 1024 * 1024

@@ -12,6 +12,12 @@ context produces no second analysis. Rate limits are honoured for the whole job 
 wait; past it the check run is completed `cancelled`, saying when GitHub's quota comes back, and
 the delivery is left `rate_limited` with `retry_at`, to be run again then (or by the check run's
 Re-run button). No failure leaves the check run `in_progress` while GitHub accepts the update.
+
+A push is judged from the commit this process judged before it: the tree listing, the commit's
+files and the report state are each made from the previous commit's by redoing what changed
+(app/github/tree_listing.py, app/jobs/commit_files.py, app/engine/report_cache.py), and the
+findings are stored as the changes from the branch's previous analysis
+(app/jobs/stored_analysis.py); the report equals what build_report gives for the whole tree.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import metrics
 from app.engine import baseline
-from app.engine.audit import AuditInput, SuppressionPolicy, build_report
+from app.engine.audit import SuppressionPolicy
 from app.engine.config import ConfigError, StopshipConfig, check_rule_ids, parse_config
 from app.engine.model import FileResult as EngineResult
 from app.engine.model import Finding, Suppression, Waiver
@@ -41,7 +47,9 @@ from app.engine.ruleset import Ruleset, load_ruleset
 from app.github import check_runs, rate_limit
 from app.jobs import supersede
 from app.jobs.commit_files import CommitFiles, CommitReader, Superseded
+from app.jobs.recent_commits import report_state
 from app.jobs.stored_analysis import ensure_repository, store_analysis
+from app.jobs.subject import job_subject
 from app.store import waivers as waiver_store
 
 log = structlog.get_logger()
@@ -89,6 +97,9 @@ class Target:
     renames: tuple[tuple[str, str], ...] = ()
     annotate_paths: frozenset[str] | None = None
     rerun: bool = False
+    # the analyses its findings are stored along (app/jobs/stored_analysis.py): the job's lock,
+    # so a lineage's analyses are made one at a time; empty: the commit's own
+    lineage: str = ""
 
 
 def _pushed_paths(payload: dict[str, Any]) -> frozenset[str] | None:
@@ -122,7 +133,13 @@ async def analyse_push(
     owner, name = payload["repository"]["full_name"].split("/", 1)
     branch = str(payload.get("ref", "")).removeprefix("refs/heads/")
     target = Target(
-        owner, name, sha, gate_branch=branch, config_ref=sha, annotate_paths=_pushed_paths(payload)
+        owner,
+        name,
+        sha,
+        gate_branch=branch,
+        config_ref=sha,
+        annotate_paths=_pushed_paths(payload),
+        lineage=job_subject("push", payload).lock or "",
     )
     return await judge(github, sessions, delivery_id, payload, target)
 
@@ -180,6 +197,7 @@ async def analyse_pull_request(
         base_sha=str(pr["base"]["sha"]),
         head_sha=str(pr["head"]["sha"]),
         gate_branch=str(pr["base"]["ref"]),
+        event="pull_request",
     )
 
 
@@ -202,6 +220,7 @@ async def analyse_merge_group(
         base_sha=str(group["base_sha"]),
         head_sha=str(group["head_sha"]),
         gate_branch=str(group["base_ref"]).removeprefix("refs/heads/"),
+        event="merge_group",
     )
 
 
@@ -213,6 +232,7 @@ async def _judge_change(
     base_sha: str,
     head_sha: str,
     gate_branch: str,
+    event: str,
 ) -> str:
     owner, name = payload["repository"]["full_name"].split("/", 1)
     gh = github(int(payload["installation"]["id"]))
@@ -226,6 +246,7 @@ async def _judge_change(
         changed_paths=comparison.changed,
         base_sha=base_sha,
         renames=comparison.renames,
+        lineage=job_subject(event, payload).lock or "",
     )
     return await judge(github, sessions, delivery_id, payload, target)
 
@@ -257,6 +278,7 @@ async def analyse_rerequest(
         gate_branch=str(suite.get("head_branch") or ""),
         config_ref=sha,
         rerun=action == "rerequested",
+        lineage=job_subject(event, payload).lock or "",
     )
     return await judge(github, sessions, delivery_id, payload, target)
 
@@ -424,7 +446,8 @@ async def _judge_claimed(
     stats = report.stats
     metrics.commit_judged(time.perf_counter() - started, stats.files_analyzed, stats.cache_hits)
     try:
-        await store_analysis(sessions, delivery_id, payload, sha, rules, run_id, report)
+        lineage = target.lineage or f"{payload['repository']['id']}:sha:{sha}"
+        await store_analysis(sessions, delivery_id, payload, sha, rules, run_id, report, lineage)
     except BaseException:
         await supersede.settle(sessions, held, "released")  # published, not recorded: redo
         raise
@@ -511,32 +534,24 @@ async def _evaluate(
     if base_tree is not None:
         base = await reader.files(base_tree, config)
         moved = baseline.renames(base.blobs, head.blobs, dict(target.renames))
-        base_results = baseline.carried(base.results, moved)
-    report = build_report(
-        rules,
-        config,
-        AuditInput(
-            repo=repo_full_name,
-            paths=sorted(head.results),
-            results=head.results,
-            stats=_stats(head),
-            changed_paths=target.changed_paths,
-            suppression_policy=_suppression_policy(base_results),
-            waivers=waivers,
-        ),
+        base_results = baseline.carried(base.results, moved) if moved else base.results
+    # the report of the commit this process judged before, redone for the files that changed
+    # (app/engine/report_cache.py): the same Report build_report makes of every file
+    state = report_state(reader.sessions, reader.repository, head, config, rules)
+    report = state.report(
+        repo_full_name,
+        stats=_stats(head),
+        waivers=waivers,
+        suppression_policy=_suppression_policy(base_results),
+        changed_paths=target.changed_paths,
     )
     annotate: list[Finding] | None = None
     if base is not None and base_results is not None:
-        base_report = build_report(
-            rules,
-            config,
-            AuditInput(
-                repo=repo_full_name,
-                paths=sorted(base_results),
-                results=base_results,
-                changed_paths=target.changed_paths,
-                waivers=waivers,
-            ),
+        base_state = report_state(reader.sessions, reader.repository, base, config, rules)
+        if base_results is not base.results:  # the base's files under their new names
+            base_state = base_state.updated(base_results, moved.keys() | moved.values())
+        base_report = base_state.report(
+            repo_full_name, waivers=waivers, changed_paths=target.changed_paths
         )
         report.baseline = baseline.compare(report, base_report, base.sha)
         annotate = report.baseline.introduced
@@ -561,7 +576,7 @@ def _stats(files: CommitFiles) -> ScanStats:
         skipped=dict(files.skipped),
         parse_problems=tuple(
             (path, f"{p.parser}: {p.message}")
-            for path in sorted(path for path, r in files.results.items() if r.problems)
+            for path in files.problems
             for p in files.results[path].problems
         ),
     )

@@ -11,13 +11,18 @@ twice from the spooled archive (ids, then the contents of the missing ones).
 
 The config (`.github/stopship.yml`) is read through its blob id from the tree, so an unchanged
 config costs no request; the contents API is used only when the tree is truncated.
+
+A commit whose tree was read against the previous listing of the repository (`tree.base`, see
+app/github/tree_listing.py) gets its files from that commit's, when this process made them
+(app/jobs/recent_commits.py): only the paths whose tree entry changed are looked up, fetched and
+analysed; every other result is the base's, as it must be (same blob, same key).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import IO, Any
 
 from githubkit import GitHub
@@ -29,9 +34,11 @@ from app.engine.paths import matches_any
 from app.engine.ruleset import Ruleset
 from app.engine.snapshot import git_blob_sha, looks_binary
 from app.github import snapshot, tarball
-from app.github.snapshot import BINARY_FILE, CommitTree, RemoteFile, count
+from app.github.snapshot import BINARY_FILE
+from app.github.tree_listing import CommitTree, RemoteFile, worth_analysing
 from app.jobs import file_results
 from app.jobs.file_results import BINARY, keys_for
+from app.jobs.recent_commits import files_key, recent_of
 
 TARBALL_THRESHOLD = 200
 IGNORED_BY_CONFIG = f"ignored by {CONFIG_PATH}"
@@ -54,6 +61,10 @@ async def never_superseded() -> None:
 
 @dataclass
 class CommitFiles:
+    """One commit's per-file results (read-only once made: later commits' files are made from
+    it). `base` and `changed`: the commit these were made from and every path whose result may
+    differ from its (None: made from the tree alone)."""
+
     sha: str
     blobs: dict[str, str]  # every regular file -> blob id
     results: dict[str, EngineResult]  # every analysable text file -> its result
@@ -61,6 +72,21 @@ class CommitFiles:
     analysed: int = 0  # files analysed by this job (the others came from the cache)
     fresh: dict[str, str] = field(default_factory=dict)  # path -> cache key, analysed now
     tarball: bool = False
+    ignored: frozenset[str] = frozenset()  # files the config ignores
+    binary: frozenset[str] = frozenset()  # files whose blob is binary
+    problems: tuple[str, ...] = ()  # sorted paths whose result has parse problems
+    base: str | None = None
+    changed: frozenset[str] = frozenset()
+
+    def count_skipped(self) -> None:
+        if self.ignored:
+            self.skipped[IGNORED_BY_CONFIG] = len(self.ignored)
+        if self.binary:
+            self.skipped[BINARY_FILE] = len(self.binary)
+
+    def for_another_job(self) -> CommitFiles:
+        """The same files, as a job that analysed none of them sees them."""
+        return replace(self, analysed=0, fresh={}, tarball=False)
 
 
 class CommitReader:
@@ -76,6 +102,8 @@ class CommitReader:
         check: SupersedeCheck = never_superseded,
     ) -> None:
         self.gh, self.owner, self.name, self.sessions = gh, owner, name, sessions
+        self.repository = f"{owner}/{name}"
+        self.rules = rules
         self.keys = keys_for(rules)
         self.check = check
         self._analysis = asyncio.Lock()
@@ -104,11 +132,78 @@ class CommitReader:
         return data
 
     async def files(self, tree: CommitTree, config: StopshipConfig) -> CommitFiles:
-        """Every analysable file's result: cached, or fetched and analysed (and cached)."""
+        """Every analysable file's result: cached, or fetched and analysed (and cached). When
+        this process made the files of the commit the tree was read against (`tree.base`), only
+        the paths whose entry changed are looked at; the others keep that commit's results."""
+        recent = recent_of(self.sessions).files
+        key = files_key(self.repository, tree.sha, config, self.rules)
+        known = recent.get(key)
+        if known is not None:
+            return known.for_another_job()
+        base = None
+        if tree.base is not None:
+            base = recent.get(files_key(self.repository, tree.base, config, self.rules))
         if tree.truncated:
-            return await self._from_tarball_only(tree.sha, config)
+            out = await self._from_tarball_only(tree.sha, config)
+        elif base is not None:
+            out = await self._files_after(base, tree, config)
+        else:
+            out = await self._all_files(tree, config)
+        recent.put(key, out)
+        return out
+
+    async def _all_files(self, tree: CommitTree, config: StopshipConfig) -> CommitFiles:
         out = CommitFiles(tree.sha, dict(tree.blobs), {}, dict(tree.skipped))
-        wanted = [f for f in tree.files if self._kept(f.path, config, out.skipped)]
+        wanted: list[RemoteFile] = []
+        ignored: set[str] = set()
+        for f in tree.files.values():
+            if self._kept(f.path, config):
+                wanted.append(f)
+            else:
+                ignored.add(f.path)
+        binary = await self._results_of(tree.sha, wanted, out)
+        out.ignored, out.binary = frozenset(ignored), frozenset(binary)
+        out.problems = tuple(sorted(p for p, r in out.results.items() if r.problems))
+        out.count_skipped()
+        return out
+
+    async def _files_after(
+        self, base: CommitFiles, tree: CommitTree, config: StopshipConfig
+    ) -> CommitFiles:
+        """`base`'s files with the changed paths looked at again."""
+        out = CommitFiles(
+            tree.sha,
+            tree.blobs,
+            dict(base.results),
+            dict(tree.skipped),
+            base=base.sha,
+            changed=tree.changed,
+        )
+        ignored, binary = set(base.ignored), set(base.binary)
+        problems = set(base.problems)
+        wanted: list[RemoteFile] = []
+        for path in tree.changed:
+            out.results.pop(path, None)
+            ignored.discard(path)
+            binary.discard(path)
+            problems.discard(path)
+            f = tree.files.get(path)
+            if f is None:  # gone, or never worth analysing (counted in the tree's skipped)
+                continue
+            if self._kept(path, config):
+                wanted.append(f)
+            else:
+                ignored.add(path)
+        binary |= await self._results_of(tree.sha, wanted, out)
+        problems |= {p for p in tree.changed if p in out.results and out.results[p].problems}
+        out.ignored, out.binary = frozenset(ignored), frozenset(binary)
+        out.problems = tuple(sorted(problems))
+        out.count_skipped()
+        return out
+
+    async def _results_of(self, sha: str, wanted: list[RemoteFile], out: CommitFiles) -> set[str]:
+        """Put the results of `wanted` in `out` (cached, or fetched and analysed, and cached);
+        returns the paths whose blob is binary."""
         keys = {f.path: self.keys.key(f.path, f.blob_sha) for f in wanted}
         cached = await file_results.lookup(self.sessions, set(keys.values()))
         missing = [f for f in wanted if keys[f.path] not in cached]
@@ -116,25 +211,23 @@ class CommitReader:
         if missing:
             await self.check()
             if len(missing) > TARBALL_THRESHOLD:
-                fresh = await self._via_tarball(tree.sha, missing, out)
+                fresh = await self._via_tarball(sha, missing, out)
             else:
                 fresh = await self._via_blobs(missing)
             await file_results.save(self.sessions, {keys[p]: r for p, r in fresh.items()})
+        binary: set[str] = set()
         for f in wanted:
             result = fresh.get(f.path) or cached.get(keys[f.path])
             if result is BINARY:
-                count(out.skipped, BINARY_FILE)
+                binary.add(f.path)
             elif result is not None:
                 out.results[f.path] = result
         out.fresh = {p: keys[p] for p, r in fresh.items() if r is not BINARY}
         out.analysed = len(out.fresh)
-        return out
+        return binary
 
-    def _kept(self, path: str, config: StopshipConfig, skipped: dict[str, int]) -> bool:
-        if config.ignore_paths and matches_any(path, config.ignore_paths):
-            count(skipped, IGNORED_BY_CONFIG)
-            return False
-        return True
+    def _kept(self, path: str, config: StopshipConfig) -> bool:
+        return not (config.ignore_paths and matches_any(path, config.ignore_paths))
 
     def _analyse_now(self, path: str, data: bytes) -> EngineResult:
         return BINARY if looks_binary(data) else self.keys.analyzer.analyze(path, data)
@@ -185,6 +278,7 @@ class CommitReader:
 
     async def _from_tarball_only(self, sha: str, config: StopshipConfig) -> CommitFiles:
         out = CommitFiles(sha, {}, {})
+        ignored: set[str] = set()
         await self.check()
         archive = await tarball.download(self.gh, self.owner, self.name, sha)
         out.tarball = True
@@ -192,9 +286,12 @@ class CommitReader:
             listed: dict[str, str] = {}
 
             def wanted(path: str, size: int) -> bool:
-                return snapshot.worth_analysing(path, size, out.skipped) and self._kept(
-                    path, config, out.skipped
-                )
+                if not worth_analysing(path, size, out.skipped):
+                    return False
+                if not self._kept(path, config):
+                    ignored.add(path)
+                    return False
+                return True
 
             def note(path: str, data: bytes) -> None:
                 listed[path] = git_blob_sha(data)
@@ -214,14 +311,18 @@ class CommitReader:
                 await file_results.save(self.sessions, {keys[p]: r for p, r in fresh.items()})
         finally:
             archive.close()
+        binary: set[str] = set()
         for path, key in keys.items():
             result = fresh.get(path) or cached.get(key)
             if result is BINARY:
-                count(out.skipped, BINARY_FILE)
+                binary.add(path)
             elif result is not None:
                 out.results[path] = result
         out.fresh = {p: keys[p] for p, r in fresh.items() if r is not BINARY}
         out.analysed = len(out.fresh)
+        out.ignored, out.binary = frozenset(ignored), frozenset(binary)
+        out.problems = tuple(sorted(p for p, r in out.results.items() if r.problems))
+        out.count_skipped()
         return out
 
 

@@ -1,16 +1,31 @@
 """What a judged commit leaves in the database: its repository (and installation) if new, one
-Analysis row, and one FindingRow per listed finding."""
+Analysis row, and its findings as changes along its lineage (app/store/findings.py): the rows of
+findings that appeared or changed since the lineage's latest analysis, and the end of the rows
+of those that went. A push that changes one file of a 20,000-file repository writes the rows of
+that file's findings, not the repository's again.
+
+What changed is worked out against the lineage's open findings. This process remembers them per
+lineage as the findings of the report it stored last (reports share the Finding objects of the
+files that did not change, so the difference is a comparison of object identities); when the
+lineage has moved since (another process, a restart), they are read from the database.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.engine.model import Finding
 from app.engine.report import Report
 from app.engine.ruleset import Ruleset
-from app.store.models import Analysis, FindingRow, Installation, Repository
+from app.store import findings as finding_store
+from app.store.findings import Row, row_of
+from app.store.models import Analysis, Installation, Repository
+
+ATTEMPTS = 2
 
 
 async def ensure_repository(session: AsyncSession, payload: dict[str, Any]) -> int:
@@ -30,6 +45,47 @@ async def ensure_repository(session: AsyncSession, payload: dict[str, Any]) -> i
     return int(repo["id"])
 
 
+@dataclass(frozen=True)
+class _Stored:
+    """A lineage's latest analysis as this process stored it: its id and its findings by
+    object identity (the dict keeps the objects, so no id is reused while it is kept)."""
+
+    analysis_id: int
+    findings: dict[int, Finding]
+
+
+_stored: WeakKeyDictionary[async_sessionmaker[AsyncSession], dict[str, _Stored]] = (
+    WeakKeyDictionary()
+)
+# each holds the findings of one report alive (tens of thousands for a monorepo): a few only; a
+# lineage not kept is read from the database
+LINEAGES_KEPT = 8
+
+
+def _stored_of(sessions: async_sessionmaker[AsyncSession]) -> dict[str, _Stored]:
+    found = _stored.get(sessions)
+    if found is None:
+        found = _stored[sessions] = {}
+    return found
+
+
+def changes(
+    before: _Stored | dict[str, Row], now: dict[int, Finding]
+) -> tuple[list[str], list[Row]]:
+    """(fingerprints whose open row ends, rows to add) to go from `before` to `now`."""
+    if isinstance(before, _Stored):
+        went = before.findings.keys() - now.keys()
+        came = now.keys() - before.findings.keys()
+        old = {f.fingerprint: row_of(f) for f in (before.findings[i] for i in went)}
+        new = {f.fingerprint: row_of(f) for f in (now[i] for i in came)}
+    else:
+        old = before
+        new = {f.fingerprint: row_of(f) for f in now.values()}
+    ended = [fp for fp, row in old.items() if new.get(fp) != row]
+    added = [row for fp, row in new.items() if old.get(fp) != row]
+    return ended, added
+
+
 async def store_analysis(
     sessions: async_sessionmaker[AsyncSession],
     delivery_id: str,
@@ -38,47 +94,47 @@ async def store_analysis(
     rules: Ruleset,
     run_id: int,
     report: Report,
+    lineage: str,
 ) -> None:
-    """One Analysis row (score, grade, verdict, check run) and its findings."""
-    async with sessions() as session:
-        repository_id = await ensure_repository(session, payload)
-        analysis = Analysis(
-            repository_id=repository_id,
-            sha=sha,
-            ruleset_digest=rules.digest,
-            score=report.score,
-            grade=report.grade,
-            verdict=report.verdict,
-            check_run_id=run_id,
-            delivery_id=delivery_id,
-        )
-        session.add(analysis)
-        await session.flush()
-        rows = [
-            (analysis.id, f.fingerprint, f.rule, str(f.severity), f.stop_ship, f.path, f.line,
-             f.message)
-            for f in report.findings
-        ]  # fmt: skip
-        await _insert_findings(session, rows)
-        await session.commit()
-
-
-_FINDING_COLUMNS = (
-    "analysis_id", "fingerprint", "rule", "severity", "stop_ship", "path", "line", "message"
-)  # fmt: skip
-
-
-async def _insert_findings(session: AsyncSession, rows: list[tuple[Any, ...]]) -> None:
-    """A monorepo's analysis has tens of thousands of findings: PostgreSQL takes them with COPY
-    (several times faster than INSERTs), SQLite with one executemany."""
-    if not rows:
-        return
-    connection = await session.connection()
-    if connection.dialect.name == "postgresql":
-        raw = await connection.get_raw_connection()
-        await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
-            FindingRow.__tablename__, records=rows, columns=list(_FINDING_COLUMNS)
-        )
-        return
-    values = [dict(zip(_FINDING_COLUMNS, row, strict=True)) for row in rows]
-    await session.execute(insert(FindingRow.__table__), values)  # type: ignore[arg-type]
+    """One Analysis row (score, grade, verdict, check run) and its findings, as changes along
+    `lineage` (whose analyses are judged one at a time: it is the job's lock)."""
+    stored = _stored_of(sessions)
+    now = dict(zip(map(id, report.findings), report.findings, strict=True))
+    for _ in range(ATTEMPTS):
+        async with sessions() as session:
+            repository_id = await ensure_repository(session, payload)
+            analysis = Analysis(
+                repository_id=repository_id,
+                sha=sha,
+                ruleset_digest=rules.digest,
+                score=report.score,
+                grade=report.grade,
+                verdict=report.verdict,
+                check_run_id=run_id,
+                delivery_id=delivery_id,
+                lineage=lineage,
+            )
+            session.add(analysis)
+            await session.flush()
+            head = await finding_store.lineage_head(session, lineage)
+            known = stored.get(lineage)
+            before: _Stored | dict[str, Row]
+            if head is None:
+                before = {}
+            elif known is not None and known.analysis_id == head:
+                before = known
+            else:
+                before = await finding_store.open_rows(session, lineage)
+            ended, added = changes(before, now)
+            await finding_store.end_rows(session, lineage, analysis.id, ended)
+            await finding_store.add_rows(session, lineage, analysis.id, added)
+            if await finding_store.move_head(session, lineage, repository_id, head, analysis.id):
+                await session.commit()
+                stored.pop(lineage, None)
+                stored[lineage] = _Stored(analysis.id, now)
+                while len(stored) > LINEAGES_KEPT:
+                    del stored[next(iter(stored))]
+                return
+            await session.rollback()
+            stored.pop(lineage, None)
+    raise RuntimeError(f"the findings of lineage {lineage} kept moving while being stored")

@@ -89,9 +89,16 @@ def baseline_section(report: Report, limit: int = 30) -> list[str]:
 
 def full_audit(report: Report, ruleset: Ruleset, max_chars: int | None = None) -> str:
     """The full audit body; cut to `max_chars` with a pointer when it would not fit."""
-    stops = report.stop_ship
-    high = [f for f in report.findings if not f.stop_ship and f.severity.rank >= 3]
-    medium = [f for f in report.findings if not f.stop_ship and f.severity == "medium"]
+    stops: list[Finding] = []
+    high: list[Finding] = []
+    medium: list[Finding] = []
+    for f in report.findings:  # one pass: a monorepo's report lists tens of thousands
+        if f.stop_ship:
+            stops.append(f)
+        elif f.severity == "medium":
+            medium.append(f)
+        elif f.severity.rank >= 3:
+            high.append(f)
     out = [
         MARKER,
         f"## Production readiness — {report.repo}",
@@ -134,7 +141,7 @@ def full_audit(report: Report, ruleset: Ruleset, max_chars: int | None = None) -
             + ", ".join(f"`{p}`" for p, _ in report.stats.parse_problems[:10])
             + "_",
         ]
-    out += ["", closing_line(report), ""]
+    out += ["", closing_line(report, len(stops)), ""]
     return truncate("\n".join(out), max_chars)
 
 
@@ -153,9 +160,10 @@ def accepted_risk(report: Report, heading: str, limit: int = 30) -> list[str]:
     return out
 
 
-def closing_line(report: Report) -> str:
+def closing_line(report: Report, stop_ship: int | None = None) -> str:
+    stop_ship = len(report.stop_ship) if stop_ship is None else stop_ship
     return (
-        f"Fix the {len(report.stop_ship)} stop-ship findings and {len(report.quick_wins)} "
+        f"Fix the {stop_ship} stop-ship findings and {len(report.quick_wins)} "
         f"quick wins first: the score goes from {report.score} to about "
         f"{report.projected_score}."
     )

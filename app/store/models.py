@@ -1,5 +1,6 @@
 """Tables: installations, repositories, deliveries (every webhook received), analyses (one per
-judged commit and context), findings (of an analysis), the file-result cache keyed by (blob id,
+judged commit and context), findings (stored as changes along each lineage of analyses: see
+FindingRow), the lineages' latest analyses, the file-result cache keyed by (blob id,
 path kind, digest of the rules for that kind) shared by every branch and repository, the config
 files seen (by blob id), the bookkeeping of superseding (the newest judging delivery per subject
 and one claim per judged (commit, context)), and waivers (findings accepted as risk)."""
@@ -79,6 +80,10 @@ class Delivery(Base):
 
 
 class Analysis(Base):
+    """One judged commit in one context. `lineage` names the sequence of analyses its findings
+    are stored along (its branch's, pull request's or commit's: the job's lock); NULL for an
+    analysis recorded before 0007, whose findings are all rows of its own."""
+
     __tablename__ = "analyses"
     # a commit can be judged in several contexts (its branch, a pull request, a merge group)
     __table_args__ = (Index("ix_analyses_repository_id_sha", "repository_id", "sha"),)
@@ -95,14 +100,28 @@ class Analysis(Base):
     check_run_id: Mapped[int | None] = mapped_column(BigInteger)
     delivery_id: Mapped[str | None] = mapped_column(ForeignKey("deliveries.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    lineage: Mapped[str | None] = mapped_column(String(200), index=True)
 
 
 class FindingRow(Base):
+    """One finding as it is (rule, severity, stop-ship, path, line, message) through a run of
+    analyses of one lineage: from `analysis_id`, the first that had it, up to the analysis
+    `ended_analysis_id` that no longer has it so (NULL: the lineage's latest analysis has it).
+    A push that changes one file adds rows for what changed in it, not for every finding of the
+    repository. The findings of an analysis are its lineage's rows with `analysis_id` <= its id
+    and no end, or an end after it (app/store/findings.py); a row with no lineage (recorded
+    before 0007) belongs to its analysis alone."""
+
     __tablename__ = "findings"
+    __table_args__ = (Index("ix_findings_lineage_ended", "lineage", "ended_analysis_id"),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     analysis_id: Mapped[int] = mapped_column(
         ForeignKey("analyses.id", ondelete="RESTRICT"), index=True
+    )
+    lineage: Mapped[str | None] = mapped_column(String(200))
+    ended_analysis_id: Mapped[int | None] = mapped_column(
+        ForeignKey("analyses.id", ondelete="RESTRICT")
     )
     fingerprint: Mapped[str] = mapped_column(String(64), index=True)
     rule: Mapped[str] = mapped_column(String(16))
@@ -112,6 +131,23 @@ class FindingRow(Base):
     line: Mapped[int | None] = mapped_column(Integer)
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class FindingLineage(Base):
+    """The latest analysis of each lineage: the one whose findings the lineage's open rows (no
+    end) are. Moved only from the analysis it names (a compare-and-set), so two jobs can never
+    both extend a lineage from the same analysis."""
+
+    __tablename__ = "finding_lineages"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    repository_id: Mapped[int] = mapped_column(
+        ForeignKey("repositories.id", ondelete="RESTRICT"), index=True
+    )
+    head_analysis_id: Mapped[int] = mapped_column(ForeignKey("analyses.id", ondelete="RESTRICT"))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
 
 
 class FileResult(Base):

@@ -11,11 +11,20 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from app.store.db import make_engine
+from app.store import findings
+from app.store.db import make_engine, make_sessions
 from app.store.migrate import alembic_config, upgrade
-from app.store.models import Base
+from app.store.models import (
+    Analysis,
+    Base,
+    FindingLineage,
+    FindingRow,
+    Installation,
+    Repository,
+)
 
 
 def ours(name: str | None, type_: str, parent_names: dict[str, Any]) -> bool:
@@ -47,7 +56,13 @@ async def test_every_revision_rolls_back_and_forward(database_url: str) -> None:
     # alembic's env runs its own event loop: give it a thread
     await asyncio.to_thread(command.downgrade, alembic_config(database_url), "0001")
     added = sorted(d[1].name for d in await differences(database_url) if d[0] == "add_table")
-    assert added == ["analysis_claims", "config_blobs", "supersede_marks", "waivers"]
+    assert added == [
+        "analysis_claims",
+        "config_blobs",
+        "finding_lineages",
+        "supersede_marks",
+        "waivers",
+    ]
     await asyncio.to_thread(upgrade, database_url)
     assert await differences(database_url) == []
 
@@ -72,3 +87,65 @@ async def test_a_migration_gives_up_on_a_busy_table_instead_of_blocking_it(
         await holder.close()
     await asyncio.to_thread(upgrade, postgres_url)
     assert await differences(postgres_url) == []
+
+
+async def test_findings_stored_as_changes_roll_back_to_rows_per_analysis(database_url: str) -> None:
+    """0007 down: each analysis of a lineage gets its findings as rows of its own, as 0006 reads
+    them; and up again, those analyses (now without a lineage) still answer their findings."""
+    engine = make_engine(database_url)
+    sessions = make_sessions(engine)
+    rows = {
+        "a": ("a" * 40, "SEC002", "high", True, "app/x.py", 2, "m"),
+        "b": ("b" * 40, "ERR002", "medium", False, "app/y.py", 5, "m"),
+        "b2": ("b" * 40, "ERR002", "medium", False, "app/y.py", 7, "m"),
+        "c": ("c" * 40, "OBS001", "low", False, None, None, "m"),
+    }
+    # lineage L: analysis 1 has a, b; 2 has a, b (moved to line 7), c; 3 has c.
+    # analysis 4 was recorded before 0007 (no lineage) and has a.
+    spans = [("a", 1, 3), ("b", 1, 2), ("b2", 2, 3), ("c", 2, None)]
+    expected = {1: {"a", "b"}, 2: {"a", "b2", "c"}, 3: {"c"}, 4: {"a"}}
+    async with sessions() as session:
+        session.add(Installation(id=1, account="octo"))
+        await session.flush()
+        session.add(Repository(id=1, installation_id=1, full_name="octo/shop"))
+        await session.flush()
+        for i in (1, 2, 3, 4):
+            lineage = "1:ref:refs/heads/main" if i < 4 else None
+            session.add(Analysis(id=i, repository_id=1, sha=f"{i:040x}", ruleset_digest="d",
+                                 lineage=lineage))  # fmt: skip
+        await session.flush()
+        for name, first, ended in spans:
+            row = dict(zip(_ROW, rows[name], strict=True))
+            session.add(FindingRow(analysis_id=first, lineage="1:ref:refs/heads/main",
+                                   ended_analysis_id=ended, **row))  # fmt: skip
+        session.add(FindingRow(analysis_id=4, **dict(zip(_ROW, rows["a"], strict=True))))
+        session.add(FindingLineage(key="1:ref:refs/heads/main", repository_id=1,
+                                   head_analysis_id=3))  # fmt: skip
+        await session.commit()
+        for i, names in expected.items():
+            assert await findings.rows_of(session, i) == {rows[n] for n in names}
+    await engine.dispose()
+
+    await asyncio.to_thread(command.downgrade, alembic_config(database_url), "0006_incremental")
+    engine = make_engine(database_url)
+    async with engine.connect() as connection:
+        stored = (
+            await connection.execute(
+                text(f"SELECT analysis_id, {', '.join(_ROW)} FROM findings ORDER BY id")
+            )
+        ).all()
+    await engine.dispose()
+    per_analysis: dict[int, set[tuple[Any, ...]]] = {}
+    for analysis_id, *row in stored:
+        per_analysis.setdefault(analysis_id, set()).add((*row[:3], bool(row[3]), *row[4:]))
+    assert per_analysis == {i: {rows[n] for n in names} for i, names in expected.items()}
+
+    await asyncio.to_thread(upgrade, database_url)
+    engine = make_engine(database_url)
+    async with make_sessions(engine)() as session:
+        for i, names in expected.items():
+            assert await findings.rows_of(session, i) == {rows[n] for n in names}
+    await engine.dispose()
+
+
+_ROW = ("fingerprint", "rule", "severity", "stop_ship", "path", "line", "message")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.engine.paths import matches_any
-from app.github.snapshot import DEFAULT_IGNORED, in_ignored_folder
+from app.github.tree_listing import DEFAULT_IGNORED, in_ignored_folder
 
 
 @pytest.mark.parametrize(
