@@ -15,7 +15,7 @@ from app.engine.context import FileContext
 from app.engine.matchers import NEVER, MatcherRun, RegexMatcherRun, prepare
 from app.engine.model import Fact, FileResult, Hit
 from app.engine.paths import glob_literals, glob_regex, language_of, roles_of
-from app.engine.python_strings import documentation_lines
+from app.engine.python_strings import comment_lines, documentation_lines
 from app.engine.ruleset import FactSpec, Rule, Ruleset
 from app.engine.screen import HINTS, Hint, Screen
 from app.engine.suppressions import parse_suppressions
@@ -166,8 +166,8 @@ class Analyzer:
                             break
                     else:
                         facts.append(item)
-                if hits and not rule.in_docstrings and ctx.language == "python":
-                    documentation = documentation_lines(ctx.text)
+                if hits and not rule.in_documentation and ctx.language == "python":
+                    documentation = documentation_lines(ctx.text) | comment_lines(ctx.text)
                     hits = [h for h in hits if h.line not in documentation]
                 result.hits.extend(hits)
                 continue

@@ -54,3 +54,10 @@ def _by_tokens(text: str) -> frozenset[int]:
     except (tokenize.TokenError, SyntaxError):
         pass  # unfinished or invalid source: what was read so far stands
     return frozenset(lines)
+
+
+def comment_lines(text: str) -> frozenset[int]:
+    """1-based lines that hold nothing but a comment."""
+    return frozenset(
+        number for number, line in enumerate(text.splitlines(), 1) if line.lstrip().startswith("#")
+    )

@@ -194,9 +194,9 @@ class Rule(_Strict):
     # Tests, fixtures, examples and docs are not production code; most rules skip them.
     in_tests: bool = False
     in_cli: bool = True
-    # False: hits on the lines of Python docstrings are dropped (examples for the reader, such
-    # as `text("select * from t")` in a library's documentation, are not code)
-    in_docstrings: bool = True
+    # False: hits on the documentation lines of Python files (docstrings and comment lines) are
+    # dropped: a query quoted in a library's docstring is an example for the reader, not code
+    in_documentation: bool = True
     in_migrations: bool = True
     only_migrations: bool = False
     # Release-gate checklist item this rule feeds ("ci", "migrations").

@@ -41,7 +41,7 @@ ANALYSIS_FIELDS = {
     "paths",
     "in_tests",
     "in_cli",
-    "in_docstrings",
+    "in_documentation",
     "in_migrations",
     "only_migrations",
     "matcher",

@@ -21,7 +21,17 @@ down_revision = "0006_incremental"
 
 _NOW = sa.text("CURRENT_TIMESTAMP")
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-_COLUMNS = "fingerprint, rule, severity, stop_ship, path, line, message, created_at"
+_COLUMNS = ("fingerprint", "rule", "severity", "stop_ship", "path", "line", "message", "created_at")
+
+
+def _concurrently(create: bool, name: str, table: str, columns: list[str]) -> None:
+    """An index on a table that already holds rows: on PostgreSQL built (or dropped) without
+    blocking writes, which CONCURRENTLY can only do outside a transaction (ignored on SQLite)."""
+    with op.get_context().autocommit_block():
+        if create:
+            op.create_index(name, table, columns, postgresql_concurrently=True)
+        else:
+            op.drop_index(name, table_name=table, postgresql_concurrently=True)
 
 
 def upgrade() -> None:
@@ -45,7 +55,6 @@ def upgrade() -> None:
     op.create_index("ix_finding_lineages_repository_id", "finding_lineages", ["repository_id"])
     with op.batch_alter_table("analyses") as batch:
         batch.add_column(sa.Column("lineage", sa.String(200), nullable=True))
-        batch.create_index("ix_analyses_lineage", ["lineage"])
     with op.batch_alter_table("findings") as batch:
         batch.add_column(sa.Column("lineage", sa.String(200), nullable=True))
         batch.add_column(
@@ -58,26 +67,37 @@ def upgrade() -> None:
                 nullable=True,
             )
         )
-        batch.create_index("ix_findings_lineage_ended", ["lineage", "ended_analysis_id"])
+    _concurrently(True, "ix_analyses_lineage", "analyses", ["lineage"])
+    _concurrently(True, "ix_findings_lineage_ended", "findings", ["lineage", "ended_analysis_id"])
 
 
 def downgrade() -> None:
     # every analysis of a lineage gets its findings as rows of its own, then the changes go
-    op.execute(
-        f"INSERT INTO findings (analysis_id, {_COLUMNS}) "
-        f"SELECT a.id, {', '.join('f.' + c.strip() for c in _COLUMNS.split(','))} "
-        "FROM analyses a JOIN findings f ON f.lineage = a.lineage AND f.analysis_id <= a.id "
-        "AND (f.ended_analysis_id IS NULL OR f.ended_analysis_id > a.id) "
-        "WHERE a.lineage IS NOT NULL"
+    findings = sa.table(
+        "findings",
+        *(sa.column(c) for c in ("analysis_id", *_COLUMNS, "lineage", "ended_analysis_id")),
     )
+    analyses = sa.table("analyses", sa.column("id"), sa.column("lineage"))
+    f, a = findings.alias("f"), analyses.alias("a")
+    held = sa.and_(
+        f.c.lineage == a.c.lineage,
+        f.c.analysis_id <= a.c.id,
+        sa.or_(f.c.ended_analysis_id.is_(None), f.c.ended_analysis_id > a.c.id),
+    )
+    rows = (
+        sa.select(a.c.id, *(f.c[c] for c in _COLUMNS))
+        .select_from(a.join(f, held))
+        .where(a.c.lineage.is_not(None))
+    )
+    op.execute(findings.insert().from_select(["analysis_id", *_COLUMNS], rows))
     op.execute("DELETE FROM findings WHERE lineage IS NOT NULL")
+    _concurrently(False, "ix_findings_lineage_ended", "findings", ["lineage", "ended_analysis_id"])
+    _concurrently(False, "ix_analyses_lineage", "analyses", ["lineage"])
     with op.batch_alter_table("findings") as batch:
-        batch.drop_index("ix_findings_lineage_ended")
         batch.drop_constraint("findings_ended_analysis_id_fkey", type_="foreignkey")
         batch.drop_column("ended_analysis_id")
         batch.drop_column("lineage")
     with op.batch_alter_table("analyses") as batch:
-        batch.drop_index("ix_analyses_lineage")
         batch.drop_column("lineage")
     op.drop_index("ix_finding_lineages_repository_id", table_name="finding_lineages")
     op.drop_table("finding_lineages")
