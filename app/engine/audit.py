@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -23,7 +23,7 @@ from app.engine.model import (
     Waiver,
 )
 from app.engine.paths import matches_any
-from app.engine.report import Report, ScanStats
+from app.engine.report import CategoryScore, Report, ScanStats
 from app.engine.ruleset import Rule, Ruleset
 from app.engine.scoring import (
     category_scores,
@@ -180,6 +180,24 @@ def _repo_hits(rule: Rule, view: RepoView) -> list[RepoHit]:
     return [RepoHit()]
 
 
+def praised(
+    ruleset: Ruleset,
+    categories: list[CategoryScore],
+    repo_praise: list[str],
+    fired: Container[str],
+    disabled: Container[str],
+) -> list[str]:
+    """What's done well: each category without findings, the repository rules that found
+    nothing (`repo_praise`), then the file rules that fired nowhere (and are not disabled)."""
+    file_praise = [
+        rule.praise
+        for rule in ruleset.file_rules()
+        if rule.praise and rule.id not in fired and rule.id not in disabled
+    ]
+    clean = [f"{c.name}: no findings" for c in categories if c.score == 100]
+    return clean + repo_praise + file_praise
+
+
 def build_report(ruleset: Ruleset, config: StopshipConfig, audit: AuditInput) -> Report:
     """Turn per-file results and the tree into the scored Report."""
     paths = [p for p in audit.paths if not matches_any(p, config.ignore_paths)]
@@ -252,10 +270,7 @@ def build_report(ruleset: Ruleset, config: StopshipConfig, audit: AuditInput) ->
     for rule in ruleset.rules:
         if rule.gate:
             gate_rules[rule.gate].add(rule.id)
-    for rule in ruleset.file_rules():
-        if rule.praise and rule.id not in fired and rule.id not in factory.disabled:
-            praise.append(rule.praise)
-    done_well = [f"{c.name}: no findings" for c in categories if c.score == 100] + praise
+    done_well = praised(ruleset, categories, praise, fired, factory.disabled)
     return Report(
         repo=audit.repo,
         date=audit.date or datetime.now(UTC).strftime("%Y-%m-%d"),

@@ -35,7 +35,13 @@ from datetime import UTC, datetime
 from itertools import chain
 from typing import Any, TypeVar
 
-from app.engine.audit import SuppressionPolicy, _facts_view, _FindingFactory, _repo_hits
+from app.engine.audit import (
+    SuppressionPolicy,
+    _facts_view,
+    _FindingFactory,
+    _repo_hits,
+    praised,
+)
 from app.engine.config import StopshipConfig
 from app.engine.detectors import HIT_RESOLVERS, HitResolver, RepoHit, RepoView
 from app.engine.model import Fact, FileResult, Finding, Suppression, Waiver
@@ -557,11 +563,7 @@ class ReportState:
             for rule in ruleset.repo_rules()
             if rule.id not in disabled and rule.praise and not self._repo[rule.id].hits
         ]
-        fired = self._counts.fired
-        for rule in ruleset.file_rules():
-            if rule.praise and rule.id not in fired and rule.id not in disabled:
-                praise.append(rule.praise)
-        done_well = [f"{c.name}: no findings" for c in categories if c.score == 100] + praise
+        done_well = praised(ruleset, categories, praise, self._counts.fired, disabled)
         assert self._stack is not None
         return Report(
             repo=repo,

@@ -9,15 +9,11 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import fields
 from pathlib import Path
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import func, select
 
 from app.engine import baseline
@@ -31,12 +27,10 @@ from app.engine.ruleset import Ruleset
 from app.engine.snapshot import looks_binary
 from app.github.tree_listing import SYMLINK_MODE, skip_reason
 from app.jobs.analyse import Target, changed_paths, compare, evaluate
-from app.settings import Settings
 from app.store import findings as finding_store
 from app.store import waivers as waiver_store
-from app.store.db import make_engine
 from app.store.models import Analysis, FindingRow, WaiverRow
-from app.web.app import create_app
+from tests.app.app_harness import running_app
 from tests.app.fake_github import FakeGitHub
 from tests.app.test_incremental import commit, head, pushed
 from tests.app.test_push_analysis import (  # noqa: F401 - fixtures
@@ -308,31 +302,6 @@ def _text(repo: Path, path: str) -> str:
     return (repo / path).read_text()
 
 
-@asynccontextmanager
-async def another_worker(database_url: str, github: FakeGitHub) -> AsyncIterator[httpx.AsyncClient]:
-    """A second App process on the same database (its own memory: nothing of the first)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    settings = Settings(
-        database_url=database_url,
-        github_app_id=4242,
-        github_private_key=pem,
-        github_webhook_secret=SECRET.decode(),
-        github_api_url=github.url,
-    )
-    engine = make_engine(database_url)
-    app = create_app(settings, engine)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1"
-    ) as http:
-        http.app = app  # type: ignore[attr-defined]
-        yield http
-    await app.state.queue.drain()
-    await engine.dispose()
-
-
 async def test_a_worker_that_did_not_store_the_last_analysis_reads_it_from_the_database(
     client: httpx.AsyncClient,
     fake: FakeGitHub,
@@ -344,7 +313,7 @@ async def test_a_worker_that_did_not_store_the_last_analysis_reads_it_from_the_d
     first = head(repo)
     await push(client, push_payload(first), "p-1")
     second = commit(repo, "edit", {"app/users.py": "# moved\n" + BAD, "app/admin.py": "x = 1\n"})
-    async with another_worker(database_url, fake) as other:
+    async with running_app(database_url, fake) as other:
         await push(other, pushed(repo, first, second), "p-2")
     third = commit(repo, "edit", {"app/users.py": "# moved again\n# and again\n" + BAD})
     await push(client, pushed(repo, second, third), "p-3")
