@@ -16,7 +16,7 @@ from functools import lru_cache
 
 import httpx
 from githubkit import AppAuthStrategy, GitHub
-from githubkit.cache import MemCacheStrategy
+from githubkit.cache import BaseCacheStrategy, MemCacheStrategy
 from githubkit.exception import (
     GitHubException,
     PrimaryRateLimitExceeded,
@@ -59,12 +59,16 @@ def tls_context() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
-def app_client(app_id: int, private_key: str, api_url: str) -> GitHub[AppAuthStrategy]:
+def app_client(
+    app_id: int, private_key: str, api_url: str, tokens: BaseCacheStrategy | None = None
+) -> GitHub[AppAuthStrategy]:
+    """The App's client; `tokens` caches its JWT and installation tokens (this process's memory
+    by default; `SharedTokenCache` shares them between processes)."""
     return GitHub(
         AppAuthStrategy(app_id, private_key),
         base_url=api_url.rstrip("/") + "/",
         timeout=TIMEOUT,
-        cache_strategy=MemCacheStrategy(),
+        cache_strategy=tokens or MemCacheStrategy(),
         http_cache=False,
         ssl_verify=tls_context(),
         auto_retry=retry_policy,

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.github.client import app_client, installation_client
+from app.github.token_cache import SharedTokenCache
 from app.jobs.analyse import GitHubFactory
 from app.jobs.handlers import process
 from app.jobs.queue import DeliveryQueue, InlineQueue, Processor
@@ -16,7 +17,9 @@ from app.settings import Settings
 from app.store.db import libpq_conninfo
 
 
-def github_factory(settings: Settings) -> GitHubFactory | None:
+def github_factory(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession] | None = None
+) -> GitHubFactory | None:
     """Installation clients from the App's credentials (one client per installation, so token
     caches are not shared), or None when the App is not configured."""
     if settings.github_app_id is None:
@@ -27,7 +30,9 @@ def github_factory(settings: Settings) -> GitHubFactory | None:
         key = settings.github_private_key_file.read_text()
     else:
         return None
-    app_gh = app_client(settings.github_app_id, key, settings.github_api_url)
+    # with the database at hand, tokens are shared with every other process of the App
+    tokens = SharedTokenCache(sessions, key) if sessions is not None else None
+    app_gh = app_client(settings.github_app_id, key, settings.github_api_url, tokens)
     clients: dict[int, Any] = {}
 
     def for_installation(installation_id: int) -> Any:
@@ -39,11 +44,15 @@ def github_factory(settings: Settings) -> GitHubFactory | None:
 
 
 def make_processor(
-    settings: Settings, github: GitHubFactory | None = None, metrics: Metrics | None = None
+    settings: Settings,
+    github: GitHubFactory | None = None,
+    metrics: Metrics | None = None,
+    sessions: async_sessionmaker[AsyncSession] | None = None,
 ) -> Processor:
     """`process(sessions, delivery_id, github)` with this process's GitHub clients (`github`,
-    or the ones the settings describe), recording into `metrics` when given."""
-    github = github or github_factory(settings)
+    or the ones the settings describe, sharing tokens through `sessions`' database), recording
+    into `metrics` when given."""
+    github = github or github_factory(settings, sessions)
 
     async def processor(sessions: async_sessionmaker[AsyncSession], delivery_id: str) -> str:
         if metrics is None:

@@ -55,14 +55,7 @@ def run_worker(
         server, port = serve_metrics(metrics, metrics_host, metrics_port)
         log.info("metrics served", url=f"http://{metrics_host}:{port}/metrics")
     try:
-        asyncio.run(
-            work(
-                settings,
-                concurrency,
-                processor=make_processor(settings, metrics=metrics),
-                shutdown_timeout=shutdown_timeout,
-            )
-        )
+        asyncio.run(work(settings, concurrency, metrics=metrics, shutdown_timeout=shutdown_timeout))
     finally:
         if server is not None:
             server.shutdown()
@@ -74,16 +67,18 @@ async def work(
     concurrency: int,
     *,
     processor: Processor | None = None,
+    metrics: Metrics | None = None,
     install_signal_handlers: bool = True,
     shutdown_timeout: float | None = None,
     name: str = "worker",
 ) -> None:
     """Run a worker in this event loop until it is stopped (a signal, or this task cancelled)."""
     engine = make_engine(settings.database_url)
+    sessions = make_sessions(engine)
     queue = ProcrastinateQueue(
-        make_sessions(engine),
+        sessions,
         libpq_conninfo(settings.database_url),
-        processor or make_processor(settings),
+        processor or make_processor(settings, metrics=metrics, sessions=sessions),
         pool_size=concurrency + 4,  # + fetching, heartbeats, abort polling, periodic defers
     )
     await queue.open()

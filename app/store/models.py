@@ -227,3 +227,15 @@ class AnalysisClaim(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+
+
+class GitHubToken(Base):
+    """githubkit's token cache shared by every process of the App (installation tokens and the
+    App's JWT): the key is a digest of githubkit's cache key, the value is encrypted with a key
+    derived from the App's private key (see app/github/token_cache.py)."""
+
+    __tablename__ = "github_tokens"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -58,7 +58,7 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
     engine = engine or make_engine(settings.database_url)
     sessions = make_sessions(engine)
     metrics = Metrics()
-    github = github_factory(settings)
+    github = github_factory(settings, sessions)
     queue = make_queue(settings, sessions, make_processor(settings, github, metrics))
     secrets = settings.webhook_secrets()
 
@@ -78,6 +78,7 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
     app.state.queue = queue
     app.state.metrics = metrics
     app.state.sessions = sessions
+    app.state.settings = settings
     app.state.github = github
 
     @app.post("/webhooks/github")

@@ -23,11 +23,20 @@ SECRET = b"push-secret"
 
 
 @asynccontextmanager
-async def running_app(database_url: str, fake: FakeGitHub) -> AsyncIterator[httpx.AsyncClient]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
+async def running_app(
+    database_url: str, fake: FakeGitHub, private_key: Any = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The App on `database_url` against `fake`, with a new App key unless `private_key` (a PEM
+    or the SecretStr of another app's settings) is given."""
+    if private_key is None:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode()
+    else:
+        pem = getattr(private_key, "get_secret_value", lambda: private_key)()
     settings = Settings(
         database_url=database_url,
         github_app_id=4242,

@@ -60,6 +60,7 @@ async def test_every_revision_rolls_back_and_forward(database_url: str) -> None:
         "analysis_claims",
         "config_blobs",
         "finding_lineages",
+        "github_tokens",
         "supersede_marks",
         "waivers",
     ]

@@ -142,6 +142,8 @@ def _java_routes(ctx: FileContext) -> list[tuple[int, str, bool]]:
             line = ctx.line_of(m.start("annotations") + mapping.start())
             routes.append((line, path, guarded or class_guarded))
     return routes
+
+
 # Where a route to an admin path can be: a Python / JavaScript / Go route, a Go group whose
 # routes inherit its path, or a Spring mapping (a method's or its class's).
 _ADMIN_ROUTE_HINT = hint(
