@@ -20,6 +20,11 @@ _TIMESTAMP_ANNOTATIONS = frozenset(
     {"CreationTimestamp", "UpdateTimestamp", "CreatedDate", "LastModifiedDate"}
 )
 _TIMESTAMP_WORDS = re.compile(r"created|updated|modified|inserted|timestamp", re.IGNORECASE)
+# A line that starts with a timestamp annotation: a member's (not a comment's or a string's).
+_TIMESTAMP_ANNOTATION_LINE = re.compile(
+    rb"^[ \t]*@(?:CreationTimestamp|UpdateTimestamp|CreatedDate|LastModifiedDate)\b", re.MULTILINE
+)
+_ENTITY_ANNOTATION = re.compile(rb"@Entity\b")
 # Entities that map something other than a table of rows the application writes.
 _READ_ONLY_ANNOTATIONS = frozenset({"Immutable", "Subselect", "View"})
 _ASSOCIATIONS = frozenset({"ManyToOne", "OneToOne"})
@@ -211,6 +216,9 @@ def entities_without_timestamps(ctx: FileContext) -> Iterator[Hit]:
     the base (a `@MappedSuperclass`, Spring Data's `AbstractAuditable`) may hold them."""
     if b"@Entity" not in ctx.data:
         return
+    after_each_entity = _ENTITY_ANNOTATION.split(ctx.data)[1:]
+    if all(_TIMESTAMP_ANNOTATION_LINE.search(text) for text in after_each_entity):
+        return  # a timestamp annotation follows every @Entity: no need to parse the file
     classes = java_classes(ctx)
     by_name = {c.name: c for c in classes}
     for cls in classes:
