@@ -1,6 +1,8 @@
-"""Schema checks on SQL files parsed with pglast: foreign keys without an index, tables without
-timestamps. Foreign keys and indexes often live in different migrations, so the file detector only
-emits facts (`fk-column`, `indexed-column`) and a repository detector compares them across files."""
+"""Schema checks on SQL files parsed with pglast (and on JPA entities, through jpa_entities):
+foreign keys without an index, tables without timestamps. Foreign keys and indexes often live in
+different migrations, so the file detectors only emit facts (`fk-column`, `indexed-column`, and
+`jpa-fk-column`, `jpa-indexed-column` for entities) and a repository detector compares them across
+files."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from pglast import ast, enums
 
 from app.engine.context import FileContext
 from app.engine.detectors import RepoHit, RepoView, file_detector, repo_detector
+from app.engine.detectors.jpa_entities import entities_without_timestamps, normalized
 from app.engine.model import Fact, Hit, ParseProblem
 
 _TIMESTAMP_COLUMNS = {
@@ -108,12 +111,33 @@ def foreign_keys_without_index(view: RepoView, options: dict[str, Any]) -> Itera
             yield RepoHit(
                 path=path, line=fact.line, text=fact.value, detail=f"{fact.value} has no index"
             )
+    # An entity's key column is indexed by its @Table or by a migration; a key the migrations
+    # declare is reported there, once.
+    covered = {_qualified(fact.value) for _, fact in view.where("fk-column")}
+    covered |= {_qualified(fact.value) for _, fact in view.where("indexed-column")}
+    covered |= {_qualified(fact.value) for _, fact in view.where("jpa-indexed-column")}
+    for path, fact in view.where("jpa-fk-column"):
+        if _qualified(fact.value) not in covered:
+            yield RepoHit(
+                path=path,
+                line=fact.line,
+                text=fact.value,
+                detail=f"join column {fact.value} has no index",
+            )
+
+
+def _qualified(value: str) -> str:
+    table, _, column = value.partition(".")
+    return f"{normalized(table)}.{normalized(column)}"
 
 
 @file_detector("table_without_timestamps")
 def table_without_timestamps(
     ctx: FileContext, options: dict[str, Any]
 ) -> Iterable[Hit | ParseProblem]:
+    if ctx.language == "java":
+        yield from entities_without_timestamps(ctx)
+        return
     parsed = statements(ctx.text)
     if isinstance(parsed, ParseProblem):
         yield parsed
