@@ -23,7 +23,7 @@ from app.engine.model import (
     Waiver,
 )
 from app.engine.paths import matches_any
-from app.engine.report import CategoryScore, Report, ScanStats
+from app.engine.report import CategoryScore, QuickWin, Report, ScanStats, Stack
 from app.engine.ruleset import Rule, Ruleset
 from app.engine.scoring import (
     category_scores,
@@ -257,7 +257,6 @@ def build_report(ruleset: Ruleset, config: StopshipConfig, audit: AuditInput) ->
                 open_findings.append(finding)
 
     categories = category_scores(open_findings)
-    score = total_score(categories)
     listed = open_findings
     if audit.changed_paths is not None:
         changed = audit.changed_paths
@@ -266,15 +265,50 @@ def build_report(ruleset: Ruleset, config: StopshipConfig, audit: AuditInput) ->
         key=lambda f: (not f.stop_ship, -f.severity.rank, f.category, f.path or "", f.line or 0)
     )
     wins = quick_wins(open_findings)
+    return assemble_report(
+        ruleset,
+        config,
+        repo=audit.repo,
+        date=audit.date,
+        stack=detect_stack(view),
+        categories=categories,
+        listed=listed,
+        suppressed=suppressed,
+        wins=wins,
+        done_well=praised(ruleset, categories, praise, fired, factory.disabled),
+        projected=projected_score(open_findings, wins),
+        stats=audit.stats,
+        out_of_scope=len(open_findings) - len(listed),
+    )
+
+
+def assemble_report(
+    ruleset: Ruleset,
+    config: StopshipConfig,
+    *,
+    repo: str,
+    date: str | None,
+    stack: Stack,
+    categories: list[CategoryScore],
+    listed: list[Finding],
+    suppressed: list[Finding],
+    wins: list[QuickWin],
+    done_well: list[str],
+    projected: int,
+    stats: ScanStats,
+    out_of_scope: int,
+) -> Report:
+    """The Report of scored findings (both report builders end here): the total, grade, verdict
+    and release gates follow from the categories and the listed findings."""
+    score = total_score(categories)
     gate_rules: dict[str, set[str]] = defaultdict(set)
     for rule in ruleset.rules:
         if rule.gate:
             gate_rules[rule.gate].add(rule.id)
-    done_well = praised(ruleset, categories, praise, fired, factory.disabled)
     return Report(
-        repo=audit.repo,
-        date=audit.date or datetime.now(UTC).strftime("%Y-%m-%d"),
-        stack=detect_stack(view),
+        repo=repo,
+        date=date or datetime.now(UTC).strftime("%Y-%m-%d"),
+        stack=stack,
         strictness=config.strictness.describe(),
         min_score=config.minimum_score,
         score=score,
@@ -286,9 +320,9 @@ def build_report(ruleset: Ruleset, config: StopshipConfig, audit: AuditInput) ->
         quick_wins=wins,
         gates=gates(listed, score, categories, config, gate_rules),
         done_well=done_well,
-        projected_score=projected_score(open_findings, wins),
-        stats=audit.stats,
-        out_of_scope=len(open_findings) - len(listed),
+        projected_score=projected,
+        stats=stats,
+        out_of_scope=out_of_scope,
     )
 
 

@@ -31,7 +31,6 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from itertools import chain
 from typing import Any, TypeVar
 
@@ -40,6 +39,7 @@ from app.engine.audit import (
     _facts_view,
     _FindingFactory,
     _repo_hits,
+    assemble_report,
     praised,
 )
 from app.engine.config import StopshipConfig
@@ -52,12 +52,8 @@ from app.engine.scoring import (
     Group,
     category_scores_of,
     deductions_of,
-    gates,
-    grade_for,
     projected_score_of,
     quick_wins_of,
-    total_score,
-    verdict_for,
 )
 from app.engine.stack import detect_stack
 from app.engine.suppressions import suppression_for
@@ -542,7 +538,6 @@ class ReportState:
         groups, not_stop_ship = _groups(counts)
         deductions = deductions_of(groups)
         categories = category_scores_of(deductions)
-        score = total_score(categories)
         total = sum(n for _, n in counts.values())
         if changed_paths is None:
             listed = self._sorted_open(taken, demoted)
@@ -553,34 +548,25 @@ class ReportState:
             seen = by_rule.get(first.rule)
             by_rule[first.rule] = (first, n) if seen is None else (seen[0], seen[1] + n)
         wins = quick_wins_of(by_rule.values(), deductions)
-        gate_rules: dict[str, set[str]] = defaultdict(set)
-        for rule in ruleset.rules:
-            if rule.gate:
-                gate_rules[rule.gate].add(rule.id)
         disabled = self._factory.disabled
         praise = [
             rule.praise
             for rule in ruleset.repo_rules()
             if rule.id not in disabled and rule.praise and not self._repo[rule.id].hits
         ]
-        done_well = praised(ruleset, categories, praise, self._counts.fired, disabled)
         assert self._stack is not None
-        return Report(
+        return assemble_report(
+            ruleset,
+            config,
             repo=repo,
-            date=date or datetime.now(UTC).strftime("%Y-%m-%d"),
+            date=date,
             stack=self._stack[0],
-            strictness=config.strictness.describe(),
-            min_score=config.minimum_score,
-            score=score,
-            grade=grade_for(score),
-            verdict=verdict_for(listed, score, categories, config),
             categories=categories,
-            findings=listed,
+            listed=listed,
             suppressed=[f for _, _, f in suppressed] + [f for _, _, f in repo_waived],
-            quick_wins=wins,
-            gates=gates(listed, score, categories, config, gate_rules),
-            done_well=done_well,
-            projected_score=projected_score_of(not_stop_ship, wins),
+            wins=wins,
+            done_well=praised(ruleset, categories, praise, self._counts.fired, disabled),
+            projected=projected_score_of(not_stop_ship, wins),
             stats=stats or ScanStats(),
             out_of_scope=total - len(listed),
         )

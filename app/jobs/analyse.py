@@ -48,7 +48,7 @@ from app.github import check_runs, rate_limit
 from app.jobs import supersede
 from app.jobs.commit_files import CommitFiles, CommitReader, Superseded
 from app.jobs.recent_commits import report_state
-from app.jobs.stored_analysis import ensure_repository, store_analysis
+from app.jobs.stored_analysis import store_analysis
 from app.jobs.subject import job_subject
 from app.store import waivers as waiver_store
 
@@ -373,12 +373,6 @@ async def _waivers(
         return await waiver_store.in_force(session, repository_id)
 
 
-async def cache_results(sessions: async_sessionmaker[AsyncSession], evaluation: Evaluation) -> None:
-    """Nothing left to do: evaluate() caches each file's result as soon as it is analysed (kept
-    for the callers that stored results themselves)."""
-    return None
-
-
 async def _judge_claimed(
     gh: GitHub[Any],
     sessions: async_sessionmaker[AsyncSession],
@@ -597,6 +591,3 @@ def _suppression_policy(base: dict[str, EngineResult] | None) -> SuppressionPoli
 
     return policy
 
-
-# the name jobs that record their own rows imported before storing moved to stored_analysis
-_ensure_repository = ensure_repository

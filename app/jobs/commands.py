@@ -24,12 +24,11 @@ from app.jobs.analyse import (
     Evaluation,
     GitHubFactory,
     Target,
-    _ensure_repository,
-    cache_results,
     changed_paths,
     evaluate,
 )
 from app.jobs.command_parser import Command, parse
+from app.jobs.stored_analysis import ensure_repository
 from app.render import replies
 from app.render.markdown import MARKER, full_audit, quick_score, stakeholder_report
 from app.store import waivers as waiver_store
@@ -146,7 +145,6 @@ async def _judge_head(talk: Conversation) -> tuple[Evaluation | None, str, str |
         )
     except ConfigError as exc:
         return None, head_sha, f"invalid configuration on the base branch: {exc}"
-    await cache_results(talk.sessions, evaluation)
     return evaluation, head_sha, None
 
 
@@ -217,7 +215,7 @@ async def _waive(talk: Conversation, command: Command) -> None:
     [known] = found.values()
     comment = talk.payload["comment"]
     async with talk.sessions() as session:
-        repository_id = await _ensure_repository(session, talk.payload)
+        repository_id = await ensure_repository(session, talk.payload)
         await waiver_store.record(
             session,
             WaiverRow(

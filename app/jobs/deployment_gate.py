@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.engine.config import ConfigError
 from app.engine.scoring import NOT_READY
 from app.github import deployments
-from app.jobs.analyse import GitHubFactory, Target, cache_results, evaluate
+from app.jobs.analyse import GitHubFactory, Target, evaluate
 from app.render.replies import deployment_review
 
 log = structlog.get_logger()
@@ -72,7 +72,6 @@ async def gate_deployment(
     await deployments.review(
         gh, owner, name, run_id, environment, state, deployment_review(report, sha)
     )
-    await cache_results(sessions, evaluation)
     log.info(
         "deployment reviewed",
         delivery=delivery_id,

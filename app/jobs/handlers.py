@@ -36,19 +36,7 @@ from app.store.models import Delivery, Installation, Repository
 
 log = structlog.get_logger()
 
-ANALYSIS_EVENTS = frozenset(
-    {
-        "push",
-        "pull_request",
-        "check_suite",
-        "check_run",
-        "merge_group",
-        "issue_comment",
-        "deployment_protection_rule",
-    }
-)
 BOOKKEEPING_EVENTS = frozenset({"installation", "installation_repositories", "ping"})
-SUPPORTED_EVENTS = ANALYSIS_EVENTS | BOOKKEEPING_EVENTS
 # a delivery in one of these states is never run again (`failed` and `rate_limited` may be)
 FINISHED = frozenset({"done", "ignored", "deferred", "superseded", "duplicate"})
 
@@ -68,6 +56,9 @@ JOBS: dict[str, Job] = {
     "issue_comment": run_command,
     "deployment_protection_rule": gate_deployment,
 }
+# events whose job needs the App's credentials (kept `deferred` without them)
+ANALYSIS_EVENTS = frozenset(JOBS)
+SUPPORTED_EVENTS = ANALYSIS_EVENTS | BOOKKEEPING_EVENTS
 
 
 async def process(
