@@ -42,21 +42,12 @@ from typing import IO, Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
+from tests.gitrepo import git  # noqa: E402 - the path above makes the test helpers importable
 
 TARGET_FULL_RATIO = 50.0
 TARGET_GROWTH = 1.5
 TARGET_PEAK_MB = 500.0
 COUNTED = ("/git/trees/", "/git/blobs/", "/tarball/", "/contents/")
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.name=b", "-c", "user.email=b@example.com", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
 
 
 def build_repository(path: Path, files: int) -> tuple[str, float]:

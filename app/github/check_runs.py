@@ -30,11 +30,9 @@ def level_of(finding: Finding) -> str:
     return "warning" if finding.severity.rank >= 2 else "notice"
 
 
-def annotations_of(
-    report: Report, findings: list[Finding] | None = None, limit: int | None = None
-) -> list[dict[str, Any]]:
+def annotations_of(report: Report, findings: list[Finding] | None = None) -> list[dict[str, Any]]:
     """One annotation per finding located in a file (of `findings`, by default every finding of
-    the report), stop-ship first, at most `limit`."""
+    the report), stop-ship first."""
     located = [f for f in (report.findings if findings is None else findings) if f.path]
     located.sort(key=lambda f: (not f.stop_ship, -f.severity.rank, f.path or "", f.line or 0))
     out = []
@@ -51,7 +49,7 @@ def annotations_of(
                 "raw_details": f"Fix: {f.fix.strip()}"[:MESSAGE_LIMIT],
             }
         )
-    return out if limit is None else out[:limit]
+    return out
 
 
 async def start(gh: GitHub[Any], owner: str, repo: str, head_sha: str) -> int:

@@ -53,14 +53,18 @@ class _SharedCache(AsyncBaseCache):
             return value
         async with self._sessions() as session:
             row = await session.get(GitHubToken, self._digest(key))
+        if row is None:
+            return None
+        # SQLite gives the stored UTC time back naive, PostgreSQL aware
+        expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
         now = datetime.now(UTC)
-        if row is None or row.expires_at.replace(tzinfo=row.expires_at.tzinfo or UTC) <= now:
+        if expires <= now:
             return None
         try:
             value = self._fernet.decrypt(row.value.encode()).decode()
         except InvalidToken:
             return None
-        self._memory.set(key, value, row.expires_at.replace(tzinfo=UTC) - now)
+        self._memory.set(key, value, expires - now)
         return value
 
     async def aset(self, key: str, value: str, ex: timedelta) -> None:
