@@ -72,16 +72,12 @@ def _fingerprint(rule: str, path: str | None, norm: str, occurrence: int) -> str
     return hashlib.sha1(raw, usedforsecurity=False).hexdigest()
 
 
-def is_stop_ship(rule: Rule, severity: Severity, path: str | None, config: StopshipConfig) -> bool:
-    """CHECKS.md strictness: Low -> critical security S only; Medium -> every S; High -> every S
-    and every high-or-worse security finding; paid/payments -> also every payment-path finding of
-    medium severity or worse."""
-    return _stop_ship(rule, severity, path, config, config.strictness)
-
-
 def _stop_ship(
     rule: Rule, severity: Severity, path: str | None, config: StopshipConfig, strictness: Strictness
 ) -> bool:
+    """CHECKS.md strictness: Low -> critical security S only; Medium -> every S; High -> every S
+    and every high-or-worse security finding; paid/payments -> also every payment-path finding of
+    medium severity or worse."""
     if strictness.level == "Low":
         stop = rule.stop_ship and rule.category == "security" and severity is Severity.CRITICAL
     elif strictness.level == "Medium":
