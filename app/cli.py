@@ -95,6 +95,13 @@ def check(
     changed_since: Annotated[
         str | None, typer.Option(help="List findings only in files changed since this git ref.")
     ] = None,
+    baseline: Annotated[
+        str | None,
+        typer.Option(
+            help="The release the next deployment builds on (git ref): migrations up to it are "
+            "treated as applied. Default: config `baseline:`, else the latest release tag."
+        ),
+    ] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Analyse every file again.")] = False,
     jobs: Annotated[
         int | None, typer.Option(min=1, help="Worker processes (default: every core).")
@@ -110,6 +117,7 @@ def check(
             path,
             config_file=config,
             changed_since=changed_since,
+            baseline=baseline,
             use_cache=not no_cache and not os.environ.get("STOPSHIP_NO_CACHE"),
             jobs=jobs,
             progress=progress,

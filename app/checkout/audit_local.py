@@ -14,7 +14,7 @@ from pathlib import Path
 from platformdirs import user_cache_dir
 
 from app.checkout.directory import Listing, list_files, snapshot_stream
-from app.checkout.git import GitError, repository_name_later
+from app.checkout.git import GitError, release_baseline, repository_name_later
 from app.checkout.git import changed_since as git_changed_since
 from app.checkout.result_cache import ResultCache, TreeRecord
 from app.checkout.scan import Progress, scan_snapshot
@@ -26,6 +26,7 @@ from app.engine.config import (
     check_rule_ids,
     parse_config,
 )
+from app.engine.release import ReleaseBaseline, is_migration_file
 from app.engine.report import Report, ScanStats
 from app.engine.report_codec import report_from_json, report_to_json
 from app.engine.ruleset import RuleError, Ruleset, load_ruleset
@@ -45,7 +46,10 @@ def audit_checkout(
     jobs: int | None = None,
     progress: Progress | None = None,
     rules_dir: Path | None = None,
+    baseline: str | None = None,
 ) -> tuple[Report, Ruleset]:
+    """Audit the checkout at `path`. Migrations are judged against the release baseline:
+    `baseline` (a git ref), else the config's `baseline:`, else the latest release tag."""
     if not path.is_dir():
         raise LocalAuditError(f"{path}: not a directory")
     root = path.resolve()
@@ -55,7 +59,7 @@ def audit_checkout(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _audit(root, cache, config_file, changed_since, jobs, progress, rules_dir)
+        return _audit(root, cache, config_file, changed_since, jobs, progress, rules_dir, baseline)
     finally:
         if collecting:
             gc.enable()
@@ -97,6 +101,7 @@ def _audit(
     jobs: int | None,
     progress: Progress | None,
     rules_dir: Path | None,
+    baseline: str | None,
 ) -> tuple[Report, Ruleset]:
     try:
         ruleset = load_ruleset(rules_dir, store=cache)
@@ -118,13 +123,14 @@ def _audit(
             changed = git_changed_since(root, changed_since)
         except GitError as exc:
             raise LocalAuditError(str(exc)) from None
+    release = _release(root, baseline, config, label, changed)
     repo_name = repository_name_later(root)  # git answers while the files are listed
     listing = list_files(root)
     repo = repo_name()
     tree = cache.tree(root) if cache else None
     if cache and tree and tree.listing == listing.identity:
         # The same files with the same stamps as last time: the same report, if one was kept.
-        key = _report_key(tree.snapshot, ruleset, config, repo, changed)
+        key = _report_key(tree.snapshot, ruleset, config, repo, changed, release)
         kept = _kept_report(cache, key, tree)
         if kept is not None:
             if progress:
@@ -150,6 +156,7 @@ def _audit(
         results=outcome.results,
         stats=outcome.stats,
         changed_paths=changed,
+        release=release,
     )
     report = build_report(ruleset, config, audit)
     if cache:
@@ -159,7 +166,7 @@ def _audit(
             listing,
             snapshot,
             report,
-            _report_key(_snapshot_identity(snapshot), ruleset, config, repo, changed),
+            _report_key(_snapshot_identity(snapshot), ruleset, config, repo, changed, release),
         )
     return report, ruleset
 
@@ -171,12 +178,42 @@ def _snapshot_identity(snapshot: Snapshot) -> str:
     return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
 
 
+def _release(
+    root: Path, option: str | None, config: StopshipConfig, label: str, changed: set[str] | None
+) -> ReleaseBaseline:
+    """The release baseline: --baseline, the config's `baseline:`, or the latest release tag;
+    the files of --changed-since (a pull request's own) always count as changed."""
+    ref, source = (option, "--baseline") if option else (config.baseline, f"{label}: baseline")
+    try:
+        release = release_baseline(root, ref, source, config.release_tags)
+    except GitError as exc:
+        raise LocalAuditError(str(exc)) from None
+    return release.with_changes(changed or ())
+
+
 def _report_key(
-    snapshot: str, ruleset: Ruleset, config: StopshipConfig, repo: str, changed: set[str] | None
+    snapshot: str,
+    ruleset: Ruleset,
+    config: StopshipConfig,
+    repo: str,
+    changed: set[str] | None,
+    release: ReleaseBaseline,
 ) -> str:
     """Everything a report depends on, except its date and scan statistics."""
     changed_paths = None if changed is None else sorted(changed)
-    parts = [snapshot, ruleset.digest, config.model_dump_json(), repo, changed_paths]
+    migrations = (
+        None
+        if release.changed is None
+        else sorted(p for p in release.changed if is_migration_file(p))
+    )
+    parts = [
+        snapshot,
+        ruleset.digest,
+        config.model_dump_json(),
+        repo,
+        changed_paths,
+        [release.ref, release.source, migrations],
+    ]
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
 

@@ -7,6 +7,8 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+from app.engine.release import MAX_WALK, NO_BASELINE, ReleaseBaseline, release_tag
+
 
 class GitError(RuntimeError):
     pass
@@ -78,3 +80,39 @@ def repository_name_later(root: Path) -> Callable[[], str]:
 def _name_from_url(url: str, root: Path) -> str:
     tail = url.rstrip("/").removesuffix(".git").replace(":", "/").split("/")
     return "/".join(tail[-2:]) if len(tail) >= 2 else root.resolve().name
+
+
+def release_baseline(
+    root: Path, ref: str | None, source: str, globs: tuple[str, ...]
+) -> ReleaseBaseline:
+    """The release the checkout builds on and the files changed since it: `ref` when given
+    (`source` says where it came from), else the release tag `release_tag` chooses from the
+    history (git log order, as GitHub's API lists commits). No git, no history, no tag: none."""
+    if ref is not None:
+        try:
+            _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+        except GitError:
+            raise GitError(f"{source}: {ref!r} is not a commit in {root}") from None
+        return ReleaseBaseline(ref, source, frozenset(changed_since(root, ref)))
+    try:
+        listing = _git(
+            root,
+            "for-each-ref",
+            "--format=%(objectname) %(*objectname) %(refname:strip=2)",
+            "refs/tags",
+        )
+        head = _git(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}").strip()
+        walk = _git(root, "rev-list", f"--max-count={MAX_WALK + 1}", "HEAD").split()
+    except GitError:
+        return NO_BASELINE
+    tags: dict[str, list[str]] = {}
+    for line in listing.splitlines():
+        obj, peeled, name = ([*line.split(" ", 2), "", ""])[:3]
+        commit = peeled or obj  # an annotated tag points at a tag object: its commit is peeled
+        if commit != head:  # the judged commit's own tag is the release being made
+            tags.setdefault(commit, []).append(name)
+    found = release_tag(tags, walk, globs)
+    if found is None:
+        return NO_BASELINE
+    name, sha = found
+    return ReleaseBaseline(name, "tag", frozenset(changed_since(root, sha)))

@@ -23,6 +23,7 @@ from app.engine.model import (
     Waiver,
 )
 from app.engine.paths import matches_any
+from app.engine.release import NO_BASELINE, MigrationHistory, ReleaseBaseline, history_of
 from app.engine.report import CategoryScore, QuickWin, Report, ScanStats, Stack
 from app.engine.ruleset import Rule, Ruleset
 from app.engine.scoring import (
@@ -55,6 +56,8 @@ class AuditInput:
     # Waivers in force, by finding fingerprint: a waived finding is listed as accepted risk and
     # neither deducts points nor blocks the gate.
     waivers: dict[str, Waiver] = field(default_factory=dict)
+    # What the next deployment builds on: findings in migrations it already ran are history.
+    release: ReleaseBaseline = NO_BASELINE
 
 
 def fingerprint(rule: str, path: str | None, text: str, occurrence: int) -> str:
@@ -96,9 +99,16 @@ def _stop_ship(
 
 
 class _FindingFactory:
-    def __init__(self, ruleset: Ruleset, config: StopshipConfig) -> None:
+    """Findings from hits: the rule's metadata, severity override, stop-ship by strictness and
+    fingerprint. No finding for a disabled rule, nor in a migration the release baseline already
+    ran, except a security finding (a credential or account a migration created is still there)."""
+
+    def __init__(
+        self, ruleset: Ruleset, config: StopshipConfig, release: ReleaseBaseline = NO_BASELINE
+    ) -> None:
         self.ruleset = ruleset
         self.config = config
+        self.release = release
         self.disabled = set(config.rules.disable)
         self.strictness = config.strictness  # a property that builds a new object each time
         self._occurrences: dict[tuple[str, str | None, str], int] = defaultdict(int)
@@ -130,6 +140,8 @@ class _FindingFactory:
         if found is None:
             return None
         rule, severity, stop_ship = found
+        if path is not None and rule.category != "security" and self.release.applied(path):
+            return None
         if stop_ship is None:
             stop_ship = _stop_ship(rule, severity, path, self.config, self.strictness)
         norm = _normalised(text)
@@ -153,7 +165,9 @@ class _FindingFactory:
         )
 
 
-def _facts_view(paths: list[str], results: dict[str, FileResult]) -> RepoView:
+def _facts_view(
+    paths: list[str], results: dict[str, FileResult], release: ReleaseBaseline = NO_BASELINE
+) -> RepoView:
     facts: dict[str, list[tuple[str, Fact]]] = defaultdict(list)
     for path in paths:
         result = results.get(path)
@@ -161,7 +175,7 @@ def _facts_view(paths: list[str], results: dict[str, FileResult]) -> RepoView:
             continue
         for fact in result.facts:
             facts[fact.kind].append((path, fact))
-    return RepoView(paths=paths, facts=dict(facts))
+    return RepoView(paths=paths, facts=dict(facts), release=release)
 
 
 def _repo_hits(rule: Rule, view: RepoView) -> list[RepoHit]:
@@ -197,11 +211,11 @@ def praised(
 def build_report(ruleset: Ruleset, config: StopshipConfig, audit: AuditInput) -> Report:
     """Turn per-file results and the tree into the scored Report."""
     paths = [p for p in audit.paths if not matches_any(p, config.ignore_paths)]
-    factory = _FindingFactory(ruleset, config)
+    factory = _FindingFactory(ruleset, config, audit.release)
     open_findings: list[Finding] = []
     suppressed: list[Finding] = []
     fired: set[str] = set()
-    view = _facts_view(paths, audit.results)
+    view = _facts_view(paths, audit.results, audit.release)
     resolvers = {
         rule.id: HIT_RESOLVERS[detector]
         for rule in ruleset.file_rules()
@@ -275,6 +289,7 @@ def build_report(ruleset: Ruleset, config: StopshipConfig, audit: AuditInput) ->
         projected=projected_score(open_findings, wins),
         stats=audit.stats,
         out_of_scope=len(open_findings) - len(listed),
+        migrations=history_of(paths, audit.release),
     )
 
 
@@ -293,6 +308,7 @@ def assemble_report(
     projected: int,
     stats: ScanStats,
     out_of_scope: int,
+    migrations: MigrationHistory | None = None,
 ) -> Report:
     """The Report of scored findings (both report builders end here): the total, grade, verdict
     and release gates follow from the categories and the listed findings."""
@@ -319,6 +335,7 @@ def assemble_report(
         projected_score=projected,
         stats=stats,
         out_of_scope=out_of_scope,
+        migrations=migrations,
     )
 
 

@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from app.engine.model import Severity
+from app.engine.release import DEFAULT_RELEASE_TAGS
 
 CONFIG_PATH = ".github/stopship.yml"
 MAX_CONFIG_BYTES = 256 * 1024
@@ -79,6 +80,30 @@ class StopshipConfig(_Strict):
     annotations: Annotations = Annotations()
     # Conclusion when the gate does not apply (not a release branch) or passes with findings.
     conclusion_outside_release: Literal["neutral", "success"] = "neutral"
+    # What the next deployment builds on (a tag, branch or commit): migrations up to it are
+    # history. Unset: the latest tag matching `release_tags` reachable from the judged commit.
+    baseline: str | None = Field(default=None, min_length=1, max_length=255)
+    # Globs of release tag names; a glob starting with `!` excludes (`"!*-*"`: no pre-releases).
+    release_tags: tuple[str, ...] = DEFAULT_RELEASE_TAGS
+
+    @field_validator("baseline")
+    @classmethod
+    def _ref(cls, value: str | None) -> str | None:
+        if value is not None and (
+            value.startswith("-") or any(c.isspace() or c in "~^:?*[\\" for c in value)
+        ):
+            raise ValueError(f"{value!r} is not a git ref name")
+        return value
+
+    @field_validator("release_tags")
+    @classmethod
+    def _tag_globs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for i, item in enumerate(value):
+            try:
+                _valid_glob(item.removeprefix("!"))
+            except ValueError as exc:
+                raise ValueError(f"[{i}]: {exc}") from None
+        return value
 
     @field_validator("release_branches", "ignore_paths", "payment_paths")
     @classmethod

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from app.engine.model import Finding
+from app.engine.release import MigrationHistory
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,8 @@ class Report:
     out_of_scope: int = 0
     # A pull request or merge group compared with its base (None for a push or a local scan).
     baseline: FindingsDiff | None = None
+    # Migrations up to the release baseline are history: how many, and up to which baseline.
+    migrations: MigrationHistory | None = None
 
     @property
     def stop_ship(self) -> list[Finding]:

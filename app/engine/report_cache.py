@@ -46,6 +46,7 @@ from app.engine.config import StopshipConfig
 from app.engine.detectors import HIT_RESOLVERS, HitResolver, RepoHit, RepoView
 from app.engine.model import Fact, FileResult, Finding, Suppression, Waiver
 from app.engine.paths import matches_any
+from app.engine.release import NO_BASELINE, MigrationHistory, ReleaseBaseline, history_of
 from app.engine.report import Report, ScanStats, Stack
 from app.engine.ruleset import Rule, Ruleset
 from app.engine.scoring import (
@@ -112,6 +113,14 @@ class _RecordingView(RepoView):
     def facts(self, value: dict[str, list[tuple[str, Fact]]]) -> None:
         raise AttributeError("the view is read-only")
 
+    @property
+    def release(self) -> ReleaseBaseline:
+        return self._view.release
+
+    @release.setter
+    def release(self, value: ReleaseBaseline) -> None:
+        raise AttributeError("the view is read-only")
+
     def has(self, kind: str) -> bool:
         self._kinds.add(kind)
         return self._view.has(kind)
@@ -150,8 +159,10 @@ class _FileFindings(_FindingFactory):
     """build_report's finding factory, one file at a time: occurrences are counted per path, so
     starting each file afresh gives the fingerprints a whole-tree pass gives."""
 
-    def __init__(self, ruleset: Ruleset, config: StopshipConfig) -> None:
-        super().__init__(ruleset, config)
+    def __init__(
+        self, ruleset: Ruleset, config: StopshipConfig, release: ReleaseBaseline = NO_BASELINE
+    ) -> None:
+        super().__init__(ruleset, config, release)
         self.resolvers: dict[str, HitResolver] = {
             rule.id: HIT_RESOLVERS[detector]
             for rule in ruleset.file_rules()
@@ -259,16 +270,25 @@ class ReportState:
         self._repo: dict[str, _RepoPart] = {}
         self._repo_index: dict[str, str] = {}  # fingerprint -> repository rule
         self._stack: tuple[Stack, _Reads] | None = None
+        self._history: MigrationHistory | None = None
+
+    @property
+    def release(self) -> ReleaseBaseline:
+        return self._factory.release
 
     @classmethod
     def build(
-        cls, ruleset: Ruleset, config: StopshipConfig, results: Mapping[str, FileResult]
+        cls,
+        ruleset: Ruleset,
+        config: StopshipConfig,
+        results: Mapping[str, FileResult],
+        release: ReleaseBaseline = NO_BASELINE,
     ) -> ReportState:
         """The state of `results` (paths the config ignores are left out, as build_report does)."""
         kept = {p: r for p, r in results.items() if not _ignored(p, config)}
         paths = sorted(kept)
-        view = _facts_view(paths, kept)
-        factory = _FileFindings(ruleset, config)
+        view = _facts_view(paths, kept, release)
+        factory = _FileFindings(ruleset, config, release)
         pieces = {p: factory.piece(p, kept[p], view) for p in paths}
         state = cls(ruleset, config, factory, kept, view, pieces)
         everything: list[Finding] = []
@@ -297,16 +317,30 @@ class ReportState:
         made = (self._factory.make(rule.id, h.path, h.line, h.text, h.detail) for h in hits)
         return _RepoPart(len(hits), tuple(f for f in made if f is not None), reads)
 
-    def updated(self, results: Mapping[str, FileResult], candidates: Iterable[str]) -> ReportState:
-        """The state of `results`, from this one: every path whose result may differ from this
-        state's (added, removed, changed) must be among `candidates`."""
+    def updated(
+        self,
+        results: Mapping[str, FileResult],
+        candidates: Iterable[str],
+        release: ReleaseBaseline | None = None,
+    ) -> ReportState:
+        """The state of `results` (under `release`, default this state's), from this one: every
+        path whose result may differ from this state's (added, removed, changed) must be among
+        `candidates`."""
         config = self.config
         changed: dict[str, FileResult | None] = {}
         for path in candidates:
             new = None if _ignored(path, config) else results.get(path)
             if new is not self.results.get(path):
                 changed[path] = new
-        if not changed:
+        factory = self._factory
+        flipped: set[str] = set()
+        if release is not None and release != self.release:
+            # files whose findings the new baseline hides or shows are redone, with every
+            # repository rule (they are cheap and may read the baseline)
+            before = self.release
+            flipped = {p for p in self._pieces if before.applied(p) != release.applied(p)}
+            factory = _FileFindings(self.ruleset, config, release)
+        elif not changed:
             return self
         kept = dict(self.results)
         paths = self.view.paths
@@ -322,16 +356,16 @@ class ReportState:
                 kept.pop(path, None)
             else:
                 kept[path] = result
-        view = RepoView(paths=paths, facts=facts)
+        view = RepoView(paths=paths, facts=facts, release=factory.release)
         paths_changed = bool(added or removed)
-        redo = set(changed)
+        redo = set(changed) | flipped
         if paths_changed:
             redo |= self._readers.get("", set())
         for kind in kinds_changed:
             redo |= self._readers.get(kind, set())
         if kinds_changed:
             redo |= self._readers.get("*", set())
-        state = ReportState(self.ruleset, config, self._factory, kept, view, dict(self._pieces))
+        state = ReportState(self.ruleset, config, factory, kept, view, dict(self._pieces))
         state._buckets = dict(self._buckets)
         state._counts = self._counts.copy()
         state._index = dict(self._index)
@@ -343,15 +377,23 @@ class ReportState:
         for path in sorted(redo):
             old = self._pieces.get(path)
             result = kept.get(path)
-            new_piece = None if result is None else self._factory.piece(path, result, view)
+            new_piece = None if result is None else factory.piece(path, result, view)
             state._replace(path, old, new_piece, copied)
         for rule_id, part in self._repo.items():
-            if part.reads.stale(paths_changed, kinds_changed):
+            if factory is not self._factory or part.reads.stale(paths_changed, kinds_changed):
                 state._replace_repo(rule_id, part, view, copied)
         assert self._stack is not None
         stale = self._stack[1].stale(paths_changed, kinds_changed)
         state._stack = _recorded(view, detect_stack) if stale else self._stack
+        if not paths_changed and factory is self._factory:
+            state._history = self._history
         return state
+
+    def history(self) -> MigrationHistory:
+        """How many migrations the release baseline treats as applied (counted once per state)."""
+        if self._history is None:
+            self._history = history_of(self.view.paths, self.release)
+        return self._history
 
     def _facts_after(
         self, changed: Mapping[str, FileResult | None]
@@ -569,6 +611,7 @@ class ReportState:
             projected=projected_score_of(not_stop_ship, wins),
             stats=stats or ScanStats(),
             out_of_scope=total - len(listed),
+            migrations=self.history(),
         )
 
     def _sorted_open(

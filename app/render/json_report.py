@@ -48,6 +48,15 @@ def report_dict(report: Report) -> dict[str, Any]:
         "gates": [{"name": g.name, "passed": g.passed, "detail": g.detail} for g in report.gates],
         "suppressed": [dict(finding_dict(f), reason=f.suppressed_by) for f in report.suppressed],
         "projected_score": report.projected_score,
+        "migrations": None
+        if report.migrations is None
+        else {
+            "baseline": report.migrations.baseline,
+            "source": report.migrations.source,
+            "applied": report.migrations.applied,
+            "judged": report.migrations.judged,
+            "summary": report.migrations.describe(),
+        },
         "out_of_scope_findings": report.out_of_scope,
         "stats": {
             "files_total": report.stats.files_total,

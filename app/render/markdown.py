@@ -105,6 +105,7 @@ def full_audit(report: Report, ruleset: Ruleset, max_chars: int | None = None) -
         "",
         f"**Stack:** {report.stack.describe()}  ",
         f"**Strictness:** {report.strictness}  ",
+        *[f"**Migrations:** {line}  " for line in migrations_line(report)],
         f"{headline(report)}  ",
         f"**Verdict:** {report.verdict} · {report.date}",
         "",
@@ -169,6 +170,13 @@ def closing_line(report: Report, stop_ship: int | None = None) -> str:
     )
 
 
+def migrations_line(report: Report) -> list[str]:
+    """The one line every report gives about migrations and the release baseline (none when
+    the repository has no migration)."""
+    line = report.migrations.describe() if report.migrations is not None else ""
+    return [line] if line else []
+
+
 def quick_score(report: Report) -> str:
     """`/production score`: the headline, the verdict, the top 3 findings."""
     out = [
@@ -178,6 +186,7 @@ def quick_score(report: Report) -> str:
         headline(report),
         "",
         f"**Verdict:** {report.verdict} · Strictness: {report.strictness}",
+        *[f"Migrations: {line}" for line in migrations_line(report)],
         "",
     ]
     top = report.findings[:3]
@@ -202,6 +211,7 @@ def stakeholder_report(report: Report, ruleset: Ruleset, max_chars: int | None =
         f"- Score: **{report.score}/100**, grade **{report.grade}**",
         f"- Verdict: **{report.verdict}**",
         f"- Strictness: {report.strictness}; minimum score {report.min_score}",
+        *[f"- Migrations: {line}" for line in migrations_line(report)],
         f"- Findings: {counts['stop_ship']} stop-ship, {counts['critical']} critical, "
         f"{counts['high']} high, {counts['medium']} medium, {counts['low']} low",
         "",

@@ -10,7 +10,7 @@ from rich.table import Table
 from app.engine.model import CATEGORIES
 from app.engine.report import Report
 from app.engine.ruleset import Ruleset
-from app.render.markdown import closing_line
+from app.render.markdown import closing_line, migrations_line
 
 _STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
 _VERDICT = {"READY": "bold green", "READY WITH CONDITIONS": "bold yellow", "NOT READY": "bold red"}
@@ -29,6 +29,8 @@ def render(report: Report, ruleset: Ruleset, color: bool = False, width: int = 1
     console.print(f"[bold]Production readiness — {report.repo}[/]")
     console.print(f"Stack: {report.stack.describe()}")
     console.print(f"Strictness: {report.strictness}")
+    for line in migrations_line(report):
+        console.print(f"Migrations: {line}", markup=False)
     console.print(
         f"Score {report.score}/100 — Grade {report.grade} — "
         f"[{_VERDICT.get(report.verdict, 'bold')}]{report.verdict}[/]"

@@ -16,6 +16,7 @@ from typing import Any
 
 from app.engine.context import FileContext
 from app.engine.model import Fact, Hit, ParseProblem
+from app.engine.release import NO_BASELINE, ReleaseBaseline
 
 FileDetector = Callable[[FileContext, dict[str, Any]], Iterable[Hit | Fact | ParseProblem]]
 
@@ -32,10 +33,12 @@ class RepoHit:
 
 @dataclass
 class RepoView:
-    """What repository-level rules see: every path and every fact, never file contents."""
+    """What repository-level rules see: every path and every fact, never file contents, and the
+    release baseline (`release.applied(path)`: a migration already run in production)."""
 
     paths: list[str]
     facts: dict[str, list[tuple[str, Fact]]] = field(default_factory=dict)
+    release: ReleaseBaseline = NO_BASELINE
 
     def has(self, kind: str) -> bool:
         return bool(self.facts.get(kind))

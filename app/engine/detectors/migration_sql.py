@@ -172,7 +172,7 @@ def generated_migrations_lock_timeout(view: RepoView, options: dict[str, Any]) -
     if view.has("lock-timeout"):
         return
     for kind, label in (("prisma-locking-migration", "Prisma"), ("orm-locking-migration", "")):
-        found = view.where(kind)
+        found = [(p, f) for p, f in view.where(kind) if not view.release.applied(p)]
         if found:
             path, fact = found[0]
             tool = label or fact.value.capitalize() or "The migration tool"
