@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
 from functools import lru_cache
-from typing import Any, cast
+from typing import Any
 
 import structlog
 from githubkit import GitHub
@@ -45,9 +45,11 @@ from app.engine.model import Finding, Suppression, Waiver
 from app.engine.report import Report, ScanStats
 from app.engine.ruleset import Ruleset, load_ruleset
 from app.github import check_runs, rate_limit
+from app.github.comparison import compare
 from app.jobs import supersede
 from app.jobs.commit_files import CommitFiles, CommitReader, Superseded
 from app.jobs.recent_commits import report_state
+from app.jobs.release_baseline import release_of
 from app.jobs.stored_analysis import store_analysis
 from app.jobs.subject import job_subject
 from app.store import waivers as waiver_store
@@ -97,6 +99,8 @@ class Target:
     renames: tuple[tuple[str, str], ...] = ()
     annotate_paths: frozenset[str] | None = None
     rerun: bool = False
+    # a deployment to this environment: its last successful deployment is the release baseline
+    environment: str | None = None
     # the analyses its findings are stored along (app/jobs/stored_analysis.py): the job's lock,
     # so a lineage's analyses are made one at a time; empty: the commit's own
     lineage: str = ""
@@ -145,36 +149,6 @@ async def analyse_push(
 
 
 PR_ACTIONS = supersede.PR_ACTIONS
-MAX_COMPARE_FILES = 300  # the compare API lists at most 300 files
-
-
-@dataclass(frozen=True)
-class Comparison:
-    changed: set[str] | None  # None: more files than the compare API lists
-    renames: tuple[tuple[str, str], ...]  # (old path, new path)
-
-
-async def compare(
-    gh: GitHub[Any], owner: str, name: str, base_sha: str, head_sha: str
-) -> Comparison:
-    """The files changed between two commits and the renames git detected."""
-    response = await gh.rest.repos.async_compare_commits(owner, name, f"{base_sha}...{head_sha}")
-    files: list[dict[str, Any]] = cast(dict[str, Any], response.json()).get("files") or []
-    renames = tuple(
-        (str(f["previous_filename"]), str(f["filename"]))
-        for f in files
-        if f.get("status") == "renamed" and f.get("previous_filename")
-    )
-    changed = None if len(files) >= MAX_COMPARE_FILES else {str(f["filename"]) for f in files}
-    return Comparison(changed, renames)
-
-
-async def changed_paths(
-    gh: GitHub[Any], owner: str, name: str, base_sha: str, head_sha: str
-) -> set[str] | None:
-    """The files changed between two commits; None (judge every file) when the compare API's
-    list is cut at its limit."""
-    return (await compare(gh, owner, name, base_sha, head_sha)).changed
 
 
 async def analyse_pull_request(
@@ -522,6 +496,7 @@ async def _evaluate(
     trees = {t.sha: t for t in (head_tree, base_tree) if t is not None}
     config = parse_config(await reader.config(trees.get(target.config_ref), target.config_ref))
     check_rule_ids(config, set(rules.by_id))
+    release = await release_of(reader, head_tree, config, target.environment, target.changed_paths)
     head = await reader.files(head_tree, config)
     base_results: dict[str, EngineResult] | None = None
     base: CommitFiles | None = None
@@ -531,7 +506,7 @@ async def _evaluate(
         base_results = baseline.carried(base.results, moved) if moved else base.results
     # the report of the commit this process judged before, redone for the files that changed
     # (app/engine/report_cache.py): the same Report build_report makes of every file
-    state = report_state(reader.sessions, reader.repository, head, config, rules)
+    state = report_state(reader.sessions, reader.repository, head, config, rules, release)
     report = state.report(
         repo_full_name,
         stats=_stats(head),
@@ -541,7 +516,7 @@ async def _evaluate(
     )
     annotate: list[Finding] | None = None
     if base is not None and base_results is not None:
-        base_state = report_state(reader.sessions, reader.repository, base, config, rules)
+        base_state = report_state(reader.sessions, reader.repository, base, config, rules, release)
         if base_results is not base.results:  # the base's files under their new names
             base_state = base_state.updated(base_results, moved.keys() | moved.values())
         base_report = base_state.report(
@@ -590,4 +565,3 @@ def _suppression_policy(base: dict[str, EngineResult] | None) -> SuppressionPoli
         return before is not None and any(s.rules == suppression.rules for s in before.suppressions)
 
     return policy
-

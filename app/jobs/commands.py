@@ -20,13 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.engine.config import ConfigError
 from app.github import comments
-from app.jobs.analyse import (
-    Evaluation,
-    GitHubFactory,
-    Target,
-    changed_paths,
-    evaluate,
-)
+from app.github.comparison import changed_paths
+from app.jobs.analyse import Evaluation, GitHubFactory, Target, evaluate
 from app.jobs.command_parser import Command, parse
 from app.jobs.stored_analysis import ensure_repository
 from app.render import replies

@@ -41,7 +41,14 @@ async def gate_deployment(
     run_id = deployments.run_id_of(str(payload.get("deployment_callback_url") or ""), owner, name)
     gh = github(int(payload["installation"]["id"]))
     started = time.perf_counter()
-    target = Target(owner, name, sha, gate_branch=str(deployment.get("ref") or ""), config_ref=sha)
+    target = Target(
+        owner,
+        name,
+        sha,
+        gate_branch=str(deployment.get("ref") or ""),
+        config_ref=sha,
+        environment=environment or None,
+    )
     try:
         evaluation = await evaluate(gh, sessions, int(repo["id"]), repo["full_name"], target)
     except ConfigError as exc:

@@ -19,6 +19,7 @@ from weakref import WeakKeyDictionary
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.engine.config import StopshipConfig
+from app.engine.release import NO_BASELINE, ReleaseBaseline
 from app.engine.report_cache import ReportState
 from app.engine.ruleset import Ruleset
 
@@ -84,14 +85,19 @@ def report_state(
     files: CommitFiles,
     config: StopshipConfig,
     rules: Ruleset,
+    release: ReleaseBaseline = NO_BASELINE,
 ) -> ReportState:
-    """The report state of `files` under `config`: kept, or made from the state of the commit the
-    files were made from (only the changed files redone), or built."""
+    """The report state of `files` under `config` and `release`: kept, or made from the state
+    of the commit the files were made from (only the changed files redone, and the migrations
+    whose place relative to the baseline moved), or built."""
     recent = recent_of(sessions)
     digest = config_digest(config)
     key = (repository, files.sha, digest, rules.digest)
     state = recent.reports.get(key)
     if state is not None:
+        if state.release != release:  # the same commit judged against another baseline
+            state = state.updated(state.results, (), release)
+            recent.reports.put(key, state)
         return state
     base = (
         None
@@ -99,8 +105,8 @@ def report_state(
         else recent.reports.get((repository, files.base, digest, rules.digest))
     )
     if base is not None:
-        state = base.updated(files.results, files.changed)
+        state = base.updated(files.results, files.changed, release)
     else:
-        state = ReportState.build(rules, config, files.results)
+        state = ReportState.build(rules, config, files.results, release)
     recent.reports.put(key, state)
     return state

@@ -158,6 +158,9 @@ class FakeGitHub:
     next_comment: int = 5000
     bot_login: str = "stopship[bot]"
     truncate_trees_at: int | None = None
+    # deployments, newest first: {"id": 7, "sha": ..., "environment": "production",
+    # "state": "success"} (the state of its latest status)
+    deployments: list[dict[str, Any]] = field(default_factory=list)
     # "GET /git/trees/" -> headers added to the next such response (e.g. a spent rate limit)
     response_headers: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     _trees: dict[str, bytes] = field(default_factory=dict)
@@ -343,7 +346,23 @@ class FakeGitHub:
                     entry["previous_filename"] = names[0]
                 files.append(entry)
             comparison["files"] = files
+            base_sha = self._git("rev-parse", f"{base}^{{commit}}").stdout.decode().strip()
+            comparison["base_commit"] = dict(comparison["base_commit"], sha=base_sha)
             return 200, comparison
+        if len(parts) == 5 and parts[4] == "tags":
+            return 200, self._page(self._tags(path), query)
+        if len(parts) == 5 and parts[4] == "commits":
+            per_page, page = int(query.get("per_page", "30")), int(query.get("page", "1"))
+            listed = self._git(
+                "rev-list",
+                f"--max-count={per_page}",
+                f"--skip={(page - 1) * per_page}",
+                query.get("sha", "HEAD"),
+            )
+            if listed.returncode:
+                return 404, {"message": "Not Found"}
+            template = example("GET", path, "200")[0]
+            return 200, [dict(template, sha=sha) for sha in listed.stdout.decode().split()]
         if len(parts) >= 6 and parts[4] == "contents":
             file_path = "/".join(parts[5:])
             shown = self._git("show", f"{query.get('ref', 'HEAD')}:{file_path}")
@@ -361,6 +380,51 @@ class FakeGitHub:
                 content=base64.b64encode(shown.stdout).decode(),
             )
             return 200, content
+        return None
+
+    def _tags(self, path: str) -> list[dict[str, Any]]:
+        """The repository's tags as GitHub lists them (newest name first), commits peeled."""
+        listed = self._git(
+            "for-each-ref",
+            "--sort=-refname",
+            "--format=%(refname:strip=2) %(objectname) %(*objectname)",
+            "refs/tags",
+        )
+        template = example("GET", path, "200")[0]
+        out = []
+        for line in listed.stdout.decode().splitlines():
+            name, obj, peeled = [*line.split(" "), ""][:3]
+            commit = dict(template["commit"], sha=peeled or obj)
+            out.append(dict(template, name=name, commit=commit))
+        return out
+
+    @staticmethod
+    def _page(items: list[Any], query: dict[str, str]) -> list[Any]:
+        per_page, page = int(query.get("per_page", "30")), int(query.get("page", "1"))
+        return items[(page - 1) * per_page : page * per_page]
+
+    def _deployment_response(
+        self, method: str, path: str, query: dict[str, str]
+    ) -> tuple[int, Any] | None:
+        """Deployments (`self.deployments`, newest first) and their latest statuses."""
+        parts = path.split("/")
+        if method != "GET" or len(parts) < 5 or parts[4] != "deployments":
+            return None
+        if len(parts) == 5:
+            template = example("GET", path, "200")[0]
+            wanted = query.get("environment")
+            listed = [
+                dict(template, id=d["id"], sha=d["sha"], environment=d["environment"])
+                for d in self.deployments
+                if wanted is None or d["environment"] == wanted
+            ]
+            return 200, self._page(listed, query)
+        if len(parts) == 7 and parts[6] == "statuses":
+            found = [d for d in self.deployments if str(d["id"]) == parts[5]]
+            if not found:
+                return 404, {"message": "Not Found"}
+            template = example("GET", path, "200")[0]
+            return 200, self._page([dict(template, state=found[0]["state"])], query)
         return None
 
     def respond(
@@ -382,6 +446,9 @@ class FakeGitHub:
             if answered is not None:
                 return answered
         answered = self._conversation_response(method, path, body, query or {})
+        if answered is not None:
+            return answered
+        answered = self._deployment_response(method, path, query or {})
         if answered is not None:
             return answered
         if method == "POST" and path.endswith("/access_tokens"):

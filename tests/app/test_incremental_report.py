@@ -25,8 +25,9 @@ from app.engine.paths import matches_any
 from app.engine.report import Report
 from app.engine.ruleset import Ruleset
 from app.engine.snapshot import looks_binary
+from app.github.comparison import changed_paths, compare
 from app.github.tree_listing import SYMLINK_MODE, skip_reason
-from app.jobs.analyse import Target, changed_paths, compare, evaluate
+from app.jobs.analyse import Target, evaluate
 from app.store import findings as finding_store
 from app.store import waivers as waiver_store
 from app.store.models import Analysis, FindingRow, WaiverRow
