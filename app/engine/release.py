@@ -20,7 +20,7 @@ from app.engine.paths import language_of, roles_of
 # Version-like tags: v1.2.3, 1.2.3, 2024.05, v4.1.3-rc1 (pre-releases included: a pre-release is
 # deployed somewhere; `!*-*` in the config leaves them out).
 DEFAULT_RELEASE_TAGS: tuple[str, ...] = ("v[0-9]*", "[0-9]*")
-MAX_WALK = 500  # commits walked back from the judged commit to find a release tag
+MAX_WALK = 1000  # commits walked back from the judged commit to find a release tag
 
 _MIGRATION_LANGUAGES = frozenset(
     {"sql", "python", "xml", "yaml", "json", "javascript", "typescript", "go", "java", "kotlin"}

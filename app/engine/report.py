@@ -44,6 +44,8 @@ class Stack:
     databases: tuple[str, ...] = ()
     infrastructure: tuple[str, ...] = ()
     ci: tuple[str, ...] = ()
+    # languages of the repository that no rule reads (their code is not audited)
+    not_analysed: tuple[str, ...] = ()
 
     def describe(self) -> str:
         parts = [
@@ -51,7 +53,10 @@ class Stack:
             for x in (self.languages, self.frameworks, self.databases, self.infrastructure, self.ci)
             if x
         ]
-        return " · ".join(parts) or "unknown"
+        text = " · ".join(parts) or "unknown"
+        if self.not_analysed:
+            text += f" ({', '.join(self.not_analysed)} not analysed: its code is not audited)"
+        return text
 
     def as_dict(self) -> dict[str, list[str]]:
         return {
@@ -60,6 +65,7 @@ class Stack:
             "databases": list(self.databases),
             "infrastructure": list(self.infrastructure),
             "ci": list(self.ci),
+            "not_analysed": list(self.not_analysed),
         }
 
 

@@ -17,6 +17,32 @@ _LANGUAGE_NAMES = {
     "java": "Java",
     "kotlin": "Kotlin",
 }
+# Languages no rule reads: an audit of a repository written in them says so, so it never looks
+# complete when it is not.
+_NOT_ANALYSED = {
+    ".rs": "Rust",
+    ".rb": "Ruby",
+    ".php": "PHP",
+    ".cs": "C#",
+    ".fs": "F#",
+    ".c": "C",
+    ".cc": "C++",
+    ".cpp": "C++",
+    ".cxx": "C++",
+    ".swift": "Swift",
+    ".scala": "Scala",
+    ".ex": "Elixir",
+    ".exs": "Elixir",
+    ".erl": "Erlang",
+    ".dart": "Dart",
+    ".hs": "Haskell",
+    ".clj": "Clojure",
+    ".lua": "Lua",
+    ".pl": "Perl",
+    ".r": "R",
+    ".m": "Objective-C",
+    ".zig": "Zig",
+}
 
 
 def _infra_from_paths(paths: list[str]) -> tuple[set[str], set[str]]:
@@ -48,8 +74,16 @@ def detect_stack(view: RepoView) -> Stack:
     """Languages by share of production files; the rest from facts of kind framework, database,
     infrastructure and ci (their `value` is the display name)."""
     counts: Counter[str] = Counter()
+    unread: set[str] = set()
     for path in view.paths:
-        name = _LANGUAGE_NAMES.get(language_of(path) or "")
+        kind = language_of(path)
+        if kind is not None:
+            name = _LANGUAGE_NAMES.get(kind)
+        else:
+            dot = path.rfind(".")
+            name = _NOT_ANALYSED.get(path[dot:].lower()) if dot > path.rfind("/") else None
+            if name:
+                unread.add(name)
         if name and "test" not in roles_of(path):
             counts[name] += 1
     infra, ci = _infra_from_paths(view.paths)
@@ -59,6 +93,7 @@ def detect_stack(view: RepoView) -> Stack:
 
     return Stack(
         languages=tuple(name for name, _ in counts.most_common()),
+        not_analysed=tuple(name for name, _ in counts.most_common() if name in unread),
         frameworks=tuple(sorted(values("framework"))),
         databases=tuple(sorted(values("database"))),
         infrastructure=tuple(sorted(infra | values("infrastructure"))),
