@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.engine.context import FileContext
+from app.engine.foreign_suppressions import parse_foreign_suppressions
 from app.engine.matchers import NEVER, MatcherRun, RegexMatcherRun, prepare
 from app.engine.model import Fact, FileResult, Hit
 from app.engine.paths import glob_literals, glob_regex, language_of, roles_of
@@ -150,7 +151,7 @@ class Analyzer:
             plan.steps = self._steps(plan.language, plan.rules, plan.facts)
         seen = self.screen.scan(data)
         ctx = FileContext(path, data, seen=seen, hint_ids=self._hint_ids)
-        result.suppressions = parse_suppressions(ctx.text)
+        result.suppressions = parse_suppressions(ctx.text) + parse_foreign_suppressions(ctx.text)
         problems = result.problems
         facts = result.facts
         for step in plan.steps:

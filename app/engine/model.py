@@ -85,11 +85,13 @@ class FileResult:
 
 @dataclass(frozen=True)
 class Suppression:
-    """An inline `stopship: ignore[RULE] reason` comment on `line` (applies to it and the next)."""
+    """An inline `stopship: ignore[RULE] reason` comment on `line` (applies to it and the next),
+    or another tool's suppression of the same class (`tool` names it: bandit, semgrep...)."""
 
     line: int
     rules: tuple[str, ...]
     reason: str
+    tool: str = ""
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from functools import cached_property
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -278,6 +278,16 @@ class RuleFile(_Strict):
         return [] if value is None else value
 
 
+@lru_cache(maxsize=1)
+def engine_digest() -> str:
+    """A digest of the engine's source files (what a file's result depends on besides rules)."""
+    engine = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(engine.rglob("*.py")):
+        digest.update(path.relative_to(engine).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 class Ruleset:
     """The loaded catalogue: rules by id, fact specs, and a digest of all of it for caching."""
 
@@ -289,10 +299,12 @@ class Ruleset:
 
     @cached_property
     def digest(self) -> str:
-        """Changes whenever a rule, a fact spec or the engine version changes."""
+        """Changes whenever a rule, a fact spec, the engine's code or its version changes: cached
+        per-file results are only as good as the code that made them."""
         from app import __version__
 
-        return hashlib.sha256(f"{__version__}:{self._source_digest}".encode()).hexdigest()[:16]
+        key = f"{__version__}:{engine_digest()}:{self._source_digest}"
+        return hashlib.sha256(key.encode()).hexdigest()[:16]
 
     def file_rules(self) -> list[Rule]:
         return [r for r in self.rules if not r.is_repo_rule]

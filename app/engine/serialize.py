@@ -13,7 +13,7 @@ def result_to_dict(result: FileResult) -> dict[str, Any]:
         "h": [[h.rule, h.line, h.text, h.detail] for h in result.hits],
         "f": [[f.kind, f.value, f.line] for f in result.facts],
         "p": [[p.parser, p.message] for p in result.problems],
-        "s": [[s.line, list(s.rules), s.reason] for s in result.suppressions],
+        "s": [[s.line, list(s.rules), s.reason, s.tool] for s in result.suppressions],
     }
 
 
@@ -22,7 +22,12 @@ def result_from_dict(data: dict[str, Any]) -> FileResult:
         hits=[Hit(str(r), ln, str(t), str(d)) for r, ln, t, d in data.get("h", [])],
         facts=[Fact(str(k), str(v), ln) for k, v, ln in data.get("f", [])],
         problems=[ParseProblem(str(a), str(b)) for a, b in data.get("p", [])],
-        suppressions=[Suppression(int(ln), tuple(r), str(why)) for ln, r, why in data.get("s", [])],
+        suppressions=[
+            Suppression(
+                int(item[0]), tuple(item[1]), str(item[2]), str(item[3] if item[3:] else "")
+            )
+            for item in data.get("s", [])
+        ],
     )
 
 
