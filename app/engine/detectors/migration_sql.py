@@ -16,6 +16,12 @@ from pglast import ast, enums
 
 from app.engine.context import FileContext
 from app.engine.detectors import RepoHit, RepoView, file_detector, hit_resolver, repo_detector
+from app.engine.detectors.django_fields import (
+    FieldKind,
+    field_bases,
+    known_field_kind,
+    resolve_field_kind,
+)
 from app.engine.detectors.migration_liquibase import liquibase_hits
 from app.engine.detectors.migration_python import SQL_CHECK_NOT_NULL, analyse
 from app.engine.detectors.sql_schema import statement_line
@@ -359,6 +365,28 @@ _SET_NOT_NULL = re.compile(r"^SET NOT NULL (?P<table>[^.\s]+)\.(?P<column>\S+)$"
 
 
 @hit_resolver("migration_not_null_without_default")
+def _not_null_resolved_elsewhere(path: str, hit: Hit, view: RepoView) -> bool:
+    """A SET NOT NULL made cheap by an earlier check constraint, or a Django field whose class,
+    defined in the project, turns out to be a many-to-many or a blank string field."""
+    return _project_field_gets_a_value(hit, view) or _checked_in_an_earlier_migration(
+        path, hit, view
+    )
+
+
+_ADD_FIELD = re.compile(r"^AddField \S+ \((?P<cls>\w+)(?P<blank>, blank=True)?\)")
+
+
+def _project_field_gets_a_value(hit: Hit, view: RepoView) -> bool:
+    m = _ADD_FIELD.match(hit.detail)
+    if m is None or known_field_kind(m.group("cls")) is not FieldKind.UNKNOWN:
+        return False
+    bases = field_bases(fact for _, fact in view.where("django-field-class"))
+    kind = resolve_field_kind(m.group("cls"), bases)
+    return kind is FieldKind.MANY_TO_MANY or (
+        kind is FieldKind.STRING and m.group("blank") is not None
+    )
+
+
 def _checked_in_an_earlier_migration(path: str, hit: Hit, view: RepoView) -> bool:
     m = _SET_NOT_NULL.match(hit.text)
     if m is None or not path.endswith(".sql"):
