@@ -1,7 +1,8 @@
 """PostgreSQL migration files parsed with pglast: locking and destructive statements.
 
-Noise avoided on purpose: a table created in the same file needs no CONCURRENTLY and may get NOT
-NULL columns freely; down migrations exist to drop things; Prisma never emits `lock_timeout`, so
+Noise avoided on purpose: a table created in the same file (CREATE TABLE, CREATE TABLE ... AS,
+SELECT ... INTO, a materialized view, and the name it is renamed to) needs no CONCURRENTLY, may get
+NOT NULL columns freely, and dropping it (to rebuild it from a query) loses nothing; down migrations exist to drop things; Prisma never emits `lock_timeout`, so
 that is one repository-level finding (see `prisma_lock_timeout`), not one per migration.
 """
 
@@ -59,12 +60,35 @@ def _statements(ctx: FileContext) -> list[ast.RawStmt] | ParseProblem:
     return parsed if isinstance(parsed, ParseProblem) else list(parsed)
 
 
+def _created_table(stmt: Any) -> str | None:
+    """The table (or materialized view) a statement creates: CREATE TABLE, CREATE TABLE ... AS,
+    CREATE MATERIALIZED VIEW, SELECT ... INTO."""
+    if isinstance(stmt, ast.CreateStmt) and stmt.relation is not None:
+        return stmt.relation.relname or ""
+    if isinstance(stmt, ast.CreateTableAsStmt) and stmt.into is not None:
+        return stmt.into.rel.relname or ""
+    if isinstance(stmt, ast.SelectStmt) and stmt.intoClause is not None:
+        return stmt.intoClause.rel.relname or ""
+    return None
+
+
 def _created_tables(statements: list[ast.RawStmt]) -> set[str]:
-    return {
-        s.stmt.relation.relname or ""
-        for s in statements
-        if isinstance(s.stmt, ast.CreateStmt) and s.stmt.relation is not None
-    }
+    """The tables the file creates, under their names after any rename in the same file; no
+    session sees them before the migration commits, so locking them blocks nobody."""
+    created: set[str] = set()
+    for raw in statements:
+        stmt = raw.stmt
+        table = _created_table(stmt)
+        if table is not None:
+            created.add(table)
+        elif (
+            isinstance(stmt, ast.RenameStmt)
+            and stmt.renameType == enums.ObjectType.OBJECT_TABLE
+            and stmt.relation is not None
+            and stmt.relation.relname in created
+        ):
+            created.add(stmt.newname or "")
+    return created
 
 
 def _up_statements(ctx: FileContext) -> list[ast.RawStmt] | ParseProblem | None:
@@ -129,6 +153,8 @@ def _locking(statements: list[ast.RawStmt], created: set[str]) -> ast.RawStmt | 
             return raw
         if isinstance(stmt, ast.IndexStmt) and not stmt.concurrent and table not in created:
             return raw
+        if isinstance(stmt, ast.RenameStmt) and table in created:
+            continue
         if isinstance(stmt, ast.DropStmt | ast.TruncateStmt | ast.RenameStmt):
             return raw
     return None
