@@ -141,10 +141,14 @@ def test_project_field_classes_are_followed_to_a_django_field(
 def test_squashed_and_initial_migrations_run_on_empty_tables(
     extra: str, ruleset: Ruleset, analyzer: Analyzer
 ) -> None:
-    source = _migration("models.ForeignKey(on_delete=models.CASCADE, to='shop.Customer')", extra=extra)
+    source = _migration(
+        "models.ForeignKey(on_delete=models.CASCADE, to='shop.Customer')", extra=extra
+    )
     source = source.replace(
         "    ]\n",
-        "        migrations.AddIndex(model_name='order', index=models.Index(fields=['extra'], name='x')),\n"
+        "        migrations.AddIndex(\n"
+        "            model_name='order', index=models.Index(fields=['extra'], name='x')\n"
+        "        ),\n"
         "        migrations.RemoveField(model_name='order', name='legacy'),\n"
         "    ]\n",
     )

@@ -608,9 +608,9 @@ def test_alembic_batch_add_not_null_column(ruleset: Ruleset, analyzer: Analyzer)
 @pytest.mark.parametrize(
     "create",
     [
-        "CREATE TABLE order_totals AS\nSELECT customer_id, sum(total) AS total\nFROM orders\nGROUP BY 1;\n",
-        "SELECT customer_id, sum(total) AS total\nINTO order_totals\nFROM orders\nGROUP BY 1;\n",
-        "CREATE MATERIALIZED VIEW order_totals AS\nSELECT customer_id, sum(total) AS total\nFROM orders\nGROUP BY 1;\n",
+        "CREATE TABLE order_totals AS\nSELECT customer_id, sum(total) AS total\nFROM orders;\n",
+        "SELECT customer_id, sum(total) AS total\nINTO order_totals\nFROM orders;\n",
+        "CREATE MATERIALIZED VIEW order_totals AS\nSELECT customer_id, total\nFROM orders;\n",
         "CREATE TABLE order_totals_new AS SELECT customer_id, total FROM orders;\n"
         "ALTER TABLE order_totals_new RENAME TO order_totals;\n",
     ],
@@ -619,8 +619,7 @@ def test_table_created_by_a_query_in_the_same_file_is_new(
     create: str, ruleset: Ruleset, analyzer: Analyzer
 ) -> None:
     sql = (
-        create
-        + "ALTER TABLE order_totals\n"
+        create + "ALTER TABLE order_totals\n"
         "    ALTER COLUMN customer_id SET NOT NULL,\n"
         "    ADD COLUMN note text NOT NULL;\n"
         "CREATE INDEX order_totals_customer_idx ON order_totals (customer_id);\n"

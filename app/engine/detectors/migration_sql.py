@@ -1,9 +1,11 @@
 """PostgreSQL migration files parsed with pglast: locking and destructive statements.
 
 Noise avoided on purpose: a table created in the same file (CREATE TABLE, CREATE TABLE ... AS,
-SELECT ... INTO, a materialized view, and the name it is renamed to) needs no CONCURRENTLY, may get
-NOT NULL columns freely, and dropping it (to rebuild it from a query) loses nothing; down migrations exist to drop things; Prisma never emits `lock_timeout`, so
-that is one repository-level finding (see `prisma_lock_timeout`), not one per migration.
+SELECT ... INTO, a materialized view, and the name it is renamed to) needs no CONCURRENTLY, may
+get NOT NULL columns freely, and dropping it (to rebuild it from a query) loses nothing; down
+migrations exist to drop things; another SQL dialect gets only the checks that hold in every
+dialect (see `sql_dialect`); Prisma never emits `lock_timeout`, so that is one repository-level
+finding (see `prisma_lock_timeout`), not one per migration.
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ from app.engine.detectors.django_fields import (
 )
 from app.engine.detectors.migration_liquibase import liquibase_hits
 from app.engine.detectors.migration_python import SQL_CHECK_NOT_NULL, analyse
+from app.engine.detectors.sql_dialect import SqlSource, read_sql
 from app.engine.detectors.sql_schema import statement_line
-from app.engine.detectors.sql_schema import statements as sql_statements
 from app.engine.model import Fact, Hit, ParseProblem
 
 _DOWN = re.compile(r"(^|[/._-])(down|rollback|revert|undo)([/._-]|$)", re.IGNORECASE)
@@ -55,20 +57,18 @@ def is_prisma(path: str) -> bool:
     )
 
 
-def _statements(ctx: FileContext) -> list[ast.RawStmt] | ParseProblem:
-    parsed = sql_statements(up_part(ctx.text))
-    return parsed if isinstance(parsed, ParseProblem) else list(parsed)
-
-
 def _created_table(stmt: Any) -> str | None:
     """The table (or materialized view) a statement creates: CREATE TABLE, CREATE TABLE ... AS,
     CREATE MATERIALIZED VIEW, SELECT ... INTO."""
     if isinstance(stmt, ast.CreateStmt) and stmt.relation is not None:
         return stmt.relation.relname or ""
-    if isinstance(stmt, ast.CreateTableAsStmt) and stmt.into is not None:
-        return stmt.into.rel.relname or ""
-    if isinstance(stmt, ast.SelectStmt) and stmt.intoClause is not None:
-        return stmt.intoClause.rel.relname or ""
+    into = None
+    if isinstance(stmt, ast.CreateTableAsStmt):
+        into = stmt.into
+    elif isinstance(stmt, ast.SelectStmt):
+        into = stmt.intoClause
+    if into is not None and into.rel is not None:
+        return into.rel.relname or ""
     return None
 
 
@@ -91,19 +91,36 @@ def _created_tables(statements: list[ast.RawStmt]) -> set[str]:
     return created
 
 
-def _up_statements(ctx: FileContext) -> list[ast.RawStmt] | ParseProblem | None:
-    """The statements of an up migration; None for a down migration, which may drop anything."""
-    return None if is_down_migration(ctx.path) else _statements(ctx)
+def _up_source(ctx: FileContext) -> SqlSource | None:
+    """An up migration as read (its dialect, statements, problem); None for a down migration,
+    which may drop anything."""
+    return None if is_down_migration(ctx.path) else read_sql(ctx.path, up_part(ctx.text))
+
+
+def _up_statements(
+    ctx: FileContext, *, postgresql_only: bool
+) -> tuple[list[ast.RawStmt] | None, ParseProblem | None]:
+    """(the statements a check judges, the problem to report): no statements for a down
+    migration, a file pglast could not read, or, for a PostgreSQL rule, another dialect."""
+    source = _up_source(ctx)
+    if source is None:
+        return None, None
+    if source.statements is None or (postgresql_only and not source.is_postgresql):
+        return None, source.problem
+    return list(source.statements), source.problem
 
 
 SqlCheck = Callable[[FileContext, list[ast.RawStmt], set[str]], Iterable[Hit]]
 
 
-def _migration_check(name: str, python_check: str) -> Callable[[SqlCheck], SqlCheck]:
+def _migration_check(
+    name: str, python_check: str, *, postgresql_only: bool = True
+) -> Callable[[SqlCheck], SqlCheck]:
     """Register a detector that judges alembic/Django files through `analyse` (its `python_check`
     hits), Liquibase changelogs through `liquibase_hits` (the same check names) and SQL up
     migrations through the decorated function, which gets the parsed statements and the tables
-    the file creates; down migrations and parse problems are handled here once."""
+    the file creates; down migrations, other dialects (unless the check holds in every dialect)
+    and parse problems are handled here once."""
 
     def register(sql_check: SqlCheck) -> SqlCheck:
         @file_detector(name)
@@ -114,10 +131,10 @@ def _migration_check(name: str, python_check: str) -> Callable[[SqlCheck], SqlCh
             if ctx.language in ("xml", "yaml"):
                 yield from liquibase_hits(ctx, python_check)
                 return
-            statements = _up_statements(ctx)
-            if isinstance(statements, ParseProblem):
-                yield statements
-            elif statements is not None:
+            statements, problem = _up_statements(ctx, postgresql_only=postgresql_only)
+            if problem is not None:
+                yield problem
+            if statements is not None:
                 yield from sql_check(ctx, statements, _created_tables(statements))
 
         return sql_check
@@ -178,10 +195,10 @@ def migration_no_lock_timeout(
         elif found.locking_line is not None and "lock_timeout" not in ctx.text:
             yield Fact("orm-locking-migration", found.kind, found.locking_line)
         return
-    statements = _up_statements(ctx)
-    if statements is None or isinstance(statements, ParseProblem):
-        if statements is not None:
-            yield statements
+    statements, problem = _up_statements(ctx, postgresql_only=True)
+    if problem is not None:
+        yield problem
+    if statements is None:
         return
     first = _locking(statements, _created_tables(statements))
     if first is None or _sets_lock_timeout(statements):
@@ -265,7 +282,7 @@ def _not_null_without_default(
                 )
 
 
-@_migration_check("migration_destructive", "destructive")
+@_migration_check("migration_destructive", "destructive", postgresql_only=False)
 def _destructive(
     ctx: FileContext, statements: list[ast.RawStmt], created: set[str]
 ) -> Iterable[Hit]:
@@ -344,8 +361,8 @@ def check_not_null_facts(ctx: FileContext, options: dict[str, Any]) -> Iterable[
     (table|constraint) for the NOT VALID form and its later validation."""
     if "migration" not in ctx.roles or not _CHECK_OR_VALIDATE.search(ctx.text):
         return
-    statements = _up_statements(ctx)
-    if statements is None or isinstance(statements, ParseProblem):
+    statements, _ = _up_statements(ctx, postgresql_only=True)
+    if statements is None:
         return
     pending: list[tuple[str, str, str, int]] = []
     validated: set[tuple[str, str]] = set()

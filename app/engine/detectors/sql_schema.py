@@ -7,15 +7,14 @@ files."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import lru_cache
 from typing import Any
 
-import pglast
 from pglast import ast, enums
 
 from app.engine.context import FileContext
 from app.engine.detectors import RepoHit, RepoView, file_detector, repo_detector
 from app.engine.detectors.jpa_entities import entities_without_timestamps, normalized
+from app.engine.detectors.sql_dialect import read_sql
 from app.engine.model import Fact, Hit, ParseProblem
 
 _TIMESTAMP_COLUMNS = {
@@ -31,19 +30,8 @@ _TIMESTAMP_COLUMNS = {
 }
 
 
-@lru_cache(maxsize=16)
-def parse(text: str) -> tuple[ast.RawStmt, ...] | str:
-    """The statements of a SQL file, or the parser's error message."""
-    try:
-        return tuple(pglast.parse_sql(text))
-    except pglast.parser.ParseError as exc:
-        return str(exc)
-
-
-def statements(text: str) -> tuple[ast.RawStmt, ...] | ParseProblem:
-    """The statements of a SQL text, or the parse problem to report for it."""
-    parsed = parse(text)
-    return ParseProblem("pglast", parsed[:200]) if isinstance(parsed, str) else parsed
+# MySQL (InnoDB) and H2 index the referencing columns of a foreign key themselves
+_INDEXES_FOREIGN_KEYS = {"MySQL", "H2", "HSQLDB"}
 
 
 def statement_line(ctx: FileContext, raw: ast.RawStmt) -> int:
@@ -61,11 +49,12 @@ def _names(nodes: Any) -> list[str]:
 
 @file_detector("foreign_key_facts")
 def foreign_key_facts(ctx: FileContext, options: dict[str, Any]) -> Iterable[Fact | ParseProblem]:
-    parsed = statements(ctx.text)
-    if isinstance(parsed, ParseProblem):
-        yield parsed
+    source = read_sql(ctx.path, ctx.text)
+    if source.problem is not None:
+        yield source.problem
+    if source.statements is None or source.dialect in _INDEXES_FOREIGN_KEYS:
         return
-    for raw in parsed:
+    for raw in source.statements:
         stmt = raw.stmt
         line = statement_line(ctx, raw)
         if isinstance(stmt, ast.CreateStmt) and stmt.relation is not None:
@@ -138,11 +127,10 @@ def table_without_timestamps(
     if ctx.language == "java":
         yield from entities_without_timestamps(ctx)
         return
-    parsed = statements(ctx.text)
-    if isinstance(parsed, ParseProblem):
-        yield parsed
-        return
-    for raw in parsed:
+    source = read_sql(ctx.path, ctx.text)
+    if source.problem is not None:
+        yield source.problem
+    for raw in source.statements or ():
         stmt = raw.stmt
         if not isinstance(stmt, ast.CreateStmt) or stmt.relation is None:
             continue
