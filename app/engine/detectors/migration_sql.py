@@ -25,30 +25,14 @@ from app.engine.detectors.django_fields import (
     known_field_kind,
     resolve_field_kind,
 )
+from app.engine.detectors.migration_files import is_down_migration, migration_order, up_part
 from app.engine.detectors.migration_liquibase import liquibase_hits
 from app.engine.detectors.migration_python import SQL_CHECK_NOT_NULL, analyse
 from app.engine.detectors.sql_dialect import SqlSource, read_sql
 from app.engine.detectors.sql_schema import statement_line
 from app.engine.model import Fact, Hit, ParseProblem
 
-_DOWN = re.compile(r"(^|[/._-])(down|rollback|revert|undo)([/._-]|$)", re.IGNORECASE)
 _AT = enums.AlterTableType
-
-
-_FLYWAY_UNDO = re.compile(r"^U\d+(?:[._]\d+)*__")
-# single-file migration tools put the down part after a marker: dbmate, goose, sql-migrate
-_DOWN_SECTION = re.compile(r"^--\s*(?:migrate:down|\+goose\s+down|\+migrate\s+down)\b", re.I | re.M)
-
-
-def is_down_migration(path: str) -> bool:
-    name = path.rsplit("/", 1)[-1]
-    return bool(_DOWN.search(name)) or "/down/" in path or bool(_FLYWAY_UNDO.match(name))
-
-
-def up_part(text: str) -> str:
-    """The text before a down-section marker (the whole text when there is none)."""
-    marker = _DOWN_SECTION.search(text)
-    return text[: marker.start()] if marker else text
 
 
 def is_prisma(path: str) -> bool:
@@ -396,12 +380,6 @@ def check_not_null_facts(ctx: FileContext, options: dict[str, Any]) -> Iterable[
             yield Fact("check-not-null", f"{table}|{column}", line)
         else:
             yield Fact("check-not-null-pending", f"{table}|{name}|{column}", line)
-
-
-def migration_order(path: str) -> list[tuple[int, int | str]]:
-    """A sort key that puts migrations in the order they run (`V2__` before `V10__`)."""
-    name = path.rsplit("/", 1)[-1]
-    return [(0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"(\d+)", name) if p]
 
 
 _SET_NOT_NULL = re.compile(r"^SET NOT NULL (?P<table>[^.\s]+)\.(?P<column>\S+)$")
