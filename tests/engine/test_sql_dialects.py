@@ -130,8 +130,11 @@ def test_broken_postgresql_is_still_a_parse_problem(analyzer: Analyzer) -> None:
         ("db/migration/V1__init_mariadb.sql", "MySQL"),
         ("db/postgres/schema.sql", "PostgreSQL"),
         ("db/mysql/postgres/schema.sql", "PostgreSQL"),  # the nearest segment decides
-        ("migrations/0001_h2_compat.sql", "H2"),
+        ("migrations/h2_compat.sql", "H2"),
         ("migrations/0001_init.sql", None),
+        ("db/migration/V12__add_oracle_id_to_accounts.sql", None),
+        ("db/schema.mysql.sql", "MySQL"),
+        ("db/mysql-migrations/0001_init.sql", "MySQL"),
     ],
 )
 def test_dialect_from_path(path: str, dialect: str | None) -> None:

@@ -5,6 +5,9 @@ detectors in `migration_sql` pick the check they need.
 Checks: `index` (CREATE INDEX without CONCURRENTLY on an existing table), `not_null` (NOT NULL
 column without a default / SET NOT NULL), `destructive` (drops in an upgrade), `irreversible`
 (empty downgrade), and the fact `locking-migration` for the repository-level lock_timeout check.
+Django migrations are judged with Django's semantics: which added fields get a value for existing
+rows is `django_fields`' call; squashed and initial migrations run on empty tables and report
+nothing.
 """
 
 from __future__ import annotations

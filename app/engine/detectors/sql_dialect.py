@@ -112,10 +112,18 @@ class SqlSource:
 
 
 def dialect_from_path(path: str) -> str | None:
-    """The dialect a path segment names (`db/mysql/schema.sql` -> MySQL), if any."""
-    for segment in reversed(_SEGMENT.split(path.lower())):
-        if segment in _PATH_DIALECTS:
-            return _PATH_DIALECTS[segment]
+    """The dialect a path names: a folder (`db/mysql/schema.sql`, `mysql-migrations/`) or the
+    first or last word of the file name (`schema-h2.sql`, `V1__init_mysql.sql`), the nearest
+    one deciding; a word inside a name (`V12__add_oracle_id.sql`) says what the migration is
+    about, not its dialect."""
+    *folders, name = path.lower().split("/")
+    words = [w for w in _SEGMENT.split(name.rsplit(".", 1)[0]) if w]
+    candidates = [w for part in folders for w in _SEGMENT.split(part)]
+    if words:
+        candidates += [words[0], words[-1]]
+    for word in reversed(candidates):
+        if word in _PATH_DIALECTS:
+            return _PATH_DIALECTS[word]
     return None
 
 
