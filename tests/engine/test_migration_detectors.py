@@ -599,3 +599,43 @@ def test_alembic_batch_add_not_null_column(ruleset: Ruleset, analyzer: Analyzer)
     )
     files = {"migrations/versions/4b1e2f3a5c6d_status.py": source}
     assert [f.line for f in findings(files, ruleset, analyzer, NOT_NULL)] == [7]
+
+
+# --------------------------------------------------------------------------------------------
+# Tables the migration itself creates by other means than CREATE TABLE
+
+
+@pytest.mark.parametrize(
+    "create",
+    [
+        "CREATE TABLE order_totals AS\nSELECT customer_id, sum(total) AS total\nFROM orders;\n",
+        "SELECT customer_id, sum(total) AS total\nINTO order_totals\nFROM orders;\n",
+        "CREATE MATERIALIZED VIEW order_totals AS\nSELECT customer_id, total\nFROM orders;\n",
+        "CREATE TABLE order_totals_new AS SELECT customer_id, total FROM orders;\n"
+        "ALTER TABLE order_totals_new RENAME TO order_totals;\n",
+    ],
+)
+def test_table_created_by_a_query_in_the_same_file_is_new(
+    create: str, ruleset: Ruleset, analyzer: Analyzer
+) -> None:
+    sql = (
+        create + "ALTER TABLE order_totals\n"
+        "    ALTER COLUMN customer_id SET NOT NULL,\n"
+        "    ADD COLUMN note text NOT NULL;\n"
+        "CREATE INDEX order_totals_customer_idx ON order_totals (customer_id);\n"
+    )
+    files = {"migrations/2024-01-02-000000_order_totals/up.sql": sql}
+    for name in (NOT_NULL, INDEX, LOCK):
+        assert findings(files, ruleset, analyzer, name) == [], name
+
+
+def test_set_not_null_on_an_existing_table_beside_a_new_one_is_reported(
+    ruleset: Ruleset, analyzer: Analyzer
+) -> None:
+    sql = (
+        "CREATE TABLE order_totals AS SELECT customer_id FROM orders;\n"
+        "ALTER TABLE order_totals ALTER COLUMN customer_id SET NOT NULL;\n"
+        "ALTER TABLE orders ALTER COLUMN customer_id SET NOT NULL;\n"
+    )
+    files = {"migrations/2024-01-02-000000_order_totals/up.sql": sql}
+    assert [f.line for f in findings(files, ruleset, analyzer, NOT_NULL)] == [3]

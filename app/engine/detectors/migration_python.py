@@ -5,6 +5,9 @@ detectors in `migration_sql` pick the check they need.
 Checks: `index` (CREATE INDEX without CONCURRENTLY on an existing table), `not_null` (NOT NULL
 column without a default / SET NOT NULL), `destructive` (drops in an upgrade), `irreversible`
 (empty downgrade), and the fact `locking-migration` for the repository-level lock_timeout check.
+Django migrations are judged with Django's semantics: which added fields get a value for existing
+rows is `django_fields`' call; squashed and initial migrations run on empty tables and report
+nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from app.engine.detectors.django_fields import needs_value_for_existing_rows
 from app.engine.model import Hit, ParseProblem
 
 
@@ -252,8 +256,46 @@ _DJANGO_LOCKING = {
 }
 
 
+def runs_on_empty_database(tree: ast.Module) -> bool:
+    """A squashed migration (`replaces = [...]`) or an `initial = True` one: on a database where
+    the replaced migrations ran it is only recorded as applied, so it runs on empty tables only."""
+    for node in tree.body:
+        if not (isinstance(node, ast.ClassDef) and node.name == "Migration"):
+            continue
+        for stmt in node.body:
+            if not isinstance(stmt, ast.Assign):
+                continue
+            names = {t.id for t in stmt.targets if isinstance(t, ast.Name)}
+            value = stmt.value
+            if "initial" in names and _const(value) is True:
+                return True
+            if "replaces" in names and isinstance(value, ast.List | ast.Tuple) and value.elts:
+                return True
+    return False
+
+
+def _added_field(call: ast.Call, model: str) -> tuple[str, str] | None:
+    """(text, detail) of the hit for an AddField whose column gets no value on existing rows."""
+    field_call = _arg(call, 2, "field")
+    if not isinstance(field_call, ast.Call):
+        return None
+    field_type = _callee(field_call)[1]
+    if not needs_value_for_existing_rows(field_call, field_type):
+        return None
+    fname = _const(_arg(call, 1, "name"))
+    blank = ", blank=True" if _const(_kw(field_call, "blank")) is True else ""
+    # the class (and blank) in the detail let the repository-level resolution settle a
+    # project's own field class (see django_fields.resolve_field_kind)
+    return (
+        f"AddField {model}.{fname}",
+        f"AddField {model}.{fname} ({field_type}{blank}) is NOT NULL without a default",
+    )
+
+
 def _django(tree: ast.Module) -> MigrationFindings:
     found = MigrationFindings(kind="django")
+    if runs_on_empty_database(tree):
+        return found  # no rows to fill, no live table to lock
     calls = _calls(tree)
     created = {
         str(_const(_arg(c, 0, "name"))).lower() for c in calls if _callee(c)[1] == "CreateModel"
@@ -265,22 +307,9 @@ def _django(tree: ast.Module) -> MigrationFindings:
         model = str(_const(_arg(call, 0, "model_name")) or "").lower()
         line = call.lineno
         if name == "AddField" and model not in created:
-            field_call = _arg(call, 2, "field")
-            if isinstance(field_call, ast.Call):
-                field_type = _callee(field_call)[1]
-                nullable = _const(_kw(field_call, "null")) is True
-                has_default = (
-                    _kw(field_call, "default") is not None
-                    or _kw(field_call, "db_default") is not None
-                )
-                if field_type != "ManyToManyField" and not nullable and not has_default:
-                    fname = _const(_arg(call, 1, "name"))
-                    found.add(
-                        "not_null",
-                        line,
-                        f"AddField {model}.{fname}",
-                        f"AddField {model}.{fname} is NOT NULL without a default",
-                    )
+            added = _added_field(call, model)
+            if added is not None:
+                found.add("not_null", line, *added)
         elif name in {"RemoveField", "DeleteModel"}:
             target = (
                 _const(_arg(call, 1, "name"))

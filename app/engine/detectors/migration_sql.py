@@ -1,8 +1,11 @@
 """PostgreSQL migration files parsed with pglast: locking and destructive statements.
 
-Noise avoided on purpose: a table created in the same file needs no CONCURRENTLY and may get NOT
-NULL columns freely; down migrations exist to drop things; Prisma never emits `lock_timeout`, so
-that is one repository-level finding (see `prisma_lock_timeout`), not one per migration.
+Noise avoided on purpose: a table created in the same file (CREATE TABLE, CREATE TABLE ... AS,
+SELECT ... INTO, a materialized view, and the name it is renamed to) needs no CONCURRENTLY, may
+get NOT NULL columns freely, and dropping it (to rebuild it from a query) loses nothing; down
+migrations exist to drop things; another SQL dialect gets only the checks that hold in every
+dialect (see `sql_dialect`); Prisma never emits `lock_timeout`, so that is one repository-level
+finding (see `prisma_lock_timeout`), not one per migration.
 """
 
 from __future__ import annotations
@@ -16,30 +19,20 @@ from pglast import ast, enums
 
 from app.engine.context import FileContext
 from app.engine.detectors import RepoHit, RepoView, file_detector, hit_resolver, repo_detector
+from app.engine.detectors.django_fields import (
+    FieldKind,
+    field_bases,
+    known_field_kind,
+    resolve_field_kind,
+)
+from app.engine.detectors.migration_files import is_down_migration, migration_order, up_part
 from app.engine.detectors.migration_liquibase import liquibase_hits
 from app.engine.detectors.migration_python import SQL_CHECK_NOT_NULL, analyse
+from app.engine.detectors.sql_dialect import SqlSource, read_sql
 from app.engine.detectors.sql_schema import statement_line
-from app.engine.detectors.sql_schema import statements as sql_statements
 from app.engine.model import Fact, Hit, ParseProblem
 
-_DOWN = re.compile(r"(^|[/._-])(down|rollback|revert|undo)([/._-]|$)", re.IGNORECASE)
 _AT = enums.AlterTableType
-
-
-_FLYWAY_UNDO = re.compile(r"^U\d+(?:[._]\d+)*__")
-# single-file migration tools put the down part after a marker: dbmate, goose, sql-migrate
-_DOWN_SECTION = re.compile(r"^--\s*(?:migrate:down|\+goose\s+down|\+migrate\s+down)\b", re.I | re.M)
-
-
-def is_down_migration(path: str) -> bool:
-    name = path.rsplit("/", 1)[-1]
-    return bool(_DOWN.search(name)) or "/down/" in path or bool(_FLYWAY_UNDO.match(name))
-
-
-def up_part(text: str) -> str:
-    """The text before a down-section marker (the whole text when there is none)."""
-    marker = _DOWN_SECTION.search(text)
-    return text[: marker.start()] if marker else text
 
 
 def is_prisma(path: str) -> bool:
@@ -48,32 +41,70 @@ def is_prisma(path: str) -> bool:
     )
 
 
-def _statements(ctx: FileContext) -> list[ast.RawStmt] | ParseProblem:
-    parsed = sql_statements(up_part(ctx.text))
-    return parsed if isinstance(parsed, ParseProblem) else list(parsed)
+def _created_table(stmt: Any) -> str | None:
+    """The table (or materialized view) a statement creates: CREATE TABLE, CREATE TABLE ... AS,
+    CREATE MATERIALIZED VIEW, SELECT ... INTO."""
+    if isinstance(stmt, ast.CreateStmt) and stmt.relation is not None:
+        return stmt.relation.relname or ""
+    into = None
+    if isinstance(stmt, ast.CreateTableAsStmt):
+        into = stmt.into
+    elif isinstance(stmt, ast.SelectStmt):
+        into = stmt.intoClause
+    if into is not None and into.rel is not None:
+        return into.rel.relname or ""
+    return None
 
 
 def _created_tables(statements: list[ast.RawStmt]) -> set[str]:
-    return {
-        s.stmt.relation.relname or ""
-        for s in statements
-        if isinstance(s.stmt, ast.CreateStmt) and s.stmt.relation is not None
-    }
+    """The tables the file creates, under their names after any rename in the same file; no
+    session sees them before the migration commits, so locking them blocks nobody."""
+    created: set[str] = set()
+    for raw in statements:
+        stmt = raw.stmt
+        table = _created_table(stmt)
+        if table is not None:
+            created.add(table)
+        elif (
+            isinstance(stmt, ast.RenameStmt)
+            and stmt.renameType == enums.ObjectType.OBJECT_TABLE
+            and stmt.relation is not None
+            and stmt.relation.relname in created
+        ):
+            created.add(stmt.newname or "")
+    return created
 
 
-def _up_statements(ctx: FileContext) -> list[ast.RawStmt] | ParseProblem | None:
-    """The statements of an up migration; None for a down migration, which may drop anything."""
-    return None if is_down_migration(ctx.path) else _statements(ctx)
+def _up_source(ctx: FileContext) -> SqlSource | None:
+    """An up migration as read (its dialect, statements, problem); None for a down migration,
+    which may drop anything."""
+    return None if is_down_migration(ctx.path) else read_sql(ctx.path, up_part(ctx.text))
+
+
+def _up_statements(
+    ctx: FileContext, *, postgresql_only: bool
+) -> tuple[list[ast.RawStmt] | None, ParseProblem | None]:
+    """(the statements a check judges, the problem to report): no statements for a down
+    migration, a file pglast could not read, or, for a PostgreSQL rule, another dialect."""
+    source = _up_source(ctx)
+    if source is None:
+        return None, None
+    if source.statements is None or (postgresql_only and not source.is_postgresql):
+        return None, source.problem
+    return list(source.statements), source.problem
 
 
 SqlCheck = Callable[[FileContext, list[ast.RawStmt], set[str]], Iterable[Hit]]
 
 
-def _migration_check(name: str, python_check: str) -> Callable[[SqlCheck], SqlCheck]:
+def _migration_check(
+    name: str, python_check: str, *, postgresql_only: bool = True
+) -> Callable[[SqlCheck], SqlCheck]:
     """Register a detector that judges alembic/Django files through `analyse` (its `python_check`
     hits), Liquibase changelogs through `liquibase_hits` (the same check names) and SQL up
     migrations through the decorated function, which gets the parsed statements and the tables
-    the file creates; down migrations and parse problems are handled here once."""
+    the file creates; down migrations, other dialects (unless the check holds in every dialect)
+    and parse problems are handled here once."""
 
     def register(sql_check: SqlCheck) -> SqlCheck:
         @file_detector(name)
@@ -84,10 +115,10 @@ def _migration_check(name: str, python_check: str) -> Callable[[SqlCheck], SqlCh
             if ctx.language in ("xml", "yaml"):
                 yield from liquibase_hits(ctx, python_check)
                 return
-            statements = _up_statements(ctx)
-            if isinstance(statements, ParseProblem):
-                yield statements
-            elif statements is not None:
+            statements, problem = _up_statements(ctx, postgresql_only=postgresql_only)
+            if problem is not None:
+                yield problem
+            if statements is not None:
                 yield from sql_check(ctx, statements, _created_tables(statements))
 
         return sql_check
@@ -123,6 +154,8 @@ def _locking(statements: list[ast.RawStmt], created: set[str]) -> ast.RawStmt | 
             return raw
         if isinstance(stmt, ast.IndexStmt) and not stmt.concurrent and table not in created:
             return raw
+        if isinstance(stmt, ast.RenameStmt) and table in created:
+            continue
         if isinstance(stmt, ast.DropStmt | ast.TruncateStmt | ast.RenameStmt):
             return raw
     return None
@@ -146,10 +179,10 @@ def migration_no_lock_timeout(
         elif found.locking_line is not None and "lock_timeout" not in ctx.text:
             yield Fact("orm-locking-migration", found.kind, found.locking_line)
         return
-    statements = _up_statements(ctx)
-    if statements is None or isinstance(statements, ParseProblem):
-        if statements is not None:
-            yield statements
+    statements, problem = _up_statements(ctx, postgresql_only=True)
+    if problem is not None:
+        yield problem
+    if statements is None:
         return
     first = _locking(statements, _created_tables(statements))
     if first is None or _sets_lock_timeout(statements):
@@ -233,7 +266,7 @@ def _not_null_without_default(
                 )
 
 
-@_migration_check("migration_destructive", "destructive")
+@_migration_check("migration_destructive", "destructive", postgresql_only=False)
 def _destructive(
     ctx: FileContext, statements: list[ast.RawStmt], created: set[str]
 ) -> Iterable[Hit]:
@@ -312,8 +345,8 @@ def check_not_null_facts(ctx: FileContext, options: dict[str, Any]) -> Iterable[
     (table|constraint) for the NOT VALID form and its later validation."""
     if "migration" not in ctx.roles or not _CHECK_OR_VALIDATE.search(ctx.text):
         return
-    statements = _up_statements(ctx)
-    if statements is None or isinstance(statements, ParseProblem):
+    statements, _ = _up_statements(ctx, postgresql_only=True)
+    if statements is None:
         return
     pending: list[tuple[str, str, str, int]] = []
     validated: set[tuple[str, str]] = set()
@@ -349,16 +382,32 @@ def check_not_null_facts(ctx: FileContext, options: dict[str, Any]) -> Iterable[
             yield Fact("check-not-null-pending", f"{table}|{name}|{column}", line)
 
 
-def migration_order(path: str) -> list[tuple[int, int | str]]:
-    """A sort key that puts migrations in the order they run (`V2__` before `V10__`)."""
-    name = path.rsplit("/", 1)[-1]
-    return [(0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"(\d+)", name) if p]
-
-
 _SET_NOT_NULL = re.compile(r"^SET NOT NULL (?P<table>[^.\s]+)\.(?P<column>\S+)$")
 
 
 @hit_resolver("migration_not_null_without_default")
+def _not_null_resolved_elsewhere(path: str, hit: Hit, view: RepoView) -> bool:
+    """A SET NOT NULL made cheap by an earlier check constraint, or a Django field whose class,
+    defined in the project, turns out to be a many-to-many or a blank string field."""
+    return _project_field_gets_a_value(hit, view) or _checked_in_an_earlier_migration(
+        path, hit, view
+    )
+
+
+_ADD_FIELD = re.compile(r"^AddField \S+ \((?P<cls>\w+)(?P<blank>, blank=True)?\)")
+
+
+def _project_field_gets_a_value(hit: Hit, view: RepoView) -> bool:
+    m = _ADD_FIELD.match(hit.detail)
+    if m is None or known_field_kind(m.group("cls")) is not FieldKind.UNKNOWN:
+        return False
+    bases = field_bases(fact for _, fact in view.where("django-field-class"))
+    kind = resolve_field_kind(m.group("cls"), bases)
+    return kind is FieldKind.MANY_TO_MANY or (
+        kind is FieldKind.STRING and m.group("blank") is not None
+    )
+
+
 def _checked_in_an_earlier_migration(path: str, hit: Hit, view: RepoView) -> bool:
     m = _SET_NOT_NULL.match(hit.text)
     if m is None or not path.endswith(".sql"):

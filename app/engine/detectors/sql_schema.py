@@ -7,15 +7,15 @@ files."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import lru_cache
 from typing import Any
 
-import pglast
 from pglast import ast, enums
 
 from app.engine.context import FileContext
 from app.engine.detectors import RepoHit, RepoView, file_detector, repo_detector
 from app.engine.detectors.jpa_entities import entities_without_timestamps, normalized
+from app.engine.detectors.migration_files import is_down_migration, sequence_position, up_part
+from app.engine.detectors.sql_dialect import SqlSource, read_sql
 from app.engine.model import Fact, Hit, ParseProblem
 
 _TIMESTAMP_COLUMNS = {
@@ -31,19 +31,19 @@ _TIMESTAMP_COLUMNS = {
 }
 
 
-@lru_cache(maxsize=16)
-def parse(text: str) -> tuple[ast.RawStmt, ...] | str:
-    """The statements of a SQL file, or the parser's error message."""
-    try:
-        return tuple(pglast.parse_sql(text))
-    except pglast.parser.ParseError as exc:
-        return str(exc)
+_DROP_COLUMN = enums.AlterTableType.AT_DropColumn
 
 
-def statements(text: str) -> tuple[ast.RawStmt, ...] | ParseProblem:
-    """The statements of a SQL text, or the parse problem to report for it."""
-    parsed = parse(text)
-    return ParseProblem("pglast", parsed[:200]) if isinstance(parsed, str) else parsed
+def _schema_source(ctx: FileContext) -> SqlSource | None:
+    """The file as the schema rules read it: the up part of a migration; None for a down
+    migration (it re-creates what an up migration made, judged there)."""
+    if is_down_migration(ctx.path):
+        return None
+    return read_sql(ctx.path, up_part(ctx.text))
+
+
+# MySQL (InnoDB) and H2 index the referencing columns of a foreign key themselves
+_INDEXES_FOREIGN_KEYS = {"MySQL", "H2", "HSQLDB"}
 
 
 def statement_line(ctx: FileContext, raw: ast.RawStmt) -> int:
@@ -61,11 +61,17 @@ def _names(nodes: Any) -> list[str]:
 
 @file_detector("foreign_key_facts")
 def foreign_key_facts(ctx: FileContext, options: dict[str, Any]) -> Iterable[Fact | ParseProblem]:
-    parsed = statements(ctx.text)
-    if isinstance(parsed, ParseProblem):
-        yield parsed
+    """`fk-column` / `indexed-column` (table.column), and `dropped-table` (table) /
+    `dropped-column` (table.column) for what a migration removes later; a down migration
+    restores what an up migration had, so it states nothing."""
+    source = _schema_source(ctx)
+    if source is None:
         return
-    for raw in parsed:
+    if source.problem is not None:
+        yield source.problem
+    if source.statements is None or source.dialect in _INDEXES_FOREIGN_KEYS:
+        return
+    for raw in source.statements:
         stmt = raw.stmt
         line = statement_line(ctx, raw)
         if isinstance(stmt, ast.CreateStmt) and stmt.relation is not None:
@@ -83,9 +89,17 @@ def foreign_key_facts(ctx: FileContext, options: dict[str, Any]) -> Iterable[Fac
                 elif isinstance(element, ast.Constraint):
                     yield from _constraint_facts(table, element, line)
         elif isinstance(stmt, ast.AlterTableStmt) and stmt.relation is not None:
+            table = stmt.relation.relname or ""
             for cmd in stmt.cmds or ():
                 if isinstance(cmd, ast.AlterTableCmd) and isinstance(cmd.def_, ast.Constraint):
-                    yield from _constraint_facts(stmt.relation.relname or "", cmd.def_, line)
+                    yield from _constraint_facts(table, cmd.def_, line)
+                elif isinstance(cmd, ast.AlterTableCmd) and cmd.subtype == _DROP_COLUMN:
+                    yield Fact("dropped-column", f"{table}.{cmd.name}", line)
+        elif isinstance(stmt, ast.DropStmt) and stmt.removeType == enums.ObjectType.OBJECT_TABLE:
+            for name in stmt.objects or ():
+                parts = _names(name)
+                if parts:
+                    yield Fact("dropped-table", parts[-1], line)
         elif isinstance(stmt, ast.IndexStmt) and stmt.relation is not None and stmt.indexParams:
             first = stmt.indexParams[0]
             if isinstance(first, ast.IndexElem) and first.name:
@@ -103,10 +117,35 @@ def _constraint_facts(table: str, c: ast.Constraint, line: int) -> Iterable[Fact
             yield Fact("indexed-column", f"{table}.{columns[0]}", line)
 
 
+def _current_foreign_keys(view: RepoView) -> list[tuple[str, Fact]]:
+    """The `fk-column` facts still true of the current schema: for a column keyed in several
+    migrations of one sequence, the last one; none whose table or column a later migration (or
+    a later statement of the same file) drops."""
+    latest: dict[tuple[str, str], tuple[Any, str, Fact]] = {}
+    for path, fact in view.where("fk-column"):
+        root, position = sequence_position(path)
+        key = (position, fact.line or 0)
+        held = latest.get((root, fact.value))
+        if held is None or key > held[0]:
+            latest[(root, fact.value)] = (key, path, fact)
+    drops: dict[tuple[str, str], list[tuple[Any, str]]] = {}
+    for kind in ("dropped-table", "dropped-column"):
+        for path, fact in view.where(kind):
+            root, position = sequence_position(path)
+            drops.setdefault((root, fact.value), []).append(((position, fact.line or 0), path))
+    current = []
+    for (root, value), (key, path, fact) in latest.items():
+        table = value.partition(".")[0]
+        later = drops.get((root, table), []) + drops.get((root, value), [])
+        if not any(drop_key > key for drop_key, _ in later):
+            current.append((path, fact))
+    return sorted(current, key=lambda found: (found[0], found[1].line or 0))
+
+
 @repo_detector("foreign_key_without_index")
 def foreign_keys_without_index(view: RepoView, options: dict[str, Any]) -> Iterable[RepoHit]:
     indexed = {fact.value for _, fact in view.where("indexed-column")}
-    for path, fact in view.where("fk-column"):
+    for path, fact in _current_foreign_keys(view):
         if fact.value not in indexed:
             yield RepoHit(
                 path=path, line=fact.line, text=fact.value, detail=f"{fact.value} has no index"
@@ -138,11 +177,12 @@ def table_without_timestamps(
     if ctx.language == "java":
         yield from entities_without_timestamps(ctx)
         return
-    parsed = statements(ctx.text)
-    if isinstance(parsed, ParseProblem):
-        yield parsed
+    source = _schema_source(ctx)
+    if source is None:
         return
-    for raw in parsed:
+    if source.problem is not None:
+        yield source.problem
+    for raw in source.statements or ():
         stmt = raw.stmt
         if not isinstance(stmt, ast.CreateStmt) or stmt.relation is None:
             continue
