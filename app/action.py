@@ -20,8 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.checkout.audit_local import LocalAuditError, audit_checkout
-from app.cli import FailOn, gate_exit_code
-from app.engine.config import CONFIG_PATH
+from app.checkout.git import GitError, suppressions_at
+from app.checkout.git import changed_since as git_changed_since
+from app.engine.audit import SuppressionPolicy
+from app.engine.config import CONFIG_PATH, ConfigError, StopshipConfig, parse_config
+from app.engine.gate import FailOn, GateContext, decide, suppression_trust
 from app.engine.report import Report
 from app.engine.ruleset import Ruleset
 from app.render import renderer_for
@@ -203,26 +206,87 @@ def run() -> int:
         known = _git(inputs.path, "cat-file", "-e", f"{changed_since}^{{commit}}")
         if known.returncode != 0:  # a shallow checkout: fetch just the base commit
             _git(inputs.path, "fetch", "--no-tags", "--depth=1", "origin", changed_since)
+    context = gate_context(inputs, config, event, base)
+    policy = _trusted_suppressions(inputs.path, context, base)
     try:
-        report, ruleset = _audit(inputs, config, changed_since)
+        report, ruleset = _audit(inputs, config, changed_since, policy)
     except LocalAuditError as exc:
         emit(f"::error title=stopship::{exc}")
         _append("GITHUB_STEP_SUMMARY", f"## stopship could not audit this commit\n\n{exc}\n")
         return 2
+    outcome = decide(report, context)
+    report.gate_reason = outcome.reason
     _publish(report, ruleset, inputs)
-    return gate_exit_code(report, inputs.fail_on, inputs.min_score)
+    emit(f"stopship: gate {outcome.reason}")
+    return outcome.exit_code
+
+
+def gate_context(
+    inputs: Inputs, config: Path | None, event: dict[str, object], base: tuple[str, str] | None
+) -> GateContext:
+    """The gate's context, as the App judges the same commit: a pull request into its base
+    branch, a push to its branch (release branches from the trusted config), else a local run."""
+    settings = _config(config or inputs.path / CONFIG_PATH)
+    fail_on = inputs.fail_on
+    if base is not None:
+        return GateContext(
+            "pull_request",
+            base[1],
+            settings.release_branches,
+            settings.conclusion_outside_release,
+            fail_on=fail_on,
+            min_score=inputs.min_score,
+        )
+    ref = str(event.get("ref") or "")
+    branch = _env("GITHUB_REF_NAME") if _env("GITHUB_REF_TYPE") == "branch" else ""
+    branch = branch or (ref.removeprefix("refs/heads/") if ref.startswith("refs/heads/") else "")
+    if _env("GITHUB_EVENT_NAME") == "push" and branch:
+        return GateContext(
+            "push",
+            branch,
+            settings.release_branches,
+            settings.conclusion_outside_release,
+            fail_on=fail_on,
+            min_score=inputs.min_score,
+        )
+    return GateContext("local", fail_on=fail_on, min_score=inputs.min_score)
+
+
+def _config(path: Path) -> StopshipConfig:
+    try:
+        return parse_config(path.read_bytes() if path.is_file() else None, str(path))
+    except (ConfigError, OSError):
+        return StopshipConfig()  # the audit itself reports the invalid config (exit code 2)
+
+
+def _trusted_suppressions(
+    path: Path, context: GateContext, base: tuple[str, str] | None
+) -> SuppressionPolicy | None:
+    """On a pull request, a suppression of a stop-ship counts only where the base had it."""
+    if base is None or context.trusts_head:
+        return None
+    try:
+        changed = git_changed_since(path, base[0])
+    except GitError:
+        return suppression_trust(context, {})  # nothing of the base readable: none trusted
+    return suppression_trust(context, suppressions_at(path, base[0], changed), changed)
 
 
 def _audit(
-    inputs: Inputs, config: Path | None, changed_since: str | None
+    inputs: Inputs,
+    config: Path | None,
+    changed_since: str | None,
+    policy: SuppressionPolicy | None = None,
 ) -> tuple[Report, Ruleset]:
     try:
-        return audit_checkout(inputs.path, config_file=config, changed_since=changed_since)
+        return audit_checkout(
+            inputs.path, config_file=config, changed_since=changed_since, suppression_policy=policy
+        )
     except LocalAuditError as exc:
         if changed_since and changed_since in str(exc):
             # a base commit that cannot be fetched: judge the whole tree rather than nothing
             emit(f"::warning title=stopship::{exc}; reporting on every file")
-            return audit_checkout(inputs.path, config_file=config)
+            return audit_checkout(inputs.path, config_file=config, suppression_policy=policy)
         raise
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from app import __version__
+from app.engine.gate import FailOn
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -29,12 +30,6 @@ class OutputFormat(StrEnum):
     markdown = "markdown"
     sarif = "sarif"
     github = "github"
-
-
-class FailOn(StrEnum):
-    stop_ship = "stop-ship"
-    high = "high"
-    never = "never"
 
 
 def _die(message: str) -> typer.Exit:
@@ -126,6 +121,10 @@ def check(
         raise _die(str(exc)) from None
     finally:
         progress.close()
+    from app.engine.gate import GateContext, decide
+
+    outcome = decide(report, GateContext("local", fail_on=fail_on, min_score=min_score))
+    report.gate_reason = outcome.reason
     if format is OutputFormat.text:
         from app.render.text import render as render_text
 
@@ -139,28 +138,9 @@ def check(
             raise _die(f"--output {output}: {exc.strerror or exc}") from None
     else:
         sys.stdout.write(body)
-    raise typer.Exit(gate_exit_code(report, fail_on, min_score))
-
-
-def gate_exit_code(report: object, fail_on: FailOn, min_score: int | None) -> int:
-    """1 when the gate fails: findings at `fail_on` or worse, or a score under the minimum (the
-    explicit one, else the strictness profile's unless `fail_on` is never)."""
-    from app.engine.report import Report
-
-    assert isinstance(report, Report)
-    failed = False
-    if fail_on is FailOn.stop_ship:
-        failed = bool(report.stop_ship)
-    elif fail_on is FailOn.high:
-        failed = any(f.stop_ship or f.severity.rank >= 3 for f in report.findings)
-    floor = (
-        min_score
-        if min_score is not None
-        else (report.min_score if fail_on is not FailOn.never else None)
-    )
-    if floor is not None and report.score < floor:
-        failed = True
-    return 1 if failed else 0
+    if not outcome.passed or output is not None or format is not OutputFormat.text:
+        typer.echo(f"stopship: gate {outcome.reason}", err=True)
+    raise typer.Exit(outcome.exit_code)
 
 
 @cli.command()

@@ -18,7 +18,7 @@ from app.checkout.git import GitError, release_baseline, repository_name_later
 from app.checkout.git import changed_since as git_changed_since
 from app.checkout.result_cache import ResultCache, TreeRecord
 from app.checkout.scan import Progress, scan_snapshot
-from app.engine.audit import AuditInput, build_report
+from app.engine.audit import AuditInput, SuppressionPolicy, build_report
 from app.engine.config import (
     CONFIG_PATH,
     ConfigError,
@@ -47,6 +47,7 @@ def audit_checkout(
     progress: Progress | None = None,
     rules_dir: Path | None = None,
     baseline: str | None = None,
+    suppression_policy: SuppressionPolicy | None = None,
 ) -> tuple[Report, Ruleset]:
     """Audit the checkout at `path`. Migrations are judged against the release baseline:
     `baseline` (a git ref), else the config's `baseline:`, else the latest release tag."""
@@ -59,7 +60,17 @@ def audit_checkout(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _audit(root, cache, config_file, changed_since, jobs, progress, rules_dir, baseline)
+        return _audit(
+            root,
+            cache,
+            config_file,
+            changed_since,
+            jobs,
+            progress,
+            rules_dir,
+            baseline,
+            suppression_policy,
+        )
     finally:
         if collecting:
             gc.enable()
@@ -102,6 +113,7 @@ def _audit(
     progress: Progress | None,
     rules_dir: Path | None,
     baseline: str | None,
+    suppression_policy: SuppressionPolicy | None,
 ) -> tuple[Report, Ruleset]:
     try:
         ruleset = load_ruleset(rules_dir, store=cache)
@@ -128,7 +140,7 @@ def _audit(
     listing = list_files(root)
     repo = repo_name()
     tree = cache.tree(root) if cache else None
-    if cache and tree and tree.listing == listing.identity:
+    if cache and tree and tree.listing == listing.identity and suppression_policy is None:
         # The same files with the same stamps as last time: the same report, if one was kept.
         key = _report_key(tree.snapshot, ruleset, config, repo, changed, release)
         kept = _kept_report(cache, key, tree)
@@ -157,9 +169,10 @@ def _audit(
         stats=outcome.stats,
         changed_paths=changed,
         release=release,
+        suppression_policy=suppression_policy,
     )
     report = build_report(ruleset, config, audit)
-    if cache:
+    if cache and suppression_policy is None:
         _remember(
             cache,
             root,

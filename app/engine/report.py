@@ -115,6 +115,8 @@ class Report:
     baseline: FindingsDiff | None = None
     # Migrations up to the release baseline are history: how many, and up to which baseline.
     migrations: MigrationHistory | None = None
+    # The gate policy's one-line reason (app/engine/gate.py), set by the face that judged it.
+    gate_reason: str = ""
 
     @property
     def stop_ship(self) -> list[Finding]:

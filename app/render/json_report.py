@@ -48,6 +48,7 @@ def report_dict(report: Report) -> dict[str, Any]:
         "gates": [{"name": g.name, "passed": g.passed, "detail": g.detail} for g in report.gates],
         "suppressed": [dict(finding_dict(f), reason=f.suppressed_by) for f in report.suppressed],
         "projected_score": report.projected_score,
+        "gate": report.gate_reason,
         "migrations": None
         if report.migrations is None
         else {

@@ -107,7 +107,8 @@ def full_audit(report: Report, ruleset: Ruleset, max_chars: int | None = None) -
         f"**Strictness:** {report.strictness}  ",
         *[f"**Migrations:** {line}  " for line in migrations_line(report)],
         f"{headline(report)}  ",
-        f"**Verdict:** {report.verdict} · {report.date}",
+        f"**Verdict:** {report.verdict} · {report.date}  ",
+        *([f"**Gate:** {report.gate_reason}"] if report.gate_reason else []),
         "",
         *baseline_section(report),
         *category_table(report),
@@ -186,6 +187,7 @@ def quick_score(report: Report) -> str:
         headline(report),
         "",
         f"**Verdict:** {report.verdict} · Strictness: {report.strictness}",
+        *([f"Gate: {report.gate_reason}"] if report.gate_reason else []),
         *[f"Migrations: {line}" for line in migrations_line(report)],
         "",
     ]

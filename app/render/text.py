@@ -35,6 +35,8 @@ def render(report: Report, ruleset: Ruleset, color: bool = False, width: int = 1
         f"Score {report.score}/100 — Grade {report.grade} — "
         f"[{_VERDICT.get(report.verdict, 'bold')}]{report.verdict}[/]"
     )
+    if report.gate_reason:
+        console.print(f"Gate: {report.gate_reason}", markup=False)
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
     table.add_column("Category")
     table.add_column("Score", justify="right")
