@@ -262,3 +262,15 @@ def test_a_settings_literal_nobody_overrides_is_sec001(
     }
     assert findings(files, ruleset, analyzer) == {("config/django/base.py", 1)}
     assert findings(files, ruleset, analyzer, "SEC019") == set()
+
+
+def test_settings_read_from_the_environment_do_not_make_a_template(
+    ruleset: Ruleset, analyzer: Analyzer
+) -> None:
+    properties = (
+        "spring.datasource.password=${DB_PASSWORD}\n"
+        "app.jwt.secret=${JWT_SECRET}\n"
+        "app.mail.password=Zq8xT4mLp2wK\n"
+    )
+    path = "src/main/resources/application.properties"
+    assert findings({path: properties}, ruleset, analyzer) == {(path, 3)}

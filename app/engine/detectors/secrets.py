@@ -91,16 +91,13 @@ _SECRET_WORD = re.compile(  # run on lower-cased text
 )
 # The operator, after a type where the language writes one (`SECRET: str =`, `secret: string =`,
 # Go's `Secret string =`).
-_OPERATOR = r"""(?:(?:\s*:\s*|[ \t]+)[A-Za-z_][\w.]*(?:\[\])?\s*=|\s*(?::=|=|:|=>))"""
+# (`config["SECRET"] =`: a quote and a bracket may close the name; then no type follows it)
+_OPERATOR = r"""(?:(?:\s*:\s*|[ \t]+)[A-Za-z_][\w.]*(?:\[\])?\s*=|["']?\]?\s*(?::=|=|:|=>))"""
 _ASSIGNED_LITERAL = re.compile(
-    r"""["']?\]?"""
-    + _OPERATOR
-    + r"""\s*(?:[rbuRBU]{0,2})(?P<q>["'`])(?P<value>[^"'`\n]{6,200})(?P=q)"""
+    _OPERATOR + r"""\s*(?:[rbuRBU]{0,2})(?P<q>["'`])(?P<value>[^"'`\n]{6,200})(?P=q)"""
 )
 # Where a quoted assignment can be: a secret word, the operator and an opening quote.
-_QUOTED_HINT = hint(
-    _SECRET_WORD.pattern + r"""["']?""" + _OPERATOR + r"""\s*(?:[rbu]{0,2})["'`]""", lowered=True
-)
+_QUOTED_HINT = hint(_SECRET_WORD.pattern + _OPERATOR + r"""\s*(?:[rbu]{0,2})["'`]""", lowered=True)
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 
 
@@ -214,7 +211,8 @@ _KEY_NAME = re.compile(r"secret|key|token", re.IGNORECASE)
 _KEY_USE = re.compile(
     r"\[\]byte\(|\bsign|hmac|jwt|encrypt|decrypt|cipher|fernet|secret", re.IGNORECASE
 )
-# A configuration file with this many placeholder credentials is a template to fill in.
+# A configuration file with this many example credentials is a template to fill in.
+_INTERPOLATION = re.compile(r"\$|\{\{|%\(|^(env|os|process|settings)\b")
 _TEMPLATE_PLACEHOLDERS = 2
 # How the detail of a module-level Python setting starts (`secret_settings.py` reads it).
 SETTING = "setting "
@@ -306,7 +304,7 @@ def _url_passwords(scan: _Scan) -> Iterator[Hit]:
     for m in _URL_CREDENTIALS.finditer(text):
         user, password, host = m.group("user"), m.group("password"), m.group("host").lower()
         if is_placeholder(password) or password.startswith(("$", "{", "%")):
-            scan.stand_ins += 1
+            scan.stand_ins += not _INTERPOLATION.search(password)
             continue
         if password.lower() in _EXAMPLE_PASSWORDS:
             scan.stand_ins += 1
@@ -398,10 +396,11 @@ def _used_as_key(text: str, name: str) -> bool:
 
 
 def _stands_in(name: str, value: str) -> bool:
-    """A secret-named setting holding a placeholder (`api_key: "string"`, `changeme`)."""
-    return bool(SECRET_NAME.search(name.replace("-", "_"))) and (
-        is_placeholder(value) or value.lower() in DEV_PASSWORDS
-    )
+    """A secret-named setting holding an example (`api_key: "string"`, `changeme`); not one
+    read from the environment (`${DB_PASSWORD}`), which is how real configuration looks."""
+    if not SECRET_NAME.search(name.replace("-", "_")) or _INTERPOLATION.search(value):
+        return False
+    return is_placeholder(value) or value.lower() in DEV_PASSWORDS
 
 
 def _in_use(scan: _Scan, candidate: _Candidate) -> bool:
