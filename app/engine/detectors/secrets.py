@@ -302,15 +302,11 @@ def _url_passwords(scan: _Scan) -> Iterator[Hit]:
         return
     compose = ctx.language == "compose"
     for m in _URL_CREDENTIALS.finditer(text):
-        user, password, host = m.group("user"), m.group("password"), m.group("host").lower()
-        if is_placeholder(password) or password.startswith(("$", "{", "%")):
+        user, password, host = m.group("user"), m.group("password"), m.group("host")
+        if _example_password(password):
             scan.stand_ins += not _INTERPOLATION.search(password)
             continue
-        if password.lower() in _EXAMPLE_PASSWORDS:
-            scan.stand_ins += 1
-            continue
-        local = host in _LOCAL_HOSTS or "." not in host  # `db`, `tenant_db`: a container's name
-        if local and (compose or _local_default(password, user)):
+        if _container_host(host) and (compose or _local_default(password, user)):
             continue  # compose: the container is defined beside it (SEC017's business)
         line = ctx.line_of(m.start())
         if line in scan.reported or _documentation(ctx, line):
@@ -325,15 +321,27 @@ def written_url_password(value: str) -> str | None:
     """The password written into a connection URL in `value`, unless it is a placeholder, a
     documentation example or a local database's well-known default (`postgres:postgres@db`)."""
     for m in _URL_CREDENTIALS.finditer(value):
-        user, password, host = m.group("user"), m.group("password"), m.group("host").lower()
-        if is_placeholder(password) or password.startswith(("$", "{", "%")):
+        user, password, host = m.group("user"), m.group("password"), m.group("host")
+        if _example_password(password):
             continue
-        if password.lower() in _EXAMPLE_PASSWORDS:
-            continue
-        local = host in _LOCAL_HOSTS or "." not in host
-        if not (local and _local_default(password, user)):
+        if not (_container_host(host) and _local_default(password, user)):
             return password
     return None
+
+
+def _example_password(password: str) -> bool:
+    """`${DB_PASSWORD}`, `changeme`, `scott:tiger`: not a password anyone uses."""
+    return (
+        is_placeholder(password)
+        or password.startswith(("$", "{", "%"))
+        or password.lower() in _EXAMPLE_PASSWORDS
+    )
+
+
+def _container_host(host: str) -> bool:
+    """`localhost`, `db`, `tenant_db`: this machine or a container's name, not a network host."""
+    lowered = host.lower()
+    return lowered in _LOCAL_HOSTS or "." not in lowered
 
 
 def _local_default(password: str, user: str) -> bool:
@@ -357,7 +365,8 @@ def _assignments(scan: _Scan) -> Iterator[_Candidate]:
             if not looks_secret(name, value):
                 scan.stand_ins += _stands_in(name, value)
                 continue
-            if " " in value and not _KEY_NAME.search(name) and not _used_as_key(text, name):
+            spaced = any(c.isspace() for c in value)
+            if spaced and not _KEY_NAME.search(name) and not _used_as_key(text, name):
                 continue  # a password-named phrase the code never signs with: a sentinel
             line = ctx.line_of(offset)
             if line in scan.reported:
