@@ -80,12 +80,22 @@ _TEST_DIRS = frozenset(
         "benchmark",
         "testutils",
         "conftest",
+        "acceptance",
     }
 )
+# `api_tests/`, `integration-tests/`, `app-e2e/`: a test folder named after what it tests
+_TEST_DIR_SUFFIX = re.compile(r"[_-](tests|specs|e2e)$")
 _TEST_FILE = re.compile(
     r"(^test_.*\.py$|.*_test\.py$|^conftest\.py$|.*_test\.go$|.*\.(test|spec)\.[cm]?[jt]sx?$"
-    r"|.*Tests?\.java$|.*IT\.java$)"
+    r"|.*Tests?\.java$|.*IT\.java$"
+    # test modules and configuration beside the real ones: Django's `tests.py`, `settings/test.py`,
+    # `configuration_testing.py`
+    r"|^tests?\.py$|.*_testing\.\w+$"
+    # templates to copy, not what runs: `.env.example`, `config.sample.yml`, `settings_example.py`
+    r"|.*\.(example|sample|dist)$|.*[._-](example|sample)\.\w+$|^(example|sample)\.\w+$)"
 )
+# Prose (role `documentation`): a secret or a host in it is an example for the reader.
+_DOCUMENTATION_FILE = re.compile(r".*\.(md|mdx|markdown|rst|adoc)$", re.IGNORECASE)
 _CLI_FILE = re.compile(
     r"(^cli\.py$|^__main__\.py$|^manage\.py$|^setup\.py$|^noxfile\.py$|^fabfile\.py$)"
 )
@@ -124,7 +134,7 @@ def language_of(path: str) -> str | None:
         return "workflow"
     if lower == ".env" or lower.startswith(".env."):
         return "env"
-    if lower in {".gitignore", ".dockerignore"}:
+    if lower in {".gitignore", ".dockerignore", ".npmrc"}:
         return lower[1:]
     if _REQUIREMENTS_FILE.fullmatch(lower) or lower in {
         "pipfile",
@@ -154,7 +164,7 @@ def _folder_roles(folder: str) -> frozenset[str]:
         (i for i in range(len(parts) - 1) if parts[i] == "src" and parts[i + 1] == "main"), None
     )
     test_dirs = set(parts[:source_root]) if source_root is not None else dirs
-    if test_dirs & _TEST_DIRS:
+    if test_dirs & _TEST_DIRS or any(_TEST_DIR_SUFFIX.search(d) for d in test_dirs):
         roles.add("test")
     if dirs & _CLI_DIRS:
         roles.add("cli")
@@ -177,6 +187,8 @@ def _name_roles(name: str) -> frozenset[str]:
         roles.add("cli")
     if _NUMBERED_SQL.match(name):
         roles.add("migration")
+    if _DOCUMENTATION_FILE.match(name):
+        roles.add("documentation")
     return frozenset(roles)
 
 

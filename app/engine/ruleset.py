@@ -48,6 +48,7 @@ LANGUAGES = frozenset(
         "env",
         "gitignore",
         "dockerignore",
+        "npmrc",
         "properties",
         "xml",
         "gradle",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.engine.paths import glob_literals, glob_regex, matches_any, roles_of
+from app.engine.paths import glob_literals, glob_regex, language_of, matches_any, roles_of
 
 PATHS = [
     "settings/dev.py",
@@ -59,8 +59,29 @@ def test_globs_without_literal_parts_have_no_shortcut() -> None:
         ("cli.py", {"cli"}),
         ("web/package-lock.json", {"lockfile"}),
         ("tests/scripts/0003_x.sql", {"test", "cli", "migration"}),
+        # test code and configuration outside tests/
+        ("api_tests/src/shared.ts", {"test"}),
+        ("acceptance/support/s3.ts", {"test"}),
+        ("blog/tests.py", {"test"}),
+        ("config/django/test.py", {"test"}),
+        ("netbox/configuration_testing.py", {"test"}),
+        ("app/ab_test/views.py", set()),
+        ("src/latest/app.py", set()),
+        # templates to copy
+        (".env.example", {"test"}),
+        (".env.test.sample", {"test"}),
+        ("config.sample.yml", {"test"}),
+        ("netbox/configuration_example.py", {"test"}),
+        ("app/counterexample.py", set()),
+        ("README.md", {"documentation"}),
+        ("docs/index.rst", {"test", "documentation"}),
     ],
 )
 def test_roles(path: str, roles: set[str]) -> None:
     assert roles_of(path) == roles
     assert matches_any(path, ("**",)) is True
+
+
+def test_an_npmrc_is_its_own_file_kind() -> None:
+    assert language_of(".npmrc") == "npmrc"
+    assert language_of("web/.npmrc") == "npmrc"

@@ -19,7 +19,8 @@ from yaml.nodes import MappingNode, Node
 from app.engine.context import FileContext
 from app.engine.detectors import RepoHit, RepoView, file_detector, repo_detector
 from app.engine.detectors.container_image import SECRET_NAME
-from app.engine.detectors.secrets import is_placeholder
+from app.engine.detectors.secret_values import is_placeholder
+from app.engine.detectors.secrets import written_url_password
 from app.engine.detectors.yaml_nodes import (
     YamlDocumentError,
     documents,
@@ -45,7 +46,8 @@ _IGNORE_ALIASES = {
 }
 # Dockerfiles that do not ship (dev containers, local-only builds) need no .dockerignore finding.
 _DEV_DOCKERFILE = re.compile(
-    r"(^|/)\.devcontainer/|(^|/)(Dockerfile\.(dev|development|local|test)|dev\.Dockerfile)$"
+    r"(^|/)\.devcontainer/|(^|/)(Dockerfile\.(dev|development|local|test)"
+    r"|(dev|development|local|test)\.Dockerfile)$"
 )
 _WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet", "Pod", "Job", "CronJob", "ReplicaSet"}
 
@@ -104,13 +106,15 @@ def compose_secrets(ctx: FileContext, options: dict[str, Any]) -> Iterable[Hit |
             continue
         service, _, body = item
         for name, value, node in _environment(body):
-            if not value or not SECRET_NAME.search(name) or is_placeholder(value):
+            if not value or value.startswith("$") or "${" in value:
                 continue
-            if value.startswith("$") or "${" in value:
+            if SECRET_NAME.search(name) and not is_placeholder(value):
+                detail = f"service {service}: {name} is a literal"
+            elif "://" in value and written_url_password(value) is not None:
+                detail = f"service {service}: {name} holds a password in a connection URL"
+            else:
                 continue
-            yield Hit(
-                "", line(node), f"{service}.{name}", f"service {service}: {name} is a literal"
-            )
+            yield Hit("", line(node), f"{service}.{name}", detail)
 
 
 @file_detector("compose_hygiene")

@@ -19,7 +19,7 @@ from dockerfile_parse import DockerfileParser
 
 from app.engine.context import FileContext
 from app.engine.detectors import file_detector
-from app.engine.detectors.secrets import is_placeholder
+from app.engine.detectors.secret_values import is_placeholder
 from app.engine.model import Fact, Hit, ParseProblem
 
 _VAR = re.compile(r"\$\{?(\w+)\}?")

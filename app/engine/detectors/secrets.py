@@ -2,21 +2,36 @@
 
 What peers report as secrets on real repositories is mostly noise: integrity hashes in lock files
 (the engine never shows lock files to rules), alembic revision ids (not secret-named), fixtures in
-test folders (skipped by role) and placeholders (`changeme`, `${VAR}`, `<token>`, `xxxx`), which
-are recognised here. The secret itself never leaves this module: a hit carries a digest of it.
+test folders, example files and test configuration (skipped by role), placeholders and names
+(`secret_values.py`). Where a literal stands matters as well: prose (Markdown, docstrings) and
+commented-out lines show examples; a CI job's service container (`services: postgres: env:`) is
+a database that lives for one run; a password equal to the user or database name beside it
+(`POSTGRES_USER: app` / `POSTGRES_PASSWORD: app`) is a local default; a configuration file whose
+other credentials are placeholders is a template. A URL password for a container of the same
+compose file belongs to the compose rule (SEC017), not to this one. An AWS access key id alone
+identifies a key; it is reported only with a secret access key beside it.
+
+The secret itself never leaves this module: a hit carries a digest of it.
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
 import re
-from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from app.engine.context import FileContext
 from app.engine.detectors import file_detector
+from app.engine.detectors.secret_values import (
+    DEV_PASSWORDS,
+    SECRET_NAME,
+    is_placeholder,
+    looks_secret,
+    words,
+)
+from app.engine.detectors.yaml_nodes import YamlDocumentError, documents, get, items
 from app.engine.model import Hit
 from app.engine.python_strings import documentation_lines
 from app.engine.screen import Hint, hint
@@ -67,19 +82,6 @@ _URL_CREDENTIALS_HINT = hint(_URL_CREDENTIALS.pattern)
 # any provider at all: most files have none, and one look-up then spares twelve
 _ANY_PROVIDER_HINT = hint("|".join(f"(?:{pattern.pattern})" for _, _, pattern, _ in PROVIDERS))
 
-_SECRET_WORDS = re.compile(
-    r"(password|passwd|passphrase|secret|secret[_-]?key|token|api[_-]?key|apikey|access[_-]?key"
-    r"|private[_-]?key|auth[_-]?key|signing[_-]?key|encryption[_-]?key|credentials?)$",
-    re.IGNORECASE,
-)
-# Names that contain a secret word but hold something else (a field name, a URL, a length...).
-_NOT_A_SECRET_NAME = re.compile(
-    r"(_|\b)(name|names|field|fields|url|uri|endpoint|path|file|env|var|header|prefix|type|kind"
-    r"|length|len|min|max|label|placeholder|hint|pattern|regex|re|id|key_id|ttl|expiry|expires"
-    r"|hash|hashed|hasher|salt_rounds|policy|count|version|format|error|message|msg|reset|manager"
-    r"|provider|store|service|class|serializer|input|param|query|arn)$",
-    re.IGNORECASE,
-)
 # name  [:=]  "value"   (quoted, for code; `config["NAME"] = "value"` too)   or   name: value /
 # name=value   (config files)
 # Secret words are rare, so they are found first and the assignment is matched around each one.
@@ -87,13 +89,15 @@ _SECRET_WORD = re.compile(  # run on lower-cased text
     r"(?:password|passwd|passphrase|secret|secret[_-]?key|token|api[_-]?key|apikey|access[_-]?key"
     r"|private[_-]?key|auth[_-]?key|signing[_-]?key|encryption[_-]?key|credentials?)(?![\w])"
 )
+# The operator, after a type where the language writes one (`SECRET: str =`, `secret: string =`,
+# Go's `Secret string =`).
+# (`config["SECRET"] =`: a quote and a bracket may close the name; then no type follows it)
+_OPERATOR = r"""(?:(?:\s*:\s*|[ \t]+)[A-Za-z_][\w.]*(?:\[\])?\s*=|["']?\]?\s*(?::=|=|:|=>))"""
 _ASSIGNED_LITERAL = re.compile(
-    r"""["']?\]?\s*(?::=|=|:|=>)\s*(?:[rbuRBU]{0,2})(?P<q>["'`])(?P<value>[^"'`\n]{6,200})(?P=q)"""
+    _OPERATOR + r"""\s*(?:[rbuRBU]{0,2})(?P<q>["'`])(?P<value>[^"'`\n]{6,200})(?P=q)"""
 )
 # Where a quoted assignment can be: a secret word, the operator and an opening quote.
-_QUOTED_HINT = hint(
-    _SECRET_WORD.pattern + r"""["']?\s*(?::=|=|:|=>)\s*(?:[rbu]{0,2})["'`]""", lowered=True
-)
+_QUOTED_HINT = hint(_SECRET_WORD.pattern + _OPERATOR + r"""\s*(?:[rbu]{0,2})["'`]""", lowered=True)
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 
 
@@ -115,15 +119,8 @@ _BARE_ASSIGNMENT = re.compile(
 )
 # Where a bare assignment can be reported: a name ending in a secret word, then `:` or `=`.
 # (Not anchored at a line start: `ctx.lines` also breaks lines at \r and \f, `^` does not.)
-_BARE_HINT = hint(_SECRET_WORDS.pattern.removesuffix("$") + r"\s*[:=]", lowered=True)
+_BARE_HINT = hint(SECRET_NAME.pattern.removesuffix("$") + r"\s*[:=]", lowered=True)
 
-_PLACEHOLDER = re.compile(
-    r"(change[_-]?me|example|placeholder|dummy|sample|fake|test|redacted|your[_-]|my[_-]?(secret|password|token)"
-    r"|secret[_-]?here|xxx|\*\*\*|\.\.\.|<[^>]*>|\$\{[^}]*\}|\{\{[^}]*\}\}|%\([^)]*\)s|(?-i:(?<![\w$])\$[A-Z_][A-Z0-9_]*(?![a-z]))"
-    r"|^\{[\w.]*\}$|^(password|passwd|pass|pwd|passphrase|secret|token|none|null|nil|undefined|true|false)$|(?-i:^[A-Z][A-Z0-9_]+$)"
-    r"|^env\(|^os\.|^process\.env|^settings\.)",
-    re.IGNORECASE,
-)
 _LOCAL_HOSTS = {
     "localhost",
     "127.0.0.1",
@@ -138,21 +135,6 @@ _LOCAL_HOSTS = {
     "mongo",
     "mongodb",
     "host.docker.internal",
-}
-_DEV_PASSWORDS = {
-    "postgres",
-    "password",
-    "pass",
-    "root",
-    "admin",
-    "guest",
-    "test",
-    "dev",
-    "secret",
-    "mysql",
-    "redis",
-    "changeme",
-    "example",
 }
 # Passwords of documentation examples (`scott:tiger`, `user:pass@host`): placeholders whatever
 # the host. Weak passwords that could be real (`postgres`, `root`) count only for local hosts.
@@ -199,11 +181,41 @@ _CODE_SUFFIXES = (
 _CODE_VALUE = re.compile(r"\(|^[a-z_][a-z0-9_]*(?:\.[A-Za-z_]\w*)+$")
 
 
-def entropy(value: str) -> float:
-    """Shannon entropy in bits per character."""
-    counts = Counter(value)
-    n = len(value)
-    return -sum(c / n * math.log2(c / n) for c in counts.values())
+# An AWS secret access key: 40 characters of base64 (a git sha1 is hex, lower case only).
+_AWS_SECRET_SHAPE = re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
+# A user or database name beside a password (`POSTGRES_USER: app`, `"USER": "app",`).
+_NAME_SETTING = re.compile(
+    r"""(?:user(?:name)?|login|db|database|name)["']?\s*[:=]\s*["']?(?P<value>[^\s"',;]+)""",
+    re.IGNORECASE,
+)
+_NEARBY_LINES = 6
+# Where a line is nothing but a comment, by file kind (`#` is JavaScript's private field).
+_SLASH_COMMENTS: tuple[str, ...] = ("//", "/*", "*")
+_COMMENT_MARKERS: dict[str, tuple[str, ...]] = {
+    "javascript": _SLASH_COMMENTS,
+    "typescript": _SLASH_COMMENTS,
+    "tsx": _SLASH_COMMENTS,
+    "go": _SLASH_COMMENTS,
+    "java": _SLASH_COMMENTS,
+    "kotlin": _SLASH_COMMENTS,
+    "gradle": _SLASH_COMMENTS,
+    "sql": ("--", "/*", "*"),
+}
+_HASH_COMMENTS: tuple[str, ...] = ("#",)
+# other kinds (hjson, ini, Ruby, C...): any of the usual markers
+_OTHER_COMMENTS: tuple[str, ...] = ("#", "//", "/*", "*", "--", ";")
+_HASH_LANGUAGES = {"python", "yaml", "workflow", "env", "shell", "toml", "properties", "terraform"}
+# A phrase assigned to a name that says secret or key is a key; to a password, only if the code
+# signs or encrypts with it (`[]byte(Secret)`, `jwt.sign(claims, secret)`).
+_KEY_NAME = re.compile(r"secret|key|token", re.IGNORECASE)
+_KEY_USE = re.compile(
+    r"\[\]byte\(|\bsign|hmac|jwt|encrypt|decrypt|cipher|fernet|secret", re.IGNORECASE
+)
+# A configuration file with this many example credentials is a template to fill in.
+_INTERPOLATION = re.compile(r"\$|\{\{|%\(|^(env|os|process|settings)\b")
+_TEMPLATE_PLACEHOLDERS = 2
+# How the detail of a module-level Python setting starts (`secret_settings.py` reads it).
+SETTING = "setting "
 
 
 def digest(secret: str) -> str:
@@ -211,27 +223,218 @@ def digest(secret: str) -> str:
     return "sha256:" + hashlib.sha256(secret.encode()).hexdigest()[:16]
 
 
-def is_placeholder(value: str) -> bool:
-    stripped = value.strip()
-    if len(set(stripped)) <= 2:
-        return True
-    return bool(_PLACEHOLDER.search(stripped))
+@dataclass
+class _Candidate:
+    line: int
+    name: str
+    value: str
+    source: str  # the line it stands on
+    detail: str
 
 
-def _looks_secret(name: str, value: str) -> bool:
-    if not _SECRET_WORDS.search(name.replace("-", "_")) or _NOT_A_SECRET_NAME.search(name):
+@dataclass
+class _Scan:
+    """One file's scan: lines already reported, and how many credentials are placeholders."""
+
+    ctx: FileContext
+    reported: set[int] = field(default_factory=set)
+    stand_ins: int = 0
+
+    def line_text(self, offset: int) -> str:
+        text = self.ctx.text
+        start = text.rfind("\n", 0, offset) + 1
+        end = text.find("\n", offset)
+        return text[start : end if end >= 0 else len(text)]
+
+
+@file_detector("hardcoded_secrets")
+def hardcoded_secrets(ctx: FileContext, options: dict[str, Any]) -> Iterable[Hit]:
+    scan = _Scan(ctx)
+    yield from _provider_keys(scan)
+    if "documentation" in ctx.roles:
+        return  # prose: its passwords and connection URLs are examples for the reader
+    urls = list(_url_passwords(scan))
+    if ctx.language in {"compose", "dockerfile"}:
+        yield from urls
+        return  # generic assignments there are SEC016/SEC017 (high), not this critical rule
+    candidates = [c for c in _assignments(scan) if _in_use(scan, c)]
+    code = ctx.language in _CODE_LANGUAGES or ctx.path.lower().endswith(_CODE_SUFFIXES)
+    if not code and scan.stand_ins >= _TEMPLATE_PLACEHOLDERS:
+        return  # a template: its other credentials are placeholders, so this one is an example
+    yield from urls
+    if candidates and ctx.language == "workflow":
+        services = _service_container_lines(ctx)
+        candidates = [c for c in candidates if c.line not in services]
+    for candidate in candidates:
+        yield Hit("", candidate.line, digest(candidate.value), candidate.detail)
+
+
+def _provider_keys(scan: _Scan) -> Iterator[Hit]:
+    ctx = scan.ctx
+    if not ctx.may_match(_ANY_PROVIDER_HINT):
+        return
+    text = ctx.text
+    for label, hints, pattern, screened in PROVIDERS:
+        if not ctx.may_match(screened) or not any(h in text for h in hints):
+            continue
+        if label == "AWS access key id" and not _aws_secret_key_in(text):
+            continue  # the id names a key; without its secret it grants nothing
+        for m in pattern.finditer(text):
+            line = ctx.line_of(m.start())
+            scan.reported.add(line)
+            yield Hit("", line, digest(m.group(0)), label)
+
+
+def _aws_secret_key_in(text: str) -> bool:
+    return any(
+        any(c.isupper() for c in value)
+        and any(c.islower() for c in value)
+        and any(c.isdigit() for c in value)
+        and not is_placeholder(value)
+        for value in _AWS_SECRET_SHAPE.findall(text)
+    )
+
+
+def _url_passwords(scan: _Scan) -> Iterator[Hit]:
+    ctx = scan.ctx
+    text = ctx.text
+    if "://" not in text or not ctx.may_match(_URL_CREDENTIALS_HINT):
+        return
+    compose = ctx.language == "compose"
+    for m in _URL_CREDENTIALS.finditer(text):
+        user, password, host = m.group("user"), m.group("password"), m.group("host")
+        if _example_password(password):
+            scan.stand_ins += not _INTERPOLATION.search(password)
+            continue
+        if _container_host(host) and (compose or _local_default(password, user)):
+            continue  # compose: the container is defined beside it (SEC017's business)
+        line = ctx.line_of(m.start())
+        if line in scan.reported or _documentation(ctx, line):
+            continue
+        if _commented(ctx, scan.line_text(m.start())):
+            continue
+        scan.reported.add(line)
+        yield Hit("", line, digest(password), "password in a connection URL")
+
+
+def written_url_password(value: str) -> str | None:
+    """The password written into a connection URL in `value`, unless it is a placeholder, a
+    documentation example or a local database's well-known default (`postgres:postgres@db`)."""
+    for m in _URL_CREDENTIALS.finditer(value):
+        user, password, host = m.group("user"), m.group("password"), m.group("host")
+        if _example_password(password):
+            continue
+        if not (_container_host(host) and _local_default(password, user)):
+            return password
+    return None
+
+
+def _example_password(password: str) -> bool:
+    """`${DB_PASSWORD}`, `changeme`, `scott:tiger`: not a password anyone uses."""
+    return (
+        is_placeholder(password)
+        or password.startswith(("$", "{", "%"))
+        or password.lower() in _EXAMPLE_PASSWORDS
+    )
+
+
+def _container_host(host: str) -> bool:
+    """`localhost`, `db`, `tenant_db`: this machine or a container's name, not a network host."""
+    lowered = host.lower()
+    return lowered in _LOCAL_HOSTS or "." not in lowered
+
+
+def _local_default(password: str, user: str) -> bool:
+    """`postgres:postgres`, `app_ro:app@localhost`: the well-known password of a local database."""
+    lowered = password.lower()
+    return lowered in DEV_PASSWORDS or lowered == user.lower() or lowered in words(user)
+
+
+def _assignments(scan: _Scan) -> Iterator[_Candidate]:
+    """Literals assigned to secret-named names (`name = "literal"` anywhere, `name: value` and
+    `name=value` in configuration files) that look like secrets; the placeholders among them
+    are counted."""
+    ctx = scan.ctx
+    code = ctx.language in _CODE_LANGUAGES or ctx.path.lower().endswith(_CODE_SUFFIXES)
+    if ctx.may_match(_QUOTED_HINT):
+        text = ctx.text
+        lowered = ctx.lower_text
+        if lowered is None:  # non-ASCII text: lower() could shift offsets, so fold per character
+            lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+        for offset, name, value in _quoted_assignments(text, lowered):
+            if not looks_secret(name, value):
+                scan.stand_ins += _stands_in(name, value)
+                continue
+            spaced = any(c.isspace() for c in value)
+            if spaced and not _KEY_NAME.search(name) and not _used_as_key(text, name):
+                continue  # a password-named phrase the code never signs with: a sentinel
+            line = ctx.line_of(offset)
+            if line in scan.reported:
+                continue
+            scan.reported.add(line)
+            source = scan.line_text(offset)
+            module_setting = ctx.language == "python" and source.startswith(name)
+            detail = f"{SETTING if module_setting else ''}`{name}` is assigned a literal"
+            yield _Candidate(line, name, value, source, detail)
+    if code or not ctx.may_match(_BARE_HINT):
+        return
+    for number, raw in enumerate(ctx.lines, start=1):
+        bare = _BARE_ASSIGNMENT.match(raw)
+        if bare is None or number in scan.reported or _CODE_VALUE.search(bare.group("value")):
+            continue
+        name, value = bare.group("name"), bare.group("value")
+        if not looks_secret(name, value):
+            scan.stand_ins += _stands_in(name, value)
+            continue
+        scan.reported.add(number)
+        yield _Candidate(number, name, value, raw, f"`{name}` is set to a literal")
+
+
+def _used_as_key(text: str, name: str) -> bool:
+    """Whether the file hands `name` to something that signs or encrypts with it."""
+    if not name.isidentifier():
         return False
-    if is_placeholder(value) or " " in value.strip():
+    pattern = re.compile(r"(?<![\w.])" + re.escape(name) + r"\b")
+    for m in pattern.finditer(text):
+        start = text.rfind("\n", 0, m.start()) + 1
+        end = text.find("\n", m.end())
+        used = _KEY_USE.search(text, start, end if end >= 0 else len(text))
+        if used and not _ASSIGNED_LITERAL.match(text, m.end()):
+            return True
+    return False
+
+
+def _stands_in(name: str, value: str) -> bool:
+    """A secret-named setting holding an example (`api_key: "string"`, `changeme`); not one
+    read from the environment (`${DB_PASSWORD}`), which is how real configuration looks."""
+    if not SECRET_NAME.search(name.replace("-", "_")) or _INTERPOLATION.search(value):
         return False
-    if value.startswith(("/", "./", "http://", "https://")) and "@" not in value:
+    return is_placeholder(value) or value.lower() in DEV_PASSWORDS
+
+
+def _in_use(scan: _Scan, candidate: _Candidate) -> bool:
+    """Whether the literal is a value the program uses: not in a comment or a docstring, and
+    not the password of a local database named beside it."""
+    ctx = scan.ctx
+    if _commented(ctx, candidate.source) or _documentation(ctx, candidate.line):
         return False
-    lowered = name.lower()
-    if "pass" in lowered:
-        return len(value) >= 6
-    if "secret" in lowered:
-        return len(value) >= 8 and entropy(value) >= 2.5
-    # Tokens and keys: long and random-looking.
-    return len(value) >= 16 and entropy(value) >= 3.0
+    first = max(0, candidate.line - 1 - _NEARBY_LINES)
+    nearby = ctx.lines[first : candidate.line + _NEARBY_LINES]
+    return not any(
+        m.group("value") == candidate.value for text in nearby for m in _NAME_SETTING.finditer(text)
+    )
+
+
+def _commented(ctx: FileContext, source: str) -> bool:
+    """A line that is nothing but a comment (a commented-out setting is not one in use)."""
+    language = ctx.language or ""
+    if language in _COMMENT_MARKERS:
+        markers = _COMMENT_MARKERS[language]
+    elif language in _HASH_LANGUAGES:
+        markers = _HASH_COMMENTS
+    else:
+        markers = _OTHER_COMMENTS
+    return source.lstrip().startswith(markers)
 
 
 def _documentation(ctx: FileContext, line: int) -> bool:
@@ -240,66 +443,17 @@ def _documentation(ctx: FileContext, line: int) -> bool:
     return ctx.language == "python" and line in documentation_lines(ctx.text)
 
 
-@file_detector("hardcoded_secrets")
-def hardcoded_secrets(ctx: FileContext, options: dict[str, Any]) -> Iterable[Hit]:
-    text = ctx.text
-    seen_lines: set[int] = set()
-    providers = PROVIDERS if ctx.may_match(_ANY_PROVIDER_HINT) else ()
-    for label, hints, pattern, screened in providers:
-        if not ctx.may_match(screened) or not any(h in text for h in hints):
-            continue
-        for m in pattern.finditer(text):
-            line = ctx.line_of(m.start())
-            seen_lines.add(line)
-            yield Hit("", line, digest(m.group(0)), label)
-    urls = "://" in text and ctx.may_match(_URL_CREDENTIALS_HINT)
-    for m in _URL_CREDENTIALS.finditer(text) if urls else ():
-        password, host = m.group("password"), m.group("host").lower()
-        if is_placeholder(password) or password.startswith(("$", "{", "%")):
-            continue
-        if password.lower() in _EXAMPLE_PASSWORDS:
-            continue
-        if host in _LOCAL_HOSTS and (
-            password.lower() in _DEV_PASSWORDS or password == m.group("user")
-        ):
-            continue
-        line = ctx.line_of(m.start())
-        if line not in seen_lines and not _documentation(ctx, line):
-            seen_lines.add(line)
-            yield Hit("", line, digest(password), "password in a connection URL")
-    if ctx.language in {"compose", "dockerfile"}:
-        return  # generic assignments there are SEC016/SEC017 (high), not this critical rule
-    code = ctx.language in _CODE_LANGUAGES or ctx.path.lower().endswith(_CODE_SUFFIXES)
-    if ctx.may_match(_QUOTED_HINT):
-        yield from _quoted_secrets(ctx, seen_lines)
-    if code or not ctx.may_match(_BARE_HINT):
-        return
-    for number, raw in enumerate(ctx.lines, start=1):
-        if number in seen_lines:
-            continue
-        bare = _BARE_ASSIGNMENT.match(raw)
-        if (
-            bare
-            and not _CODE_VALUE.search(bare.group("value"))
-            and _looks_secret(bare.group("name"), bare.group("value"))
-        ):
-            seen_lines.add(number)
-            yield Hit(
-                "",
-                number,
-                digest(bare.group("value")),
-                f"`{bare.group('name')}` is set to a literal",
-            )
-
-
-def _quoted_secrets(ctx: FileContext, seen_lines: set[int]) -> Iterable[Hit]:
-    text = ctx.text
-    lowered = ctx.lower_text
-    if lowered is None:  # non-ASCII text: lower() could shift offsets, so fold per character
-        lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
-    for offset, name, value in _quoted_assignments(text, lowered):
-        if _looks_secret(name, value):
-            line = ctx.line_of(offset)
-            if line not in seen_lines and not _documentation(ctx, line):
-                seen_lines.add(line)
-                yield Hit("", line, digest(value), f"`{name}` is assigned a literal")
+def _service_container_lines(ctx: FileContext) -> frozenset[int]:
+    """Lines of a workflow's service containers (`jobs.<id>.services`): databases and brokers
+    started for one CI run and thrown away with it."""
+    try:
+        docs = documents(ctx.text)
+    except YamlDocumentError:
+        return frozenset()
+    lines: set[int] = set()
+    for doc in docs:
+        for _, _, job in items(get(doc, "jobs")):
+            for _, _, service in items(get(job, "services")):
+                end = service.end_mark.line + (1 if service.end_mark.column else 0)
+                lines.update(range(service.start_mark.line + 1, end + 1))
+    return frozenset(lines)

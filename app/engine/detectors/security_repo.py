@@ -26,7 +26,15 @@ _NODE_LOCKS = {
 
 @repo_detector("env_file_exposure")
 def env_file_exposure(view: RepoView, options: dict[str, Any]) -> Iterable[RepoHit]:
-    committed = [p for p in view.paths if _SECRET_FILE.search(p) and "test" not in roles_of(p)]
+    # an .npmrc holds settings (`engine-strict=true`) as often as a token: only a token counts
+    npmrc_tokens = {p for p, _ in view.where("npmrc-credentials")}
+    committed = [
+        p
+        for p in view.paths
+        if _SECRET_FILE.search(p)
+        and "test" not in roles_of(p)
+        and (posixpath.basename(p) != ".npmrc" or p in npmrc_tokens)
+    ]
     for path in committed:
         yield RepoHit(path=path, text=path, detail=f"{path} is in the repository")
     if committed or not view.has("application-code"):
