@@ -27,7 +27,6 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from fnmatch import fnmatchcase
 from functools import lru_cache
 from typing import Any
 
@@ -38,10 +37,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import metrics
 from app.engine import baseline
-from app.engine.audit import SuppressionPolicy
 from app.engine.config import ConfigError, StopshipConfig, check_rule_ids, parse_config
+from app.engine.gate import GateContext, Kind, decide, suppression_trust
 from app.engine.model import FileResult as EngineResult
-from app.engine.model import Finding, Suppression, Waiver
+from app.engine.model import Finding, Waiver
 from app.engine.report import Report, ScanStats
 from app.engine.ruleset import Ruleset, load_ruleset
 from app.github import check_runs, rate_limit
@@ -64,11 +63,15 @@ def ruleset() -> Ruleset:
     return load_ruleset()
 
 
-def conclusion_for(report: Report, branch: str, globs: tuple[str, ...], outside: str) -> str:
-    release = any(fnmatchcase(branch, g) for g in globs)
-    if report.stop_ship and release:
-        return "failure"
-    return "success" if not report.stop_ship else outside
+def gate_context(target: Target, config: StopshipConfig) -> GateContext:
+    """The gate's context of a judged target, with the release branches of its trusted config."""
+    return GateContext(
+        target.kind,
+        target.gate_branch,
+        config.release_branches,
+        config.conclusion_outside_release,
+        environment=target.environment or "",
+    )
 
 
 class JobRateLimited(Exception):
@@ -101,6 +104,13 @@ class Target:
     rerun: bool = False
     # a deployment to this environment: its last successful deployment is the release baseline
     environment: str | None = None
+    # what the gate judges it as (app/engine/gate.py)
+    kind: Kind = "push"
+
+    def __post_init__(self) -> None:
+        if self.base_sha and self.kind not in ("pull_request", "merge_group"):
+            # a change judged against its base must never trust its own suppressions
+            raise ValueError(f"a target with a base is a pull request or merge group: {self.kind}")
     # the analyses its findings are stored along (app/jobs/stored_analysis.py): the job's lock,
     # so a lineage's analyses are made one at a time; empty: the commit's own
     lineage: str = ""
@@ -206,7 +216,7 @@ async def _judge_change(
     base_sha: str,
     head_sha: str,
     gate_branch: str,
-    event: str,
+    event: Kind,
 ) -> str:
     owner, name = payload["repository"]["full_name"].split("/", 1)
     gh = github(int(payload["installation"]["id"]))
@@ -215,6 +225,7 @@ async def _judge_change(
         owner,
         name,
         head_sha,
+        kind=event,
         gate_branch=gate_branch,
         config_ref=base_sha,
         changed_paths=comparison.changed,
@@ -384,9 +395,7 @@ async def _judge_claimed(
             await supersede.settle(sessions, held, "done")
             return "done"
         report, config = evaluation.report, evaluation.config
-        conclusion = conclusion_for(
-            report, target.gate_branch, config.release_branches, config.conclusion_outside_release
-        )
+        conclusion = decide(report, gate_context(target, config)).conclusion
         await check_newer()
         await check_runs.complete(
             gh,
@@ -507,13 +516,15 @@ async def _evaluate(
     # the report of the commit this process judged before, redone for the files that changed
     # (app/engine/report_cache.py): the same Report build_report makes of every file
     state = report_state(reader.sessions, reader.repository, head, config, rules, release)
+    context = gate_context(target, config)
     report = state.report(
         repo_full_name,
         stats=_stats(head),
         waivers=waivers,
-        suppression_policy=_suppression_policy(base_results),
+        suppression_policy=suppression_trust(context, base_results),
         changed_paths=target.changed_paths,
     )
+    report.gate_reason = decide(report, context).reason
     annotate: list[Finding] | None = None
     if base is not None and base_results is not None:
         base_state = report_state(reader.sessions, reader.repository, base, config, rules, release)
@@ -549,19 +560,3 @@ def _stats(files: CommitFiles) -> ScanStats:
             for p in files.results[path].problems
         ),
     )
-
-
-def _suppression_policy(base: dict[str, EngineResult] | None) -> SuppressionPolicy | None:
-    """On a pull request or merge group, an inline suppression counts for a stop-ship finding
-    only when the base already had it in that file: otherwise a change could silence its own
-    gate."""
-    if base is None:
-        return None
-
-    def policy(path: str, suppression: Suppression, finding: Finding) -> bool:
-        if not finding.stop_ship:
-            return True
-        before = base.get(path)
-        return before is not None and any(s.rules == suppression.rules for s in before.suppressions)
-
-    return policy

@@ -128,6 +128,7 @@ async def _judge_head(talk: Conversation) -> tuple[Evaluation | None, str, str |
         owner,
         name,
         head_sha,
+        kind="pull_request",
         gate_branch=pr.base.ref,
         config_ref=base_sha,
         changed_paths=await changed_paths(gh, owner, name, base_sha, head_sha),

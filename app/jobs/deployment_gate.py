@@ -14,9 +14,9 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.engine.config import ConfigError
-from app.engine.scoring import NOT_READY
+from app.engine.gate import decide
 from app.github import deployments
-from app.jobs.analyse import GitHubFactory, Target, evaluate
+from app.jobs.analyse import GitHubFactory, Target, evaluate, gate_context
 from app.render.replies import deployment_review
 
 log = structlog.get_logger()
@@ -48,6 +48,7 @@ async def gate_deployment(
         gate_branch=str(deployment.get("ref") or ""),
         config_ref=sha,
         environment=environment or None,
+        kind="deployment",
     )
     try:
         evaluation = await evaluate(gh, sessions, int(repo["id"]), repo["full_name"], target)
@@ -75,7 +76,7 @@ async def gate_deployment(
         )
         raise
     report = evaluation.report
-    state = "rejected" if report.verdict == NOT_READY else "approved"
+    state = decide(report, gate_context(target, evaluation.config)).deployment
     await deployments.review(
         gh, owner, name, run_id, environment, state, deployment_review(report, sha)
     )

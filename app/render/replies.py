@@ -100,6 +100,8 @@ def deployment_review(report: Report, sha: str, limit: int = 5) -> str:
         f"stopship: Score {report.score}/100 (grade {report.grade}) — {report.verdict} "
         f"at {sha[:7]}; {len(stops)} open stop-ship finding{'s' if len(stops) != 1 else ''}."
     ]
+    if report.gate_reason:
+        lines.append(f"Gate {report.gate_reason}.")
     lines += [_stop_line(f) for f in stops[:limit]]
     if len(stops) > limit:
         lines.append(f"… and {len(stops) - limit} more.")
