@@ -41,6 +41,7 @@ _DATA_METHODS = words(
 )
 _JOINING_METHODS = {"join", "concat", "replace", "replaceAll"}
 _MAPPING_METHODS = {"map", "flatMap"}
+_TESTS = r"\.(includes|has)$"
 _COLLECTIONS = {"Set", "Map", "Array", "String"}
 _MUTATORS = {"push", "unshift", "add", "set"}
 _LITERALS = words(
@@ -67,6 +68,10 @@ class JsFlow(Flow):
             "generator_function",
         }
     )
+
+    def __init__(self, root: Node) -> None:
+        super().__init__(root)
+        self._exported: set[str] | None = None
 
     def build_scope(self, function: Node) -> Scope:
         scope = Scope()
@@ -127,20 +132,10 @@ class JsFlow(Flow):
             scope.bind(name, value)
 
     def calls_in_file(self, function: Node) -> list[Node]:
-        called = _private_name(function, self.root.text())
-        if called is None:
-            return []
-        pattern = rf"^(this\.)?{re.escape(called)}$"
-        return list(
-            self.root.find_all(
-                {
-                    "rule": {
-                        "kind": "call_expression",
-                        "has": {"field": "function", "regex": pattern},
-                    }
-                }
-            )
-        )
+        if self._exported is None:
+            self._exported = _exported_names(self.root.text())
+        called = _private_name(function, self._exported)
+        return [] if called is None else self.calls_named(called, f"this.{called}")
 
     def argument_for(self, function: Node, call: Node, name: str) -> Node | None:
         listed = function.field("parameters")
@@ -163,20 +158,19 @@ class JsFlow(Flow):
             return None
         return args[index]
 
-    def allow_listed_at(self, name: str, at: Node, function: Node) -> bool:
-        current = at
-        while current is not None and current != function:
-            parent = current.parent()
-            if (
-                parent is not None
-                and parent.kind() in ("if_statement", "ternary_expression")
-                and parent.field("consequence") == current
-            ):
-                for checked, collection in _memberships(parent.field("condition")):
-                    if checked == name and self.guard_is_constant(collection):
-                        return True
-            current = parent
-        return False
+    def checked_values(self) -> set[str]:
+        tests = self.root.find_all(
+            {"rule": {"kind": "call_expression", "has": {"field": "function", "regex": _TESTS}}}
+        )
+        return {found[0] for found in map(_membership_call, tests) if found is not None}
+
+    def memberships_guarding(self, parent: Node, child: Node) -> list[tuple[str, Node]]:
+        if (
+            parent.kind() in ("if_statement", "ternary_expression")
+            and parent.field("consequence") == child
+        ):
+            return _memberships(parent.field("condition"))
+        return []
 
     def evaluate(self, node: Node) -> Taints:
         kind = node.kind()
@@ -461,7 +455,7 @@ def _template_pieces(node: Node) -> list[Piece]:
     return out
 
 
-def _private_name(function: Node, source: str) -> str | None:
+def _private_name(function: Node, exported: set[str]) -> str | None:
     """The name a function is called by when only this file can call it: a function declared
     without `export` (and not exported by name), a `private` or `#` method; else None."""
     kind = function.kind()
@@ -489,12 +483,15 @@ def _private_name(function: Node, source: str) -> str | None:
     if holder.kind() == "export_statement":
         return None
     text = str(name.text())
-    return None if _exported(text).search(source) else text
+    return None if text in exported else text
 
 
-def _exported(name: str) -> re.Pattern[str]:
-    word = re.escape(name)
-    return re.compile(
-        rf"\bexport\s*\{{[^}}]*\b{word}\b|\bexport\s+default\s+{word}\b"
-        rf"|\bmodule\.exports\b[^;]*\b{word}\b|\bexports\.{word}\b"
-    )
+_EXPORTS = re.compile(
+    r"\bexport\s*\{[^}]*\}|\bexport\s+default\s+\w+|\bmodule\.exports\b[^;]*|\bexports\.\w+"
+)
+
+
+def _exported_names(source: str) -> set[str]:
+    """The names the module exports by name (`export { a, b as c }`, `export default a`,
+    `module.exports = { a }`, `exports.a = ...`): over-approximated as every word there."""
+    return {word for m in _EXPORTS.finditer(source) for word in re.findall(r"\w+", m.group(0))}

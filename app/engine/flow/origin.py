@@ -114,12 +114,15 @@ class Flow(ABC):
     judge call); identifiers being resolved are tracked so that `a = a + x` terminates."""
 
     FUNCTIONS: frozenset[str] = frozenset()
+    CALL = "call_expression"  # the kind of a call node (its callee in field `function`)
 
     def __init__(self, root: Node) -> None:
         self.root = root
         self._memo: dict[Node, Taints] = {}
         self._scopes: dict[Node, Scope] = {}
         self._resolving: set[tuple[Node, str]] = set()
+        self._calls: dict[str, list[Node]] | None = None
+        self._checked: set[str] | None = None
 
     # -- the public questions --------------------------------------------------------------
 
@@ -207,13 +210,22 @@ class Flow(ABC):
 
     def is_guarded(self, text: str, at: Node) -> bool:
         """Whether the value written `text` (a name or `obj.attr`) is checked against an
-        allow-list in a function around `at`: an early exit for other values, or `at` inside
-        the body of the check."""
-        function = self.enclosing_function(at)
-        while function is not None:
-            if text in self.scope(function).guarded or self.allow_listed_at(text, at, function):
-                return True
-            function = self.enclosing_function(function)
+        allow-list around `at`: an early exit for other values in a function around it, or
+        `at` inside the branch taken for allowed values."""
+        if self._checked is None:
+            self._checked = self.checked_values()
+        if text not in self._checked:
+            return False
+        current, parent = at, at.parent()
+        while parent is not None:
+            if parent.kind() in self.FUNCTIONS:
+                if text in self.scope(parent).guarded:
+                    return True
+            else:
+                for checked, collection in self.memberships_guarding(parent, current):
+                    if checked == text and self.guard_is_constant(collection):
+                        return True
+            current, parent = parent, parent.parent()
         return False
 
     def _passed_by_callers(self, function: Node, name: str, declared: Taints) -> Taints:
@@ -237,6 +249,16 @@ class Flow(ABC):
             return declared
         return taints
 
+    def calls_named(self, *callees: str) -> list[Node]:
+        """The calls in this file whose callee is written as one of `callees` (indexed once)."""
+        if self._calls is None:
+            self._calls = {}
+            for call in self.root.find_all(kind=self.CALL):
+                callee = call.field("function")
+                if callee is not None:
+                    self._calls.setdefault(callee.text(), []).append(call)
+        return [call for callee in callees for call in self._calls.get(callee, [])]
+
     def calls_in_file(self, function: Node) -> list[Node]:
         """The calls of `function` in this file when nothing outside it can call it (a
         function the module does not export, a private method), else nothing."""
@@ -246,10 +268,15 @@ class Flow(ABC):
         """The expression `call` passes for parameter `name` of `function`."""
         return None
 
-    def allow_listed_at(self, name: str, at: Node, function: Node) -> bool:
-        """Whether `at` sits in the body of a check of `name` against an allow-list
-        (`if name in ALLOWED:`); languages that know the shape override this."""
-        return False
+    def checked_values(self) -> set[str]:
+        """Every value this file tests for membership (`x in ALLOWED`, `SET.has(x)`): the only
+        texts worth looking for allow-list checks around (found once per file)."""
+        return set()
+
+    def memberships_guarding(self, parent: Node, child: Node) -> list[tuple[str, Node]]:
+        """The (value, collection) membership tests of `parent` that hold when `child` runs
+        (`child` is the branch of an `if` or a conditional expression taken when they do)."""
+        return []
 
     def guard_is_constant(self, collection: Node) -> bool:
         """An allow-list must not itself come from the caller or the request."""

@@ -63,6 +63,7 @@ _ARITHMETIC = {"-", "*", "/", "//", "**", "<<", ">>", "&", "|", "^"}
 
 class PythonFlow(Flow):
     FUNCTIONS = frozenset({"function_definition", "lambda"})
+    CALL = "call"
 
     def build_scope(self, function: Node) -> Scope:
         scope = Scope()
@@ -148,12 +149,7 @@ class PythonFlow(Flow):
         private = text.startswith("_") and not text.endswith("__")
         if not (nested or (at_module and private)):
             return []  # a public function or a method: callers elsewhere
-        pattern = rf"^{re.escape(text)}$"
-        return list(
-            self.root.find_all(
-                {"rule": {"kind": "call", "has": {"field": "function", "regex": pattern}}}
-            )
-        )
+        return self.calls_named(text)
 
     def argument_for(self, function: Node, call: Node, name: str) -> Node | None:
         parameters = function.field("parameters")
@@ -178,24 +174,23 @@ class PythonFlow(Flow):
                 positional.append(argument)
         return positional[index] if index < len(positional) else None
 
-    def allow_listed_at(self, name: str, at: Node, function: Node) -> bool:
-        current = at
-        while current is not None and current != function:
-            parent = current.parent()
-            condition = None
-            if parent is None:
-                break
-            if parent.kind() == "if_statement" and parent.field("consequence") == current:
-                condition = parent.field("condition")
-            elif parent.kind() == "conditional_expression" and parent.child(0) == current:
-                condition = next(
-                    (c for c in parent.children() if c.is_named() and c != current), None
-                )
-            for checked, collection in _memberships(condition):
-                if checked == name and self.guard_is_constant(collection):
-                    return True
-            current = parent
-        return False
+    def checked_values(self) -> set[str]:
+        values = set()
+        for test in self.root.find_all(kind="comparison_operator"):
+            operators = [c.text() for c in test.children() if not c.is_named()]
+            if operators in (["in"], ["not in"]):
+                first = next((c for c in test.children() if c.is_named()), None)
+                if first is not None:
+                    values.add(first.text())
+        return values
+
+    def memberships_guarding(self, parent: Node, child: Node) -> list[tuple[str, Node]]:
+        if parent.kind() == "if_statement" and parent.field("consequence") == child:
+            return _memberships(parent.field("condition"))
+        if parent.kind() == "conditional_expression" and parent.child(0) == child:
+            condition = next((c for c in parent.children() if c.is_named() and c != child), None)
+            return _memberships(condition)
+        return []
 
     def evaluate(self, node: Node) -> Taints:
         kind = node.kind()
