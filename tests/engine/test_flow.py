@@ -84,6 +84,13 @@ PYTHON = [
         id="quoted-state-and-numbers",
     ),
     pytest.param(
+        "from urllib.parse import unquote\n"
+        "def f(cur, name):\n"
+        "    cur.execute(f\"SELECT 1 FROM t WHERE a = '{unquote(name)}'\")\n",
+        {("PARAMETER", "name", True)},
+        id="decoding-is-no-sanitising",
+    ),
+    pytest.param(
         "def f(cur, tables):\n    for t in tables.keys():\n"
         '        cur.execute(f"SELECT count(*) FROM {t}")\n',
         {("PARAMETER", "tables", False)},

@@ -47,7 +47,6 @@ _LITERALS = words(
     "decimal_floating_point_literal true false null_literal character_literal "
     "lambda_expression unary_expression class_literal"
 )
-_CALLS = frozenset({"method_invocation"})
 
 
 class JavaFlow(Flow):

@@ -79,7 +79,7 @@ _LENGTH_SEARCHED = 200
 SANITISER = re.compile(
     r"(?i)(^(int|float|bool|len|abs|round|number|boolean|bigint|parseint|parsefloat|ord|hash"
     r"|itoa|formatint|formatfloat|formatbool|uuid\d?|randomuuid)$"
-    r"|quote|escape|saniti[sz]e|^(sql\.)?(identifier|literal|placeholders?)$|^ident$"
+    r"|(?<!un)quote|(?<!un)escape|saniti[sz]e|^(sql\.)?(identifier|literal|placeholders?)$|^ident$"
     r"|placeholder|^format_ident$)"
 )
 

@@ -42,7 +42,7 @@ _SAFE_TYPE = re.compile(
 # Builtins whose result carries their arguments' data.
 _TRANSPARENT = words(
     "str repr list tuple set frozenset sorted reversed dict iter next enumerate zip filter "
-    "compile bytes format"
+    "compile bytes format unquote unquote_plus b64decode urlsafe_b64decode loads"
 )
 # Methods whose result carries the receiver's data (strings, dicts, lists).
 _DATA_METHODS = words(
@@ -258,6 +258,8 @@ class PythonFlow(Flow):
                 return NONE
             if method in _JOINING_METHODS:
                 return union([self.origin(receiver), *(self.origin(a) for a in args)])
+            if method in _TRANSPARENT:  # urllib.parse.unquote(x), json.loads(x)
+                return union(self.origin(a) for a in args)
             if method in _DATA_METHODS:
                 return self.origin(receiver)
             passed = request_only(union(self.origin(a) for a in args))
