@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 from app.engine.context import SG_LANGUAGE, FileContext
-from app.engine.detectors import FILE_DETECTORS
+from app.engine.detectors import FILE_DETECTORS, NODE_JUDGES, NodeJudge
 from app.engine.guided_search import guide
 from app.engine.model import Fact, Hit, ParseProblem
 from app.engine.regex_superset import always_contains
@@ -173,6 +173,8 @@ class AstGrepMatcherRun:
                 config["constraints"] = sg.constraints
             prefilter = sg.prefilter.get(chosen) or sg.prefilter.get("any")
             self.by_language[language] = (config, _Prefilter(sg.keywords, prefilter, screen))
+        self.judge: NodeJudge | None = NODE_JUDGES[sg.judge] if sg.judge else None
+        self.options = matcher.options
 
     def screen_id(self, language: str | None) -> int | None:
         entry = self.by_language.get(language or "")
@@ -193,7 +195,13 @@ class AstGrepMatcherRun:
             problems.append(ParseProblem("ast-grep", str(exc)[:200]))
             return
         for node in nodes:
-            yield Hit(rule, node.range().start.line + 1, node.text()[:200])
+            detail = ""
+            if self.judge is not None:
+                verdict = self.judge(ctx, node, self.options)
+                if verdict is None:
+                    continue
+                detail = verdict
+            yield Hit(rule, node.range().start.line + 1, node.text()[:200], detail)
 
 
 class _Prefilter:

@@ -97,6 +97,10 @@ class AstGrepMatcher(_Strict):
     # cheapest speed-up there is. A prefilter must accept everything the rule can match.
     prefilter: dict[str, str] = Field(default_factory=dict)
     constraints: dict[str, dict[str, Any]] | None = None
+    # A named Python judge (`detectors.NODE_JUDGES`) that looks again at each matched node with
+    # what a pattern cannot see (where a value comes from, what guards it) and keeps or drops
+    # it; it receives the matcher's `options`.
+    judge: str | None = None
 
     @field_validator("prefilter")
     @classmethod
@@ -447,12 +451,14 @@ def _remember(store: ParsedRulesStore, digest: str, parsed_files: list[Any]) -> 
 
 
 def _check_detectors(rules: list[Rule], facts: list[FactSpec]) -> None:
-    from app.engine.detectors import FILE_DETECTORS, REPO_DETECTORS
+    from app.engine.detectors import FILE_DETECTORS, NODE_JUDGES, REPO_DETECTORS
 
     for rule in rules:
         m = rule.matcher
         if m.detector and m.detector not in FILE_DETECTORS:
             raise RuleError(f"{rule.id}: matcher: unknown detector {m.detector!r}")
+        if m.ast_grep and m.ast_grep.judge and m.ast_grep.judge not in NODE_JUDGES:
+            raise RuleError(f"{rule.id}: matcher: unknown judge {m.ast_grep.judge!r}")
         if m.repo and m.repo.detector and m.repo.detector not in REPO_DETECTORS:
             raise RuleError(f"{rule.id}: matcher: unknown repo detector {m.repo.detector!r}")
     for fact in facts:

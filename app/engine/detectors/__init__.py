@@ -52,7 +52,12 @@ RepoDetector = Callable[[RepoView, dict[str, Any]], Iterable[RepoHit]]
 # constraint validated in an earlier migration); the per-file analysis cannot see them.
 HitResolver = Callable[[str, Hit, RepoView], bool]
 
+# A node judge looks again at a node an ast-grep rule matched: it answers the finding's detail
+# (keep it) or None (drop it), given the file and the matcher's `options`.
+NodeJudge = Callable[[FileContext, Any, dict[str, Any]], str | None]
+
 FILE_DETECTORS: dict[str, FileDetector] = {}
+NODE_JUDGES: dict[str, NodeJudge] = {}
 REPO_DETECTORS: dict[str, RepoDetector] = {}
 HIT_RESOLVERS: dict[str, HitResolver] = {}
 
@@ -72,6 +77,16 @@ def repo_detector(name: str) -> Callable[[RepoDetector], RepoDetector]:
         if name in REPO_DETECTORS:
             raise RuntimeError(f"repo detector {name!r} registered twice")
         REPO_DETECTORS[name] = fn
+        return fn
+
+    return register
+
+
+def node_judge(name: str) -> Callable[[NodeJudge], NodeJudge]:
+    def register(fn: NodeJudge) -> NodeJudge:
+        if name in NODE_JUDGES:
+            raise RuntimeError(f"node judge {name!r} registered twice")
+        NODE_JUDGES[name] = fn
         return fn
 
     return register
