@@ -15,7 +15,7 @@ import pytest
 from tests.gitrepo import git
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
-INJECTION = 'def purge(c, table):\n    c.execute(f"DELETE FROM {table}")\n'
+INJECTION = 'def purge(c, x):\n    c.execute(f"DELETE FROM t WHERE id = {x}")\n'
 SAFE = 'def purge(c, id_):\n    c.execute("DELETE FROM orders WHERE id = %s", (id_,))\n'
 NOT_NULL = "ALTER TABLE {table} ADD COLUMN status text NOT NULL;\n"
 

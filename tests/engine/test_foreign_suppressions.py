@@ -14,7 +14,7 @@ from app.engine.model import Finding, Suppression
 from app.engine.report import Report
 from app.engine.ruleset import Ruleset
 
-QUERY = 'def purge(c, table):\n    c.execute(f"DELETE FROM {table}")  {comment}\n'
+QUERY = 'def purge(c, x):\n    c.execute(f"DELETE FROM t WHERE id = {x}")  {comment}\n'
 
 
 def audit(analyzer: Analyzer, ruleset: Ruleset, files: dict[str, str], policy=None) -> Report:  # type: ignore[no-untyped-def]
