@@ -1,7 +1,8 @@
-"""Reading a `/production ...` command out of a comment. Pure and strict: only a line that starts
-with `/production` (outside fenced code, within the comment's first MAX_SCANNED_LINES lines) is a
-command, the first such line wins, and it is at most MAX_LINE characters long. Anything else in
-the comment is never read.
+"""Reading a `/production ...` command out of a comment. Pure and strict: the comment is read as
+Markdown (CommonMark, markdown-it-py) and only a line of a top-level paragraph's text that starts
+with `/production` is a command: never code (fenced, indented or inline), a quote, a list, an
+HTML comment or block. The first such line within the comment's first MAX_SCANNED_LINES lines
+wins, and it is at most MAX_LINE characters long. Anything else in the comment is never read.
 
 Grammar:
     /production score | check | report | help
@@ -14,6 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+
+from markdown_it import MarkdownIt
 
 PREFIX = "/production"
 MAX_LINE = 512
@@ -45,17 +48,37 @@ class Command:
         return len(words) > 1 and words[1].lower() in {"waive", "unwaive"}
 
 
-def command_line(body: str) -> str | None:
-    """The first line of `body` that is a `/production` command, or None."""
-    fenced = False
-    for number, raw in enumerate(body.splitlines()):
-        if number >= MAX_SCANNED_LINES:
-            break
-        line = raw.strip()
-        if line.startswith(("```", "~~~")):
-            fenced = not fenced
+_MARKDOWN = MarkdownIt("commonmark")
+_NOT_TEXT = "\0"  # stands for inline code or HTML: a line that starts with it is no command
+
+
+def _paragraph_lines(body: str) -> list[str]:
+    """The text lines of the top-level paragraphs of `body` (Markdown), in order."""
+    lines: list[str] = []
+    for token in _MARKDOWN.parse(body):
+        # an inline token at level 1 is the content of a paragraph at the top level (a quote's
+        # or a list item's paragraph is deeper; code and HTML blocks have no inline content)
+        if token.type != "inline" or token.level != 1 or token.map is None:
             continue
-        if fenced or not line.startswith(PREFIX):
+        if token.map[0] >= MAX_SCANNED_LINES:
+            break
+        text = ""
+        for child in token.children or []:
+            if child.type == "text":
+                text += child.content
+            elif child.type in ("softbreak", "hardbreak"):
+                text += "\n"
+            elif child.type in ("code_inline", "html_inline"):
+                text += _NOT_TEXT
+        lines += text.split("\n")
+    return lines
+
+
+def command_line(body: str) -> str | None:
+    """The first line of `body`'s paragraph text that is a `/production` command, or None."""
+    for raw in _paragraph_lines(body):
+        line = raw.strip()
+        if not line.startswith(PREFIX):
             continue
         rest = line[len(PREFIX) :]
         if rest and not rest[0].isspace():

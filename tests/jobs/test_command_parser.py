@@ -27,10 +27,26 @@ def cmd(body: str) -> Command | None:
         "/productionize the service",
         "/Production score",  # case matters for the prefix, as for every slash command
         "\n" * MAX_SCANNED_LINES + "/production score",  # beyond the lines that are read
+        # read as Markdown: indented code, quotes in any form, lists, HTML and inline code
+        "Try this:\n\n    /production waive abcdef12 accepted",
+        "\t/production waive abcdef12 accepted",
+        "> quoting:\n>\n> /production score",
+        "- /production score",
+        "1. /production waive abcdef12 x",
+        "<!-- /production waive abcdef12 hidden -->",
+        "<details>\n/production waive abcdef12 hidden\n</details>",
+        "`/production score` is the command",
     ],
 )
 def test_comments_without_a_command(body: str) -> None:
     assert cmd(body) is None
+
+
+def test_a_command_in_a_paragraph_after_other_text_counts() -> None:
+    assert cmd("Done, thanks.\n\n/production score") == Command("score", "/production score")
+    body = "    code first\n\nnow:\n/production waive abcdef12 accepted risk"
+    command = cmd(body)
+    assert command is not None and command.name == "waive" and command.reason == "accepted risk"
 
 
 def test_views_and_help() -> None:
