@@ -200,3 +200,23 @@ def invocations(script: str) -> tuple[set[str], set[str]]:
             elif "$" not in token and _SCRIPT_FILE.match(token):
                 files.add(_repository_path(token))
     return scripts, files
+
+
+# Interpreters that run a JavaScript / TypeScript file as a program (`node bundle.cjs`).
+_JS_RUNNERS = frozenset({"node", "tsx", "ts-node", "babel-node", "vite-node", "zx", "bun", "deno"})
+_JS_FILE = re.compile(r"^[\w./@+-]+\.[cm]?[jt]sx?$")
+
+
+def programs_run(script: str) -> set[str]:
+    """The JavaScript / TypeScript files that `script` runs as programs (`node ./bundle.cjs`,
+    `tsx seed.ts`), as written (relative to where the script runs, `./` removed)."""
+    found: set[str] = set()
+    for piece in command_pieces(script):
+        tokens = _tokens(piece)
+        for i, token in enumerate(tokens):
+            if token.rsplit("/", 1)[-1] not in _JS_RUNNERS:
+                continue
+            program = next((t for t in tokens[i + 1 :] if _JS_FILE.match(t)), None)
+            if program is not None:
+                found.add(re.sub(r"^(\./)+", "", program))
+    return found

@@ -10,12 +10,18 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import posixpath
 from collections.abc import Iterable
 from typing import Any
 
 from app.engine.context import FileContext
 from app.engine.detectors import RepoView, file_detector
-from app.engine.detectors.ci_commands import BUILD_LINT_PLUGINS, gates_of, invocations
+from app.engine.detectors.ci_commands import (
+    BUILD_LINT_PLUGINS,
+    gates_of,
+    invocations,
+    programs_run,
+)
 from app.engine.model import Fact
 
 _BUILD_FILES = ("pom.xml", "build.gradle", "build.gradle.kts")
@@ -26,7 +32,7 @@ _SHELLS = (b"#!/bin/sh", b"#!/bin/bash", b"#!/usr/bin/env sh", b"#!/usr/bin/env 
 def ci_scripts(ctx: FileContext, options: dict[str, Any]) -> Iterable[Fact]:
     """What package.json scripts and shell scripts run, for `ci_gates` to follow from CI."""
     if ctx.path == "package.json" or ctx.path.endswith("/package.json"):
-        yield from _package_script_facts(ctx.text)
+        yield from _package_script_facts(ctx.path, ctx.text)
     elif ctx.path.endswith(_BUILD_FILES):
         if BUILD_LINT_PLUGINS.search(ctx.text):
             yield Fact("build-lint-plugin")
@@ -46,17 +52,26 @@ def _runs_facts(prefix: str, name: str, commands: list[str]) -> Iterable[Fact]:
         yield Fact(f"{prefix}-runs-file", f"{name}\t{path}")
 
 
-def _package_script_facts(text: str) -> Iterable[Fact]:
+def _package_script_facts(path: str, text: str) -> Iterable[Fact]:
     try:
         manifest = json.loads(text)
     except ValueError:
         return
-    scripts = manifest.get("scripts") if isinstance(manifest, dict) else None
-    if not isinstance(scripts, dict):
+    if not isinstance(manifest, dict):
         return
+    scripts = manifest.get("scripts")
+    scripts = dict(scripts) if isinstance(scripts, dict) else {}
+    prisma = manifest.get("prisma")
+    if isinstance(prisma, dict) and isinstance(prisma.get("seed"), str):
+        scripts["prisma.seed"] = prisma["seed"]  # what `prisma db seed` runs
+    folder = posixpath.dirname(path)
     for name, command in scripts.items():
         if isinstance(command, str):
             yield from _runs_facts("package-script", name, [command])
+            for program in programs_run(command):
+                # the path in the repository: package scripts run in the package's folder
+                program_path = posixpath.normpath(posixpath.join(folder, program))
+                yield Fact("package-script-runs-program", program_path)
 
 
 class _ScriptGraph:
