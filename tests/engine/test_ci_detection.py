@@ -110,6 +110,18 @@ def test_a_turbo_pipeline_is_followed_into_the_workspace_packages(
     assert found["DEP019"].endswith("CI does not run lint, type checks")
 
 
+def test_a_task_named_for_its_gate_counts_where_its_package_is_test_code(
+    ruleset: Ruleset, analyzer: Analyzer
+) -> None:
+    files = {
+        "apps/web/main.ts": "export const port = 3000;\n",
+        "package.json": '{"scripts": {"ci": "turbo run lint typecheck && turbo run test:e2e"}}',
+        "e2e/package.json": '{"scripts": {"test:e2e": "playwright test"}}',
+        ".github/workflows/e2e.yml": on_push("npm run ci"),
+    }
+    assert ci_findings(files, ruleset, analyzer) == {}
+
+
 def test_scripts_run_by_scripts_and_container_paths(ruleset: Ruleset, analyzer: Analyzer) -> None:
     files = {
         "backend/scripts/lint.sh": "#!/usr/bin/env bash\nset -e\nmypy app\nruff check app\n",

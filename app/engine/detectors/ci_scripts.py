@@ -11,6 +11,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import posixpath
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -24,6 +25,12 @@ from app.engine.detectors.ci_commands import (
 )
 from app.engine.model import Fact
 
+# Package scripts named for the gate they are (`test`, `test:e2e`, `e2e`, `lint:ci`, `typecheck`).
+_GATE_NAMES = {
+    "ci-tests": re.compile(r"^(test|tests|e2e|spec)([:_-][\w:-]*)?$|^[\w-]+[:_-](test|tests|e2e)$"),
+    "ci-lint": re.compile(r"^lint([:_-][\w:-]*)?$|^[\w-]+[:_-]lint$"),
+    "ci-typecheck": re.compile(r"^(typecheck|type-check|check-types|types|tsc)([:_-][\w:-]*)?$"),
+}
 _BUILD_FILES = ("pom.xml", "build.gradle", "build.gradle.kts")
 _SHELLS = (b"#!/bin/sh", b"#!/bin/bash", b"#!/usr/bin/env sh", b"#!/usr/bin/env bash")
 
@@ -117,17 +124,26 @@ class _ScriptGraph:
         return [f"file:{p}" for p in self.paths if p == invoked or p.endswith("/" + invoked)]
 
     def gates_from(self, scripts: Iterable[str], files: Iterable[str]) -> set[str]:
-        pending = [n for s in scripts for n in self.script_nodes(s)]
+        gates: set[str] = set()
+        pending: list[str] = []
+
+        def run_scripts(patterns: Iterable[str]) -> None:
+            for pattern in patterns:
+                # a task named for its gate (`turbo run test:e2e`) is one even where the
+                # package.json defining it is not read (a package under e2e/ is test code)
+                gates.update(kind for kind, rx in _GATE_NAMES.items() if rx.match(pattern))
+                pending.extend(self.script_nodes(pattern))
+
+        run_scripts(scripts)
         pending += [n for f in files for n in self.file_nodes(f)]
         seen: set[str] = set()
-        gates: set[str] = set()
         while pending:
             node = pending.pop()
             if node in seen:
                 continue
             seen.add(node)
             gates |= self.gates.get(node, set())
-            pending += [n for s in self.calls.get(node, ()) for n in self.script_nodes(s)]
+            run_scripts(self.calls.get(node, ()))
             pending += [n for f in self.files.get(node, ()) for n in self.file_nodes(f)]
         return gates
 
