@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 
-from app.engine.snapshot import MAX_FILE_BYTES, Snapshot, SnapshotEntry, git_blob_sha, looks_binary
+from app.engine.snapshot import Snapshot, SnapshotEntry, git_blob_sha, looks_binary, too_large
 
 DEFAULT_EXCLUDED_DIRS = frozenset(
     {
@@ -147,7 +147,7 @@ def _walk(root: Path) -> list[tuple[str, FileStamp | str]]:
                     items.append((rel, "unreadable"))
                     continue
                 size = st.st_size
-                if size > MAX_FILE_BYTES:
+                if too_large(name, size):
                     items.append((rel, "larger than 1 MiB"))
                 else:
                     items.append((rel, (size, st.st_mtime_ns, st.st_ctime_ns)))
@@ -231,7 +231,7 @@ def _item(
             return None
     except OSError:
         return rel, "unreadable"
-    if st.st_size > MAX_FILE_BYTES:
+    if too_large(rel, st.st_size):
         return rel, "larger than 1 MiB"
     return rel, (st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from app.engine.config import StopshipConfig, Strictness
-from app.engine.detectors import HIT_RESOLVERS, REPO_DETECTORS, RepoHit, RepoView
+from app.engine.detectors import REPO_DETECTORS, RepoHit, RepoView, resolvers_by_rule
 from app.engine.model import (
     CATEGORY_BY_ID,
     Fact,
@@ -216,11 +216,7 @@ def build_report(ruleset: Ruleset, config: StopshipConfig, audit: AuditInput) ->
     suppressed: list[Finding] = []
     fired: set[str] = set()
     view = _facts_view(paths, audit.results, audit.release)
-    resolvers = {
-        rule.id: HIT_RESOLVERS[detector]
-        for rule in ruleset.file_rules()
-        if (detector := rule.matcher.detector) is not None and detector in HIT_RESOLVERS
-    }
+    resolvers = resolvers_by_rule(ruleset.file_rules())
     for path in sorted(paths):
         result = audit.results.get(path)
         if result is None:

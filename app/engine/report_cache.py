@@ -43,7 +43,7 @@ from app.engine.audit import (
     praised,
 )
 from app.engine.config import StopshipConfig
-from app.engine.detectors import HIT_RESOLVERS, HitResolver, RepoHit, RepoView
+from app.engine.detectors import HitResolver, RepoHit, RepoView, resolvers_by_rule
 from app.engine.model import Fact, FileResult, Finding, Suppression, Waiver
 from app.engine.paths import matches_any
 from app.engine.release import NO_BASELINE, MigrationHistory, ReleaseBaseline, history_of
@@ -163,11 +163,7 @@ class _FileFindings(_FindingFactory):
         self, ruleset: Ruleset, config: StopshipConfig, release: ReleaseBaseline = NO_BASELINE
     ) -> None:
         super().__init__(ruleset, config, release)
-        self.resolvers: dict[str, HitResolver] = {
-            rule.id: HIT_RESOLVERS[detector]
-            for rule in ruleset.file_rules()
-            if (detector := rule.matcher.detector) is not None and detector in HIT_RESOLVERS
-        }
+        self.resolvers: dict[str, HitResolver] = resolvers_by_rule(ruleset.file_rules())
 
     def start_counting(self) -> None:
         """Occurrences counted afresh (for the next file, or repository rule)."""

@@ -6,7 +6,18 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from app.engine.paths import LOCK_FILES
+
 MAX_FILE_BYTES = 1024 * 1024
+# Lock files are never analysed, but whether one exists matters (SEC015): a big one is kept.
+MAX_LOCK_FILE_BYTES = 64 * 1024 * 1024
+
+
+def too_large(path: str, size: int) -> bool:
+    """Whether a file of `size` bytes at `path` is left out: over 1 MiB (64 MiB for lock files)."""
+    if size <= MAX_FILE_BYTES:
+        return False
+    return size > MAX_LOCK_FILE_BYTES or path.rpartition("/")[2] not in LOCK_FILES
 
 
 def git_blob_sha(data: bytes) -> str:

@@ -22,7 +22,7 @@ from typing import IO, Any
 
 from githubkit import GitHub
 
-from app.engine.snapshot import MAX_FILE_BYTES
+from app.engine.snapshot import too_large
 from app.github.tree_listing import SYMLINK, TOO_LARGE, count
 
 MAX_ARCHIVE_BYTES = 1024 * 1024 * 1024
@@ -105,7 +105,7 @@ def read_members(
                 continue
             if not member.isfile():
                 continue  # devices, fifos: nothing a repository should hold
-            if member.size > MAX_FILE_BYTES:
+            if too_large(path, member.size):
                 count(skipped, TOO_LARGE)
                 continue
             if not wanted(path, member.size):
@@ -113,4 +113,4 @@ def read_members(
             handle = tar.extractfile(member)
             if handle is None:
                 continue
-            sink(path, handle.read(MAX_FILE_BYTES + 1))
+            sink(path, handle.read(member.size))

@@ -19,7 +19,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.engine.snapshot import MAX_FILE_BYTES
+from app.engine.snapshot import too_large
 
 SYMLINK_MODE = "120000"
 EXCLUDED = "excluded (vendored, generated or dependency folder)"
@@ -90,7 +90,7 @@ def skip_reason(path: str, size: int) -> str | None:
     """Why a file is never fetched (dependency and generated folders, over 1 MiB), or None."""
     if in_ignored_folder(path):
         return EXCLUDED
-    if size > MAX_FILE_BYTES:
+    if too_large(path, size):
         return TOO_LARGE
     return None
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from app.checkout.directory import MAX_FILE_BYTES, directory_snapshot
-from app.engine.snapshot import git_blob_sha
+from app.checkout.directory import directory_snapshot
+from app.engine.snapshot import MAX_FILE_BYTES, git_blob_sha
 from tests.gitrepo import git
 
 
@@ -35,6 +35,15 @@ def test_gitignore_is_respected_in_a_subfolder_of_a_bigger_repository(repo: Path
     assert snapshot.paths == ["app/main.py"]
     # node_modules is pruned by the git pathspec before listing, so it is not even counted
     assert snapshot.skipped == {"binary": 1, "larger than 1 MiB": 1}
+
+
+def test_a_lock_file_over_the_size_limit_is_kept(repo: Path) -> None:
+    """Lock files are not analysed, but whether one exists is (SEC015), and they grow big."""
+    lock = repo / "service" / "package-lock.json"
+    lock.write_bytes(b'{"lockfileVersion": 3}' + b" " * MAX_FILE_BYTES)
+    snapshot = directory_snapshot(repo / "service")
+    assert "package-lock.json" in snapshot.paths
+    assert snapshot.skipped == {"binary": 1, "larger than 1 MiB": 1}  # big.sql still is
 
 
 def test_blob_ids_are_computed_the_way_git_does(repo: Path) -> None:

@@ -19,6 +19,7 @@ from app.github.tree_listing import (
     Listing,
     RecentListings,
     parse,
+    skip_reason,
 )
 
 
@@ -141,3 +142,9 @@ def test_the_latest_listings_are_kept_per_repository() -> None:
     assert recent.latest("octo/a") is listings[3]
     assert recent.latest("octo/b") is listings[0]
     assert recent.latest("octo/c") is None
+
+
+def test_a_big_lock_file_is_fetched_other_big_files_are_not() -> None:
+    assert skip_reason("web/package-lock.json", 3_000_000) is None
+    assert skip_reason("web/bundle.js", 3_000_000) == TOO_LARGE
+    assert skip_reason("web/package-lock.json", 100_000_000) == TOO_LARGE

@@ -93,7 +93,8 @@ def node_judge(name: str) -> Callable[[NodeJudge], NodeJudge]:
 
 
 def hit_resolver(detector: str) -> Callable[[HitResolver], HitResolver]:
-    """Register the repository-level resolution of the hits of file detector `detector`."""
+    """Register the repository-level resolution of the hits of file detector `detector` (or,
+    for a rule matched by patterns, of the rule with that id)."""
 
     def register(fn: HitResolver) -> HitResolver:
         if detector in HIT_RESOLVERS:
@@ -102,6 +103,18 @@ def hit_resolver(detector: str) -> Callable[[HitResolver], HitResolver]:
         return fn
 
     return register
+
+
+def resolvers_by_rule(rules: Iterable[Any]) -> dict[str, HitResolver]:
+    """The hit resolver of each file rule that has one: registered under its detector's name,
+    or under the rule's id."""
+    out: dict[str, HitResolver] = {}
+    for rule in rules:
+        detector = rule.matcher.detector
+        resolver = HIT_RESOLVERS.get(detector) if detector else HIT_RESOLVERS.get(rule.id)
+        if resolver is not None:
+            out[rule.id] = resolver
+    return out
 
 
 def _import_all() -> None:

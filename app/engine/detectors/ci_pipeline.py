@@ -1,14 +1,23 @@
 """Is there CI, and does it gate on tests, lint and type checks? Read from GitHub Actions workflows
-(parsed YAML: every step's `run`), GitLab CI, CircleCI and Jenkinsfiles (their text)."""
+(parsed YAML: every step's `run`), the other CI systems' configurations (ci_configs), the files
+they call into (Makefile, tox.ini, composite actions), and, through what CI commands invoke, the
+package.json scripts and shell scripts that run the gates (`npm run ci`, `./scripts/test.sh`)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 
 from app.engine.context import FileContext
 from app.engine.detectors import RepoHit, RepoView, file_detector, repo_detector
+from app.engine.detectors.ci_commands import gates_of, invocations, runs_build
+from app.engine.detectors.ci_configs import (
+    HELPERS,
+    helper_commands,
+    pipeline_commands,
+    system_of,
+)
+from app.engine.detectors.ci_scripts import gates_run_through_scripts
 from app.engine.detectors.yaml_nodes import (
     YamlDocumentError,
     documents,
@@ -19,39 +28,7 @@ from app.engine.detectors.yaml_nodes import (
 )
 from app.engine.model import Fact, ParseProblem
 
-_GATES = {
-    "ci-tests": re.compile(
-        r"\b(pytest|tox|nox|unittest|npm\s+(run\s+)?test|yarn\s+test|pnpm\s+(run\s+)?test|jest|vitest|"
-        r"mocha|go\s+test|mvn\b[^\n]*\b(test|verify|package|install)|gradlew?\b[^\n]*\b(test|check|build)|"
-        r"cargo\s+test|make\s+(test|check)|bin/test)"
-    ),
-    "ci-lint": re.compile(
-        r"\b(ruff|flake8|pylint|black\s+--check|eslint|npm\s+run\s+lint|yarn\s+lint|pnpm\s+(run\s+)?lint|"
-        r"golangci-lint|go\s+vet|staticcheck|checkstyle|spotless|ktlint|pre-commit\s+run|make\s+lint|biome)"
-    ),
-    "ci-typecheck": re.compile(
-        r"\b(mypy|pyright|pytype|tsc\b|make\s+(typecheck|type-check|types)|"
-        r"npm\s+run\s+(typecheck|type-check|build)|vue-tsc|go\s+(build|vet|test)|"
-        r"mvn\b|gradlew?\b|javac)"
-    ),
-}
-_CI_FILES = re.compile(
-    r"(^|/)(\.gitlab-ci\.ya?ml|Jenkinsfile|\.circleci/config\.ya?ml|azure-pipelines\.ya?ml|"
-    r"bitbucket-pipelines\.ya?ml|\.travis\.ya?ml)$"
-)
-# Scripts that CI commonly delegates to: their gate commands count (only once CI exists).
-_CI_SCRIPTS = re.compile(
-    r"(^|/)(\.ci/[^/]+|ci/[\w.-]+\.sh|scripts/ci[\w.-]*|Makefile|tox\.ini|noxfile\.py|justfile|"
-    r"\.pre-commit-config\.ya?ml|"
-    r"Taskfile\.ya?ml)$"
-)
-_USES_GATES = {  # well-known actions that are themselves gates
-    "ci-lint": re.compile(
-        r"(golangci/golangci-lint-action|super-linter|ruff-action|pre-commit/action)"
-    ),
-}
-
-
+GATE_KINDS = ("ci-tests", "ci-lint", "ci-typecheck")
 _GATING_TRIGGERS = {"push", "pull_request", "pull_request_target", "merge_group", "workflow_call"}
 
 
@@ -85,42 +62,68 @@ def _workflow_scripts(text: str) -> list[str] | None:
     return scripts if gating else None
 
 
+def _command_facts(scripts: list[str]) -> Iterable[Fact]:
+    """The gates these commands run, and the package scripts and script files they invoke."""
+    for kind in sorted(gates_of(scripts)):
+        yield Fact(kind, "", None)
+    if runs_build(scripts):
+        yield Fact("ci-runs-build")
+    for script in scripts:
+        if script.startswith("uses: "):
+            continue
+        names, files = invocations(script)
+        for name in sorted(names):
+            yield Fact("ci-runs-package-script", name)
+        for path in sorted(files):
+            yield Fact("ci-runs-file", path)
+
+
 @file_detector("ci_steps")
 def ci_steps(ctx: FileContext, options: dict[str, Any]) -> Iterable[Fact | ParseProblem]:
-    if ctx.language == "workflow":
-        try:
-            gating_scripts = _workflow_scripts(ctx.text)
-        except YamlDocumentError as exc:
-            yield ParseProblem("yaml", str(exc))
+    system = "GitHub Actions" if ctx.language == "workflow" else system_of(ctx.path)
+    try:
+        if ctx.language == "workflow":
+            scripts = _workflow_scripts(ctx.text)
+        elif system is not None:
+            scripts = pipeline_commands(system, ctx.text)
+        elif HELPERS.search(ctx.path):
+            scripts = helper_commands(ctx.path, ctx.text)
+        else:
             return
-        if gating_scripts is None:
-            return
-        scripts = gating_scripts
-        yield Fact("ci", "GitHub Actions", 1)
-    elif _CI_FILES.search(ctx.path):
-        scripts = [ctx.text]
-        yield Fact("ci", ctx.path.rsplit("/", 1)[-1], 1)
-    elif _CI_SCRIPTS.search(ctx.path):
-        scripts = [ctx.text]
-    else:
+    except YamlDocumentError as exc:
+        yield ParseProblem("yaml", str(exc))
         return
-    joined = "\n".join(scripts)
-    for kind, pattern in _GATES.items():
-        if pattern.search(joined) or (kind in _USES_GATES and _USES_GATES[kind].search(joined)):
-            yield Fact(kind, "", None)
+    if scripts is None:
+        return  # a CI configuration that never runs on pushes or pull requests
+    if system is not None:
+        yield Fact("ci", system, 1)
+    yield from _command_facts(scripts)
+
+
+def ci_gates_present(view: RepoView) -> set[str]:
+    """The gate kinds that CI runs, directly or through the scripts it invokes."""
+    direct = {kind for kind in GATE_KINDS if view.has(kind)}
+    return direct | gates_run_through_scripts(view)
+
+
+_LABELS = {"ci-tests": "tests", "ci-lint": "lint", "ci-typecheck": "type checks"}
 
 
 @repo_detector("ci_gates")
 def ci_gates(view: RepoView, options: dict[str, Any]) -> Iterable[RepoHit]:
+    """No CI at all (reported by the rule that asks for `ci-tests`), or CI without the gates in
+    `options["gates"]`."""
     if not view.has("application-code"):
         return
+    wanted = list(options.get("gates", GATE_KINDS))
     if not view.has("ci"):
-        yield RepoHit(text="no CI", detail="no CI workflow runs on pushes or pull requests")
+        if "ci-tests" in wanted:
+            yield RepoHit(text="no CI", detail="no CI workflow runs on pushes or pull requests")
         return
-    names = {"ci-tests": "tests", "ci-lint": "lint", "ci-typecheck": "type checks"}
-    if not view.has("typed-language-code"):
-        del names["ci-typecheck"]  # plain JavaScript has no type checker to ask for
-    missing = [label for kind, label in names.items() if not view.has(kind)]
+    if not view.has("typed-language-code") and "ci-typecheck" in wanted:
+        wanted.remove("ci-typecheck")  # plain JavaScript has no type checker to ask for
+    present = ci_gates_present(view)
+    missing = [_LABELS[kind] for kind in wanted if kind not in present]
     if missing:
         path = view.where("ci")[0][0]
         yield RepoHit(

@@ -212,6 +212,11 @@ def unpinned_dependencies(
             return
         if not isinstance(data, dict):
             return
+        # what a workspace's `"*"` dependencies name (see security_repo.workspace_dependencies)
+        if isinstance(data.get("name"), str):
+            yield Fact("npm-package", data["name"])
+        if data.get("workspaces"):
+            yield Fact("npm-workspaces")
         for section in ("dependencies", "devDependencies", "optionalDependencies"):
             deps = data.get(section)
             if not isinstance(deps, dict):

@@ -1,4 +1,5 @@
-"""Repository-level security checks: committed secret files, missing lock files."""
+"""Repository-level security checks: committed secret files, missing lock files, and `"*"`
+dependencies that name the packages of the repository's own workspace."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from app.engine.detectors import RepoHit, RepoView, repo_detector
+from app.engine.detectors import RepoHit, RepoView, hit_resolver, repo_detector
+from app.engine.model import Hit
 from app.engine.paths import roles_of
 
 _SECRET_FILE = re.compile(
@@ -60,3 +62,23 @@ def missing_lock_file(view: RepoView, options: dict[str, Any]) -> Iterable[RepoH
             ancestors.add(folder)
         if not ancestors & locks:
             yield RepoHit(path=path, text=path, detail=f"no lock file next to {path}")
+
+
+# Workspace configurations other than package.json's `workspaces` (pnpm, lerna).
+_WORKSPACE_FILES = frozenset({"pnpm-workspace.yaml", "lerna.json"})
+
+
+@hit_resolver("unpinned_dependencies")
+def workspace_dependencies(path: str, hit: Hit, view: RepoView) -> bool:
+    """In an npm / yarn / pnpm workspace a dependency on one of the workspace's own packages is
+    linked from the repository (`"@acme/lib": "*"`), never installed from the registry: an
+    unpinned-dependency hit naming only such packages is no finding."""
+    if not path.endswith("package.json"):
+        return False
+    workspace = view.has("npm-workspaces") or any(
+        posixpath.basename(p) in _WORKSPACE_FILES for p in view.paths
+    )
+    if not workspace:
+        return False
+    own = {fact.value for _, fact in view.where("npm-package")}
+    return all(name in own for name in hit.text.split(","))
