@@ -79,7 +79,7 @@ async def worker(url: str, database: str) -> None:
     from cryptography.hazmat.primitives.asymmetric import rsa
     from sqlalchemy import func, select
 
-    from app.jobs.analyse import analyse_push
+    from app.jobs.intake import analyse_push
     from app.settings import Settings
     from app.store.db import make_engine, make_sessions
     from app.store.migrate import upgrade

@@ -44,13 +44,11 @@ from app.engine.model import Finding, Waiver
 from app.engine.report import Report, ScanStats
 from app.engine.ruleset import Ruleset, load_ruleset
 from app.github import check_runs, rate_limit
-from app.github.comparison import compare
 from app.jobs import supersede
 from app.jobs.commit_files import CommitFiles, CommitReader, Superseded
 from app.jobs.recent_commits import report_state
 from app.jobs.release_baseline import release_of
 from app.jobs.stored_analysis import store_analysis
-from app.jobs.subject import job_subject
 from app.store import waivers as waiver_store
 
 log = structlog.get_logger()
@@ -114,158 +112,6 @@ class Target:
     # the analyses its findings are stored along (app/jobs/stored_analysis.py): the job's lock,
     # so a lineage's analyses are made one at a time; empty: the commit's own
     lineage: str = ""
-
-
-def _pushed_paths(payload: dict[str, Any]) -> frozenset[str] | None:
-    """The files a push added or modified, from its commit list; None (annotate every file)
-    for a new branch or when the list may be incomplete."""
-    before = str(payload.get("before") or "")
-    commits = payload.get("commits")
-    if not before or set(before) == {"0"} or not isinstance(commits, list):
-        return None
-    if len(commits) >= 2048:  # GitHub lists at most 2048 commits
-        return None
-    paths: set[str] = set()
-    for commit in commits:
-        for key in ("added", "modified"):
-            files = commit.get(key) or []
-            if len(files) >= 3000:  # and at most 3000 files per commit
-                return None
-            paths.update(str(f) for f in files)
-    return frozenset(paths)
-
-
-async def analyse_push(
-    github: GitHubFactory,
-    sessions: async_sessionmaker[AsyncSession],
-    delivery_id: str,
-    payload: dict[str, Any],
-) -> str:
-    if not supersede.asks_for_verdict("push", payload):
-        return "ignored"
-    sha = str(payload["after"])
-    owner, name = payload["repository"]["full_name"].split("/", 1)
-    branch = str(payload.get("ref", "")).removeprefix("refs/heads/")
-    target = Target(
-        owner,
-        name,
-        sha,
-        gate_branch=branch,
-        config_ref=sha,
-        annotate_paths=_pushed_paths(payload),
-        lineage=job_subject("push", payload).lock or "",
-    )
-    return await judge(github, sessions, delivery_id, payload, target)
-
-
-PR_ACTIONS = supersede.PR_ACTIONS
-
-
-async def analyse_pull_request(
-    github: GitHubFactory,
-    sessions: async_sessionmaker[AsyncSession],
-    delivery_id: str,
-    payload: dict[str, Any],
-) -> str:
-    """A pull request is judged by its base branch's rules: config from the base commit, gating by
-    the base branch, findings listed for the files it changes (the score covers the tree), and
-    compared with the base."""
-    if not supersede.asks_for_verdict("pull_request", payload):
-        return "ignored"
-    pr = payload["pull_request"]
-    return await _judge_change(
-        github,
-        sessions,
-        delivery_id,
-        payload,
-        base_sha=str(pr["base"]["sha"]),
-        head_sha=str(pr["head"]["sha"]),
-        gate_branch=str(pr["base"]["ref"]),
-        event="pull_request",
-    )
-
-
-async def analyse_merge_group(
-    github: GitHubFactory,
-    sessions: async_sessionmaker[AsyncSession],
-    delivery_id: str,
-    payload: dict[str, Any],
-) -> str:
-    """A merge queue entry: its head commit is judged against its base, and the result is
-    reported on that commit, so the queue neither stalls nor passes without a verdict."""
-    if payload.get("action") != "checks_requested":
-        return "ignored"
-    group = payload["merge_group"]
-    return await _judge_change(
-        github,
-        sessions,
-        delivery_id,
-        payload,
-        base_sha=str(group["base_sha"]),
-        head_sha=str(group["head_sha"]),
-        gate_branch=str(group["base_ref"]).removeprefix("refs/heads/"),
-        event="merge_group",
-    )
-
-
-async def _judge_change(
-    github: GitHubFactory,
-    sessions: async_sessionmaker[AsyncSession],
-    delivery_id: str,
-    payload: dict[str, Any],
-    base_sha: str,
-    head_sha: str,
-    gate_branch: str,
-    event: Kind,
-) -> str:
-    owner, name = payload["repository"]["full_name"].split("/", 1)
-    gh = github(int(payload["installation"]["id"]))
-    comparison = await compare(gh, owner, name, base_sha, head_sha)
-    target = Target(
-        owner,
-        name,
-        head_sha,
-        kind=event,
-        gate_branch=gate_branch,
-        config_ref=base_sha,
-        changed_paths=comparison.changed,
-        base_sha=base_sha,
-        renames=comparison.renames,
-        lineage=job_subject(event, payload).lock or "",
-    )
-    return await judge(github, sessions, delivery_id, payload, target)
-
-
-async def analyse_rerequest(
-    github: GitHubFactory,
-    sessions: async_sessionmaker[AsyncSession],
-    delivery_id: str,
-    payload: dict[str, Any],
-    event: str,
-) -> str:
-    """check_suite requested/rerequested and check_run rerequested: judge the suite's head commit
-    (its branch decides gating; pull-request context is not in these payloads). A `requested`
-    suite of a commit its push already had judged is not judged twice; a re-run always is."""
-    action = payload.get("action")
-    if event == "check_suite" and action not in {"requested", "rerequested"}:
-        return "ignored"
-    if event == "check_run" and action != "rerequested":
-        return "ignored"
-    suite = (
-        payload["check_suite"] if event == "check_suite" else payload["check_run"]["check_suite"]
-    )
-    sha = str(suite["head_sha"])
-    owner, name = payload["repository"]["full_name"].split("/", 1)
-    target = Target(
-        owner,
-        name,
-        sha,
-        gate_branch=str(suite.get("head_branch") or ""),
-        config_ref=sha,
-        rerun=action == "rerequested",
-        lineage=job_subject(event, payload).lock or "",
-    )
-    return await judge(github, sessions, delivery_id, payload, target)
 
 
 @asynccontextmanager

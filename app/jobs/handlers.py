@@ -22,16 +22,15 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.jobs.analyse import (
-    GitHubFactory,
-    JobRateLimited,
+from app.jobs.analyse import GitHubFactory, JobRateLimited
+from app.jobs.commands import run_command
+from app.jobs.deployment_gate import gate_deployment
+from app.jobs.intake import (
     analyse_merge_group,
     analyse_pull_request,
     analyse_push,
     analyse_rerequest,
 )
-from app.jobs.commands import run_command
-from app.jobs.deployment_gate import gate_deployment
 from app.store.models import Delivery, Installation, Repository
 
 log = structlog.get_logger()

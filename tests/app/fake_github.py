@@ -152,6 +152,7 @@ class FakeGitHub:
     repo_dir: Path | None = None  # a real git repository whose commits the fake serves
     # pull request number -> (base branch, head branch) of repo_dir; shas are read from git
     pulls: dict[int, tuple[str, str]] = field(default_factory=dict)
+    fork_pulls: set[int] = field(default_factory=set)  # pull requests whose head is a fork's
     # issue / pull request number -> its conversation, oldest first
     comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     permissions: dict[str, str] = field(default_factory=dict)  # login -> admin|maintain|write|read
@@ -244,7 +245,40 @@ class FakeGitHub:
             return 200, answer
         if method == "POST" and path.endswith("/deployment_protection_rule"):
             return 204, None
+        if method == "GET" and len(parts) == 7 and parts[4] == "commits" and parts[6] == "pulls":
+            return 200, self._pulls_of(path, parts[5])
+        if method == "GET" and len(parts) >= 6 and parts[4] == "branches" and self.repo_dir:
+            branch = "/".join(parts[5:])
+            found = self._git("rev-parse", "--verify", "--quiet", f"refs/heads/{branch}")
+            if found.returncode:
+                return 404, {"message": "Branch not found"}
+            answer = example(method, path, "200")
+            answer["name"] = branch
+            answer["commit"] = dict(answer["commit"], sha=found.stdout.decode().strip())
+            return 200, answer
         return None
+
+    def _pulls_of(self, path: str, sha: str) -> list[dict[str, Any]]:
+        """The open pull requests (`self.pulls`) whose head branch points at `sha`; a fork's
+        (`self.fork_pulls`) are not listed, as GitHub lists none for them."""
+        if self.repo_dir is None:
+            return []
+        template = example("GET", path, "200")[0]
+        out = []
+        for number, (base_ref, head_ref) in sorted(self.pulls.items()):
+            if number in self.fork_pulls:
+                continue
+            head = self._git("rev-parse", head_ref).stdout.decode().strip()
+            if head != sha:
+                continue
+            base = self._git("rev-parse", base_ref).stdout.decode().strip()
+            if self._git("merge-base", "--is-ancestor", head, base).returncode == 0:
+                continue  # merged: GitHub closes it
+            pr = dict(template, number=number, state="open")
+            pr["base"] = dict(template["base"], ref=base_ref, sha=base)
+            pr["head"] = dict(template["head"], ref=head_ref, sha=head)
+            out.append(pr)
+        return out
 
     def count(self, method: str, fragment: str) -> int:
         return len(self.calls(method, fragment))
