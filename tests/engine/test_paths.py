@@ -64,3 +64,28 @@ def test_globs_without_literal_parts_have_no_shortcut() -> None:
 def test_roles(path: str, roles: set[str]) -> None:
     assert roles_of(path) == roles
     assert matches_any(path, ("**",)) is True
+
+
+@pytest.mark.parametrize(
+    ("path", "runtime"),
+    [
+        ("client/app/services/query.js", "browser"),
+        ("frontend/src/api/orders.ts", "browser"),
+        ("netbox/project-static/src/util.ts", "browser"),
+        ("client/server/render.js", "server"),
+        ("app/entry.server.tsx", "server"),
+        ("src/routes/+page.server.ts", "server"),
+        ("web/src/app/api/orders/route.ts", "server"),
+        ("src/pages/api/orders.ts", "server"),
+        ("api/hello.js", "server"),
+        ("src/app/page.tsx", None),
+        ("client/app/orders.py", None),  # only scripts get a runtime role
+    ],
+)
+def test_scripts_get_the_runtime_their_path_names(path: str, runtime: str | None) -> None:
+    roles = roles_of(path) & {"browser", "server"}
+    assert roles == ({runtime} if runtime else set())
+
+
+def test_semgrep_rule_tests_are_tests() -> None:
+    assert "test" in roles_of(".semgrep/security/requests/no-requests.py")

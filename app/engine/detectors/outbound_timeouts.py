@@ -1,0 +1,138 @@
+"""Outbound calls without a timeout: HTTP (ERR002) and other network clients (ERR008).
+
+Python is read with `ast` (python_outbound: imports resolved, `**kwargs` dicts followed). The
+other languages run the ast-grep rules the rule file gives in `options.ast_grep`; a JavaScript
+or TypeScript call is then dropped where it cannot hold a server's resources: in browser code
+(browser_code), or where `fetch` is given a relative URL (same origin: only a browser can fetch
+it; Node's fetch rejects it). One finding per request: the rules match the call whose callee is
+`fetch` or `axios.get`, not the calls a promise chain adds after it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from app.engine.context import FileContext
+from app.engine.detectors import file_detector
+from app.engine.detectors.browser_code import runs_in_browser
+from app.engine.detectors.python_outbound import Protocol, unbounded_calls
+from app.engine.model import Hit, ParseProblem
+from app.engine.screen import hint
+from app.engine.sg_regex import ascii_rule
+
+
+class _Prefilter:
+    """What a file must contain for a language's rule to find anything (a superset of what the
+    rule matches). Screened, so that other files cost nothing; confirmed by Python's engine
+    where the screen is not exact (lookaheads)."""
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = re.compile(pattern, re.MULTILINE)
+        self.hint = hint(self.pattern)
+
+    def passes(self, ctx: FileContext) -> bool:
+        return ctx.search(self.hint, self.pattern, ctx.text) is not None
+
+
+_HTTP_PREFILTERS = {
+    "python": _Prefilter(
+        r"(requests\.(get|post|put|patch|delete|head|options|request)|ClientSession|urlopen"
+        r"|HTTPS?Connection)\((?![^)]*\btimeout\s*=)|import requests as|from requests import"
+        r"|pycurl|timeout\s*=\s*None"
+    ),
+    "javascript": _Prefilter(
+        r"\bfetch\((?![^)]*\b(signal|timeout)\b)|\A(?![\s\S]*\btimeout\b)[\s\S]*?axios\."
+    ),
+    "go": _Prefilter(
+        r"http\.(Get|Post|PostForm|Head)\(|http\.Client\{(?![^}]*Timeout)|http\.DefaultClient\b"
+    ),
+    "java": _Prefilter(
+        r"new\s+RestTemplate\(\s*\)|HttpClient\.newHttpClient\(\)"
+        r"|(WebClient|RestClient)\.(create|builder)\(|\.openConnection\("
+    ),
+}
+_HTTP_PREFILTERS["typescript"] = _HTTP_PREFILTERS["javascript"]
+_NETWORK_PREFILTERS = {
+    "python": _Prefilter(r"smtplib|imaplib|poplib|ftplib|telnetlib|create_connection"),
+    "go": _Prefilter(r"\b(net|tls)\.Dial\("),
+}
+_SCRIPTS = ("javascript", "typescript")
+_FUNCTIONS = frozenset(
+    {"function_declaration", "function_expression", "arrow_function", "method_definition"}
+)
+_ABSOLUTE_URL = re.compile(r"[A-Za-z][\w+.-]*:|//")
+
+
+@file_detector("outbound_call_without_timeout")
+def outbound_call_without_timeout(
+    ctx: FileContext, options: dict[str, Any]
+) -> Iterable[Hit | ParseProblem]:
+    """ERR002: HTTP requests and HTTP clients that can wait forever."""
+    return _calls(ctx, options, "http", _HTTP_PREFILTERS)
+
+
+@file_detector("network_call_without_timeout")
+def network_call_without_timeout(
+    ctx: FileContext, options: dict[str, Any]
+) -> Iterable[Hit | ParseProblem]:
+    """ERR008: mail, file-transfer and raw socket clients that can wait forever."""
+    return _calls(ctx, options, "network", _NETWORK_PREFILTERS)
+
+
+def _calls(
+    ctx: FileContext, options: dict[str, Any], protocol: Protocol, prefilters: dict[str, _Prefilter]
+) -> Iterator[Hit | ParseProblem]:
+    language = ctx.language or ""
+    prefilter = prefilters.get(language)
+    if prefilter is None or not prefilter.passes(ctx):
+        return
+    if language == "python":
+        findings = unbounded_calls(ctx.text)
+        if findings.problem is not None:
+            yield findings.problem
+        for call in sorted(findings.calls, key=lambda c: c.line):
+            if call.protocol == protocol:
+                yield Hit("", call.line, call.text, call.detail)
+        return
+    if language in _SCRIPTS and runs_in_browser(ctx):
+        return
+    rule = options.get("ast_grep", {}).get(language)
+    if rule is None:
+        return
+    for node in ctx.sg_root.find_all({"rule": ascii_rule(rule)}):
+        if language in _SCRIPTS and (_fetch_shadowed(node) or _same_origin(node)):
+            continue
+        yield Hit("", node.range().start.line + 1, node.text()[:200])
+
+
+def _fetch_shadowed(call: Any) -> bool:
+    """`fetch(...)` where `fetch` is a parameter of an enclosing function (a loader passed in),
+    not the global."""
+    callee = call.field("function")
+    if callee is None or callee.kind() != "identifier":
+        return False
+    name = re.compile(rf"(?<![\w$.]){re.escape(callee.text())}(?![\w$])")
+    for ancestor in call.ancestors():
+        if ancestor.kind() in _FUNCTIONS:
+            params = ancestor.field("parameters") or ancestor.field("parameter")
+            if params is not None and name.search(params.text()):
+                return True
+    return False
+
+
+def _same_origin(call: Any) -> bool:
+    """`fetch` of a relative URL literal (`fetch("/api/items")`): the page's own server (axios
+    may have a base URL configured elsewhere: its relative URLs are not judged by themselves)."""
+    callee = call.field("function")
+    if callee is None or callee.text() != "fetch":
+        return False
+    arguments = call.field("arguments")
+    first = arguments.named_children()[0] if arguments is not None else None
+    if first is None or first.kind() not in ("string", "template_string"):
+        return False
+    url = first.text()[1:-1]
+    if first.kind() == "template_string" and url.startswith("${"):
+        return False
+    return bool(url) and not _ABSOLUTE_URL.match(url)
