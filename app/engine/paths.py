@@ -186,14 +186,14 @@ def _name_roles(name: str) -> frozenset[str]:
 
 
 # Where a JavaScript / TypeScript file runs, as far as its path tells. `browser`: under a folder
-# that by convention holds a front-end bundle (a SPA's `client/` or `frontend/`, Django's
-# `static/`). `server`: under a server folder, or named as server code by its framework (Remix
+# that by convention holds a front-end bundle (a SPA's `frontend/`, Django's `static/`, a `client/`
+# near the top of the tree: deeper, `jobs/client/` is more often a server's client of something).
+# `server`: under a server folder, or named as server code by its framework (Remix
 # `*.server.ts`, SvelteKit `+page.server.ts`, Next.js `route.ts` and `pages/api/`, a root `api/`
 # of serverless functions). Server wins: `client/server/render.js` is server code.
 _SCRIPT_SUFFIXES = (".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts")
 _BROWSER_DIRS = frozenset(
     {
-        "client",
         "frontend",
         "front-end",
         "webapp",
@@ -204,7 +204,6 @@ _BROWSER_DIRS = frozenset(
         "public",
         "assets",
         "client-only",
-        "browser",
     }
 )
 _SERVER_DIRS = frozenset(
@@ -227,7 +226,7 @@ def _folder_runtime(folder: str) -> frozenset[str]:
     )
     if api_routes or _SERVER_DIRS.intersection(parts):
         return frozenset({"server"})
-    if _BROWSER_DIRS.intersection(parts):
+    if _BROWSER_DIRS.intersection(parts) or "client" in parts[:2]:
         return frozenset({"browser"})
     return frozenset()
 

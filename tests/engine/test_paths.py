@@ -79,6 +79,8 @@ def test_roles(path: str, roles: set[str]) -> None:
         ("src/pages/api/orders.ts", "server"),
         ("api/hello.js", "server"),
         ("src/app/page.tsx", None),
+        ("web/client/src/api.js", "browser"),
+        ("packages/lib/jobs/client/local.ts", None),  # a job client, on the server
         ("client/app/orders.py", None),  # only scripts get a runtime role
     ],
 )

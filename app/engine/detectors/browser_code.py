@@ -22,25 +22,30 @@ _SERVER_MODULES = (
     r"server-only|node:[\w/]+|fs|fs/promises|http|https|http2|net|tls|dgram|child_process"
     r"|cluster|worker_threads|express|fastify|koa|@hapi/hapi|hono(?:/[\w/-]+)?"
     r"|@nestjs/[\w-]+|next/server|next/headers|@remix-run/(?:node|server-runtime|express)"
-    r"|@react-router/(?:node|express)|@trpc/server(?:/[\w/-]+)?|@prisma/client|pg|mysql2"
-    r"(?:/promise)?|mongoose|ioredis|redis|bullmq|nodemailer"
+    r"|@react-router/(?:node|express)|@trpc/server(?:/[\w/-]+)?|pg|mysql2(?:/promise)?"
+    r"|mongoose|ioredis|redis|bullmq|nodemailer"
 )
 _SERVER_EXPORTS = (
     r"loader|action|getServerSideProps|getStaticProps|getStaticPaths|generateMetadata"
     r"|GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS"
 )
+# `import type ...` is erased at build time: only value imports say where the code runs (the
+# clause of an import holds no quotes, so `[^;'"]` cannot run on into the next statement)
 _SERVER_CONTENT = re.compile(
     r"^\s*[\"']use server[\"']"
-    rf"|(?:\bfrom|\bimport|\brequire\()\s*[\"'](?:{_SERVER_MODULES})[\"']"
+    rf"|^\s*import\s+(?!type\b)[^;'\"]*?\bfrom\s*[\"'](?:{_SERVER_MODULES})[\"']"
+    rf"|^\s*import\s*[\"'](?:{_SERVER_MODULES})[\"']"
+    rf"|\brequire\(\s*[\"'](?:{_SERVER_MODULES})[\"']\s*\)"
     rf"|^export\s+(?:async\s+)?function\s+(?:{_SERVER_EXPORTS})\b"
     rf"|^export\s+const\s+(?:{_SERVER_EXPORTS})\b",
     re.MULTILINE,
 )
+# React hooks (`useState(`, `useForm<Values>(`, `trpc.orders.useQuery(`) only run in components
 _BROWSER_CONTENT = re.compile(
     r"^\s*[\"']use client[\"']"
     r"|\bfrom\s+[\"'](?:react-dom(?:/[\w/-]+)?|vue|svelte(?:/[\w/-]+)?|@angular/[\w-]+"
     r"|preact(?:/hooks)?|solid-js)[\"']"
-    r"|\b(?:React\.)?use(?:State|Effect|LayoutEffect|Reducer|Ref|Callback|Memo|Context)\("
+    r"|\buse[A-Z]\w*(?:<[^>\n]*>)?\("
     r"|\b(?:window|document|localStorage|sessionStorage)\.\w",
     re.MULTILINE,
 )

@@ -17,46 +17,38 @@ from typing import Any
 from app.engine.context import FileContext
 from app.engine.detectors import file_detector
 from app.engine.detectors.browser_code import runs_in_browser
+from app.engine.detectors.language_rules import (
+    Prefilter,
+    matching_nodes,
+    prefilter_passes,
+    rule_language,
+)
 from app.engine.detectors.python_outbound import Protocol, unbounded_calls
 from app.engine.model import Hit, ParseProblem
-from app.engine.screen import hint
-from app.engine.sg_regex import ascii_rule
 
-
-class _Prefilter:
-    """What a file must contain for a language's rule to find anything (a superset of what the
-    rule matches). Screened, so that other files cost nothing; confirmed by Python's engine
-    where the screen is not exact (lookaheads)."""
-
-    def __init__(self, pattern: str) -> None:
-        self.pattern = re.compile(pattern, re.MULTILINE)
-        self.hint = hint(self.pattern)
-
-    def passes(self, ctx: FileContext) -> bool:
-        return ctx.search(self.hint, self.pattern, ctx.text) is not None
-
-
+# What a file must contain for a language's rule to find anything (each accepts all that the
+# rule matches: change both together).
 _HTTP_PREFILTERS = {
-    "python": _Prefilter(
+    "python": Prefilter(
         r"(requests\.(get|post|put|patch|delete|head|options|request)|ClientSession|urlopen"
         r"|HTTPS?Connection)\((?![^)]*\btimeout\s*=)|import requests as|from requests import"
         r"|pycurl|timeout\s*=\s*None"
     ),
-    "javascript": _Prefilter(
+    "javascript": Prefilter(
         r"\bfetch\((?![^)]*\b(signal|timeout)\b)|\A(?![\s\S]*\btimeout\b)[\s\S]*?axios\."
     ),
-    "go": _Prefilter(
+    "go": Prefilter(
         r"http\.(Get|Post|PostForm|Head)\(|http\.Client\{(?![^}]*Timeout)|http\.DefaultClient\b"
     ),
-    "java": _Prefilter(
+    "java": Prefilter(
         r"new\s+RestTemplate\(\s*\)|HttpClient\.newHttpClient\(\)"
         r"|(WebClient|RestClient)\.(create|builder)\(|\.openConnection\("
     ),
 }
 _HTTP_PREFILTERS["typescript"] = _HTTP_PREFILTERS["javascript"]
 _NETWORK_PREFILTERS = {
-    "python": _Prefilter(r"smtplib|imaplib|poplib|ftplib|telnetlib|create_connection"),
-    "go": _Prefilter(r"\b(net|tls)\.Dial\("),
+    "python": Prefilter(r"smtplib|imaplib|poplib|ftplib|telnetlib|create_connection"),
+    "go": Prefilter(r"\b(net|tls)\.Dial\("),
 }
 _SCRIPTS = ("javascript", "typescript")
 _FUNCTIONS = frozenset(
@@ -82,27 +74,27 @@ def network_call_without_timeout(
 
 
 def _calls(
-    ctx: FileContext, options: dict[str, Any], protocol: Protocol, prefilters: dict[str, _Prefilter]
+    ctx: FileContext,
+    options: dict[str, Any],
+    protocol: Protocol,
+    prefilters: dict[str, Prefilter],
 ) -> Iterator[Hit | ParseProblem]:
-    language = ctx.language or ""
-    prefilter = prefilters.get(language)
-    if prefilter is None or not prefilter.passes(ctx):
+    if not prefilter_passes(ctx, prefilters):
         return
+    language = rule_language(ctx)
     if language == "python":
         findings = unbounded_calls(ctx.text)
         if findings.problem is not None:
             yield findings.problem
-        for call in sorted(findings.calls, key=lambda c: c.line):
+        for call in findings.calls:
             if call.protocol == protocol:
                 yield Hit("", call.line, call.text, call.detail)
         return
-    if language in _SCRIPTS and runs_in_browser(ctx):
+    script = language in _SCRIPTS
+    if script and runs_in_browser(ctx):
         return
-    rule = options.get("ast_grep", {}).get(language)
-    if rule is None:
-        return
-    for node in ctx.sg_root.find_all({"rule": ascii_rule(rule)}):
-        if language in _SCRIPTS and (_fetch_shadowed(node) or _same_origin(node)):
+    for node in matching_nodes(ctx, options):
+        if script and (_fetch_shadowed(node) or _same_origin(node)):
             continue
         yield Hit("", node.range().start.line + 1, node.text()[:200])
 

@@ -14,6 +14,8 @@ timeout unless `socket.setdefaulttimeout(...)` is called (in this file, as far a
 from __future__ import annotations
 
 import ast
+import re
+from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -104,33 +106,56 @@ class _Place:
     line: int
 
 
+# The lines worth descending to: imports, the clients' names, what bounds them process-wide.
+_IMPORT_LINE = re.compile(r"^[ \t]*(from[ \t]+[\w.]+[ \t]+)?import\b", re.MULTILINE)
+_CANDIDATE_LINE = re.compile(
+    r"requests|ClientSession|urlopen|HTTPS?Connection|pycurl|Curl|timeout\s*=\s*None|smtplib"
+    r"|imaplib|poplib|ftplib|telnetlib|create_connection|SMTP|LMTP|IMAP4|POP3|FTP|Telnet"
+    r"|setdefaulttimeout|TIMEOUT|LOW_SPEED_TIME"
+)
+
+
 class _Module:
     def __init__(self, tree: ast.Module, source: str) -> None:
         self.tree = tree
         self.source = source
         self.aliases: dict[str, str] = {}
-        self.functions: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
         self.calls: list[tuple[ast.Call, ast.AST]] = []  # each call and its scope
         self.curl_transfer_limit = False
+        self._functions: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] | None = None
         self._lines: list[str] | None = None
-        # one walk of the tree, keeping the enclosing function of every call
-        stack: list[tuple[ast.AST, ast.AST]] = [(tree, tree)]
-        while stack:
-            node, scope = stack.pop()
+        # Only the statements that hold an import or a client's name are walked (most of a file
+        # is not): imports first, so that an alias (`import requests as http`) is known.
+        imports = _line_numbers(source, _IMPORT_LINE)
+        for node, _ in _descend(tree, imports):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                _add_aliases(node, self.aliases)
+        names = [re.escape(local) for local in self.aliases if local.isidentifier()]
+        wanted = (
+            _CANDIDATE_LINE
+            if not names
+            else re.compile(f"{_CANDIDATE_LINE.pattern}|\\b({'|'.join(names)})\\b")
+        )
+        for node, scope in _descend(tree, _line_numbers(source, wanted)):
             if isinstance(node, ast.Call):
                 self.calls.append((node, scope))
             elif isinstance(node, ast.Attribute):
                 self.curl_transfer_limit |= node.attr in _CURL_TRANSFER_LIMITS
-            elif isinstance(node, ast.Import | ast.ImportFrom):
-                _add_aliases(node, self.aliases)
-            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                self.functions.setdefault(node.name, []).append(node)
-            inner = node if isinstance(node, _Function) else scope
-            stack.extend((child, inner) for child in ast.iter_child_nodes(node))
         self.calls.sort(key=lambda entry: (entry[0].lineno, entry[0].col_offset))
         self.socket_default_set = any(
             self.name_of(call.func) == "socket.setdefaulttimeout" for call, _ in self.calls
         )
+
+    @property
+    def functions(self) -> dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]]:
+        """Every function and method of the file by name (walked only when a `**kwargs` dict
+        leads to one)."""
+        if self._functions is None:
+            self._functions = {}
+            for node in ast.walk(self.tree):
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                    self._functions.setdefault(node.name, []).append(node)
+        return self._functions
 
     def name_of(self, node: ast.AST) -> str | None:
         """The dotted name a call target refers to, through the imports (`rq.get` ->
@@ -369,3 +394,35 @@ def _add_aliases(node: ast.Import | ast.ImportFrom, aliases: dict[str, str]) -> 
     elif node.module and not node.level:
         for alias in node.names:
             aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+
+
+def _line_numbers(source: str, pattern: re.Pattern[str]) -> list[int]:
+    """The 1-based numbers of the lines where `pattern` matches, in order."""
+    numbers: list[int] = []
+    line, position = 1, 0
+    for m in pattern.finditer(source):
+        line += source.count("\n", position, m.start())
+        position = m.start()
+        if not numbers or numbers[-1] != line:
+            numbers.append(line)
+    return numbers
+
+
+def _descend(tree: ast.Module, lines: list[int]) -> Iterator[tuple[ast.AST, ast.AST]]:
+    """The nodes (with their enclosing function, or the module) whose lines include one of
+    `lines`; subtrees that hold none of them are skipped."""
+    if not lines:
+        return
+    stack: list[tuple[ast.AST, ast.AST]] = [(tree, tree)]
+    while stack:
+        node, scope = stack.pop()
+        yield node, scope
+        inner = node if isinstance(node, _Function) else scope
+        for child in ast.iter_child_nodes(node):
+            start = getattr(child, "lineno", None)
+            if start is not None:
+                end = getattr(child, "end_lineno", None) or start
+                i = bisect_left(lines, start)
+                if i == len(lines) or lines[i] > end:
+                    continue
+            stack.append((child, inner))
