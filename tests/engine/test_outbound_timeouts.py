@@ -226,3 +226,49 @@ def test_semgrep_rule_tests_are_test_data(ruleset: Ruleset, analyzer: Analyzer) 
         )
     }
     assert lines_of("ERR002", files, ruleset, analyzer) == []
+
+
+SPA_PACKAGE = """{
+  "name": "shop-front",
+  "scripts": {"build": "vite build"},
+  "dependencies": {"axios": "1.7.2", "react": "18.3.1", "react-dom": "18.3.1"},
+  "devDependencies": {"vite": "5.4.0"}
+}
+"""
+API_JS = 'import axios from "axios";\nexport const orders = () => axios.get("https://shop.example.com/api/orders");\n'
+
+
+def test_scripts_of_a_front_end_application_package_are_browser_code(
+    ruleset: Ruleset, analyzer: Analyzer
+) -> None:
+    files = {
+        "package.json": SPA_PACKAGE,
+        "src/api/orders.js": API_JS,
+        # server evidence in the file itself still counts
+        "scripts/prerender.js": 'import fs from "node:fs";\n' + API_JS,
+        # so does a nearer package that is not a front-end application
+        "mock-server/package.json": '{"dependencies": {"express": "4.19.2"}}\n',
+        "mock-server/index.js": API_JS,
+    }
+    assert lines_of("ERR002", files, ruleset, analyzer) == [
+        ("mock-server/index.js", 2),
+        ("scripts/prerender.js", 3),
+    ]
+
+
+@pytest.mark.parametrize(
+    "package",
+    [
+        # a server framework beside the bundler: a full-stack package
+        SPA_PACKAGE.replace('"axios": "1.7.2"', '"axios": "1.7.2", "express": "4.19.2"'),
+        # a bundler without a UI framework (a Node service bundled for deployment)
+        '{"dependencies": {"axios": "1.7.2"}, "devDependencies": {"webpack": "5.0.0"}}\n',
+        # a monorepo's root: its members say what they are
+        SPA_PACKAGE.replace('"name": "shop-front",', '"workspaces": ["apps/*"],'),
+    ],
+)
+def test_other_packages_leave_their_scripts_judged(
+    package: str, ruleset: Ruleset, analyzer: Analyzer
+) -> None:
+    files = {"package.json": package, "src/api/orders.js": API_JS}
+    assert lines_of("ERR002", files, ruleset, analyzer) == [("src/api/orders.js", 2)]

@@ -5,7 +5,9 @@ other languages run the ast-grep rules the rule file gives in `options.ast_grep`
 or TypeScript call is then dropped where it cannot hold a server's resources: in browser code
 (browser_code), or where `fetch` is given a relative URL (same origin: only a browser can fetch
 it; Node's fetch rejects it). One finding per request: the rules match the call whose callee is
-`fetch` or `axios.get`, not the calls a promise chain adds after it.
+`fetch` or `axios.get`, not the calls a promise chain adds after it. A script whose own path and
+content say nothing is withdrawn when its package is a front-end application's (the hit
+resolver; a script with server evidence says so with a `server-script` fact).
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from app.engine.context import FileContext
-from app.engine.detectors import file_detector
-from app.engine.detectors.browser_code import runs_in_browser
+from app.engine.detectors import RepoView, file_detector, hit_resolver
+from app.engine.detectors.browser_code import in_browser_package, script_runtime
 from app.engine.detectors.language_rules import (
     Prefilter,
     matching_nodes,
@@ -24,7 +26,8 @@ from app.engine.detectors.language_rules import (
     rule_language,
 )
 from app.engine.detectors.python_outbound import Protocol, unbounded_calls
-from app.engine.model import Hit, ParseProblem
+from app.engine.model import Fact, Hit, ParseProblem
+from app.engine.paths import language_of
 
 # What a file must contain for a language's rule to find anything (each accepts all that the
 # rule matches: change both together).
@@ -51,6 +54,7 @@ _NETWORK_PREFILTERS = {
     "go": Prefilter(r"\b(net|tls)\.Dial\("),
 }
 _SCRIPTS = ("javascript", "typescript")
+_SERVER_SCRIPT = "server-script"
 _FUNCTIONS = frozenset(
     {"function_declaration", "function_expression", "arrow_function", "method_definition"}
 )
@@ -60,7 +64,7 @@ _ABSOLUTE_URL = re.compile(r"[A-Za-z][\w+.-]*:|//")
 @file_detector("outbound_call_without_timeout")
 def outbound_call_without_timeout(
     ctx: FileContext, options: dict[str, Any]
-) -> Iterable[Hit | ParseProblem]:
+) -> Iterable[Hit | Fact | ParseProblem]:
     """ERR002: HTTP requests and HTTP clients that can wait forever."""
     return _calls(ctx, options, "http", _HTTP_PREFILTERS)
 
@@ -68,7 +72,7 @@ def outbound_call_without_timeout(
 @file_detector("network_call_without_timeout")
 def network_call_without_timeout(
     ctx: FileContext, options: dict[str, Any]
-) -> Iterable[Hit | ParseProblem]:
+) -> Iterable[Hit | Fact | ParseProblem]:
     """ERR008: mail, file-transfer and raw socket clients that can wait forever."""
     return _calls(ctx, options, "network", _NETWORK_PREFILTERS)
 
@@ -78,7 +82,7 @@ def _calls(
     options: dict[str, Any],
     protocol: Protocol,
     prefilters: dict[str, Prefilter],
-) -> Iterator[Hit | ParseProblem]:
+) -> Iterator[Hit | Fact | ParseProblem]:
     if not prefilter_passes(ctx, prefilters):
         return
     language = rule_language(ctx)
@@ -91,12 +95,27 @@ def _calls(
                 yield Hit("", call.line, call.text, call.detail)
         return
     script = language in _SCRIPTS
-    if script and runs_in_browser(ctx):
+    runtime = script_runtime(ctx) if script else None
+    if runtime == "browser":
         return
-    for node in matching_nodes(ctx, options):
-        if script and (_fetch_shadowed(node) or _same_origin(node)):
-            continue
-        yield Hit("", node.range().start.line + 1, node.text()[:200])
+    hits = [
+        Hit("", node.range().start.line + 1, node.text()[:200])
+        for node in matching_nodes(ctx, options)
+        if not (script and (_fetch_shadowed(node) or _same_origin(node)))
+    ]
+    if hits and runtime == "server":
+        yield Fact(_SERVER_SCRIPT, "", 1)  # its package cannot make it browser code
+    yield from hits
+
+
+@hit_resolver("outbound_call_without_timeout")
+def _in_front_end_package(path: str, hit: Hit, view: RepoView) -> bool:
+    """A script that says nothing of where it runs, in a front-end application's package."""
+    if language_of(path) not in ("javascript", "typescript", "tsx"):
+        return False
+    if any(p == path for p, _ in view.where(_SERVER_SCRIPT)):
+        return False
+    return in_browser_package(path, view)
 
 
 def _fetch_shadowed(call: Any) -> bool:
