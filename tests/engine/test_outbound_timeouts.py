@@ -272,3 +272,43 @@ def test_other_packages_leave_their_scripts_judged(
 ) -> None:
     files = {"package.json": package, "src/api/orders.js": API_JS}
     assert lines_of("ERR002", files, ruleset, analyzer) == [("src/api/orders.js", 2)]
+
+
+def test_go_and_java_clients_are_given_to_the_rule_of_their_kind(
+    ruleset: Ruleset, analyzer: Analyzer
+) -> None:
+    files = {
+        "relay/relay.go": (
+            "package relay\n"
+            "func Open(addr string) {\n"
+            '    a, _ := net.Dial("tcp", addr)\n'
+            '    b, _ := tls.Dial("tcp", addr, nil)\n'
+            '    c, _ := net.Dial("unix", "/run/relay.sock")\n'
+            '    d, _ := net.DialTimeout("tcp", addr, 5*time.Second)\n'
+            "    use(a, b, c, d)\n"
+            "}\n"
+        ),
+        "src/main/java/com/example/Feeds.java": (
+            "class Feeds {\n"
+            "    String read(URL url) throws Exception {\n"
+            "        HttpURLConnection c = (HttpURLConnection) url.openConnection();\n"
+            "        c.setReadTimeout(5000);\n"
+            "        return new String(c.getInputStream().readAllBytes());\n"
+            "    }\n"
+            "    Connection db() throws SQLException {\n"
+            '        return DriverManager.getConnection("jdbc:postgresql://db:5432/feeds", u, p);\n'
+            "    }\n"
+            "    Connection bounded() throws SQLException {\n"
+            "        return DriverManager.getConnection(\n"
+            '            "jdbc:postgresql://db:5432/feeds?socketTimeout=30", u, p);\n'
+            "    }\n"
+            "}\n"
+        ),
+    }
+    assert lines_of("ERR008", files, ruleset, analyzer) == [
+        ("relay/relay.go", 3),
+        ("relay/relay.go", 4),
+    ]
+    java = "src/main/java/com/example/Feeds.java"
+    assert lines_of("ERR002", files, ruleset, analyzer) == [(java, 3)]
+    assert lines_of("ERR003", files, ruleset, analyzer) == [(java, 8)]
