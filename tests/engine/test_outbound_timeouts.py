@@ -312,3 +312,14 @@ def test_go_and_java_clients_are_given_to_the_rule_of_their_kind(
     java = "src/main/java/com/example/Feeds.java"
     assert lines_of("ERR002", files, ruleset, analyzer) == [(java, 3)]
     assert lines_of("ERR003", files, ruleset, analyzer) == [(java, 8)]
+
+
+def test_a_source_ast_cannot_read_is_still_searched_for_requests_calls(
+    ruleset: Ruleset, analyzer: Analyzer
+) -> None:
+    source = (
+        'import requests\nprint "syncing"\nr = requests.get(URL)\nrequests.post(URL, timeout=3)\n'
+    )
+    assert lines_of("ERR002", {"tools/sync.py": source}, ruleset, analyzer) == [
+        ("tools/sync.py", 3)
+    ]

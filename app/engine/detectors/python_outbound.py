@@ -83,6 +83,12 @@ class Findings:
     problem: ParseProblem | None = None
 
 
+# For a source `ast` rejects (Python 2, a fragment): the plain requests calls, found by their text
+_REQUESTS_CALL = re.compile(
+    r"\brequests\.(get|post|put|patch|delete|head|options|request)\((?![^)]*(\btimeout\s*=|\*\*))"
+)
+
+
 @lru_cache(maxsize=8)
 def unbounded_calls(source: str) -> Findings:
     """The outbound calls without a timeout in a Python source (cached: two rules ask)."""
@@ -90,7 +96,11 @@ def unbounded_calls(source: str) -> Findings:
         tree = ast.parse(source)
     except (SyntaxError, ValueError) as exc:
         line = getattr(exc, "lineno", None)
-        return Findings(problem=ParseProblem("python", f"line {line}: {exc}"))
+        calls = tuple(
+            Unbounded("http", source.count("\n", 0, m.start()) + 1, m.group(0))
+            for m in _REQUESTS_CALL.finditer(source)
+        )
+        return Findings(calls, ParseProblem("python", f"line {line}: {exc}"))
     return Findings(tuple(_Module(tree, source).unbounded()))
 
 

@@ -60,7 +60,15 @@ _PREFILTERS = {
 }
 _SCRIPTS = ("javascript", "typescript")
 # what may sit between the `.catch(...)` call and the name it is bound to
-_TRANSPARENT = frozenset({"await_expression", "parenthesized_expression", "as_expression"})
+_TRANSPARENT = frozenset(
+    {
+        "await_expression",
+        "parenthesized_expression",
+        "as_expression",
+        "satisfies_expression",
+        "non_null_expression",
+    }
+)
 _STATEMENTS = frozenset({"lexical_declaration", "variable_declaration", "expression_statement"})
 # an answer to the missing value: a failure response, a redirect, or telling someone
 _FAILURE_RETURN = re.compile(
