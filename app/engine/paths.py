@@ -81,6 +81,7 @@ _TEST_DIRS = frozenset(
         "testutils",
         "conftest",
         "acceptance",
+        ".semgrep",  # semgrep rule tests: code written to trip the rules
     }
 )
 # `api_tests/`, `integration-tests/`, `app-e2e/`: a test folder named after what it tests
@@ -146,10 +147,14 @@ def language_of(path: str) -> str | None:
 
 @lru_cache(maxsize=65536)
 def roles_of(path: str) -> frozenset[str]:
-    """The roles of a path: `test`, `migration`, `cli`, `lockfile`, `vendored`, `generated`."""
+    """The roles of a path: `test`, `migration`, `cli`, `lockfile`, `vendored`, `generated`, and
+    for scripts `browser` / `server` (where the path says the code runs)."""
     folder, _, name = path.rpartition("/")
     # Folders repeat across a tree: their roles are worked out once per folder.
-    return _folder_roles(folder) | _name_roles(name)
+    roles = _folder_roles(folder) | _name_roles(name)
+    if name.endswith(_SCRIPT_SUFFIXES):
+        roles |= _script_runtime(folder, name)
+    return roles
 
 
 @lru_cache(maxsize=16384)
@@ -190,6 +195,52 @@ def _name_roles(name: str) -> frozenset[str]:
     if _DOCUMENTATION_FILE.match(name):
         roles.add("documentation")
     return frozenset(roles)
+
+
+# Where a JavaScript / TypeScript file runs, as far as its path tells. `browser`: under a folder
+# that by convention holds a front-end bundle (a SPA's `frontend/`, Django's `static/`, a `client/`
+# near the top of the tree: deeper, `jobs/client/` is more often a server's client of something).
+# `server`: under a server folder, or named as server code by its framework (Remix
+# `*.server.ts`, SvelteKit `+page.server.ts`, Next.js `route.ts` and `pages/api/`, a root `api/`
+# of serverless functions). Server wins: `client/server/render.js` is server code.
+_SCRIPT_SUFFIXES = (".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts")
+_BROWSER_DIRS = frozenset(
+    {
+        "frontend",
+        "front-end",
+        "webapp",
+        "web-app",
+        "spa",
+        "static",
+        "project-static",
+        "public",
+        "assets",
+        "client-only",
+    }
+)
+_SERVER_DIRS = frozenset(
+    {"server", "servers", "server-only", "backend", "back-end", "functions", "lambda", "lambdas"}
+)
+_SERVER_NAME = re.compile(r"(.*\.server\.|(server|route|middleware)\.)[cm]?[jt]sx?$")
+
+
+def _script_runtime(folder: str, name: str) -> frozenset[str]:
+    if _SERVER_NAME.match(name):
+        return frozenset({"server"})
+    return _folder_runtime(folder)
+
+
+@lru_cache(maxsize=16384)
+def _folder_runtime(folder: str) -> frozenset[str]:
+    parts = [d.lower() for d in folder.split("/")] if folder else []
+    api_routes = parts[:1] == ["api"] or any(
+        parts[i] in ("pages", "app") and parts[i + 1] == "api" for i in range(len(parts) - 1)
+    )
+    if api_routes or _SERVER_DIRS.intersection(parts):
+        return frozenset({"server"})
+    if _BROWSER_DIRS.intersection(parts) or "client" in parts[:2]:
+        return frozenset({"browser"})
+    return frozenset()
 
 
 def matches_any(path: str, globs: list[str] | tuple[str, ...]) -> bool:

@@ -85,3 +85,28 @@ def test_roles(path: str, roles: set[str]) -> None:
 def test_an_npmrc_is_its_own_file_kind() -> None:
     assert language_of(".npmrc") == "npmrc"
     assert language_of("web/.npmrc") == "npmrc"
+@pytest.mark.parametrize(
+    ("path", "runtime"),
+    [
+        ("client/app/services/query.js", "browser"),
+        ("frontend/src/api/orders.ts", "browser"),
+        ("netbox/project-static/src/util.ts", "browser"),
+        ("client/server/render.js", "server"),
+        ("app/entry.server.tsx", "server"),
+        ("src/routes/+page.server.ts", "server"),
+        ("web/src/app/api/orders/route.ts", "server"),
+        ("src/pages/api/orders.ts", "server"),
+        ("api/hello.js", "server"),
+        ("src/app/page.tsx", None),
+        ("web/client/src/api.js", "browser"),
+        ("packages/lib/jobs/client/local.ts", None),  # a job client, on the server
+        ("client/app/orders.py", None),  # only scripts get a runtime role
+    ],
+)
+def test_scripts_get_the_runtime_their_path_names(path: str, runtime: str | None) -> None:
+    roles = roles_of(path) & {"browser", "server"}
+    assert roles == ({runtime} if runtime else set())
+
+
+def test_semgrep_rule_tests_are_tests() -> None:
+    assert "test" in roles_of(".semgrep/security/requests/no-requests.py")
