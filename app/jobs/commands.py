@@ -2,7 +2,9 @@
 
 A command is judged on the pull request's current head commit with its base branch's config, as
 the pull request's check run is, and answered with one reply per kind, edited in place when the
-command is repeated. `waive` and `unwaive` need write permission, asked from GitHub each time.
+command is repeated; a waiver and its withdrawal are records, each its own reply, never edited,
+and a refusal is per person. `waive` and `unwaive` need write permission, asked from GitHub
+each time.
 Comments on issues, comments by bots (our own included) and comments without a command are
 `ignored` without a single API call. Comment bodies are never logged.
 """
@@ -49,6 +51,17 @@ class Conversation:
 
     async def reply(self, kind: str, body: str) -> None:
         await comments.reply(self.gh, self.owner, self.name, self.number, kind, body)
+
+    @property
+    def refusal(self) -> str:
+        """The kind of this person's refusals: a refusal never overwrites another's reply."""
+        return f"refused:{self.login}"
+
+    @property
+    def record(self) -> str:
+        """A reply that stays as written (its own kind, from the command's comment id): who
+        accepted or withdrew a risk, and why, is never edited away."""
+        return str(self.payload["comment"]["id"])
 
 
 def command_of(payload: dict[str, Any]) -> Command | None:
@@ -99,7 +112,9 @@ async def run_command(
     except RequestFailed as exc:  # the acknowledgement is a courtesy; the reply still matters
         log.warning("reaction failed", delivery=delivery_id, status=exc.response.status_code)
     if command.changes_state and not await comments.can_write(talk.gh, owner, name, talk.login):
-        await talk.reply("refused", replies.no_permission(talk.login) + replies.footer(talk.login))
+        await talk.reply(
+            talk.refusal, replies.no_permission(talk.login) + replies.footer(talk.login)
+        )
         return "done"
     if command.name in {"help", "unknown"} or (
         command.name == "invalid" and not command.changes_state
@@ -107,7 +122,7 @@ async def run_command(
         await talk.reply("help", replies.help_text(command.error) + replies.footer(talk.login))
     elif command.name == "invalid":
         await talk.reply(
-            "refused", replies.refused(command.error or "invalid") + replies.footer(talk.login)
+            talk.refusal, replies.refused(command.error or "invalid") + replies.footer(talk.login)
         )
     elif command.name == "waive":
         await _waive(talk, command)
@@ -206,7 +221,7 @@ async def _waive(talk: Conversation, command: Command) -> None:
             if not found
             else f"`{prefix}` matches {len(found)} findings; give more characters of the id"
         )
-        await talk.reply("refused", replies.refused(problem) + replies.footer(talk.login, sha))
+        await talk.reply(talk.refusal, replies.refused(problem) + replies.footer(talk.login, sha))
         return
     [known] = found.values()
     comment = talk.payload["comment"]
@@ -243,7 +258,8 @@ async def _waive(talk: Conversation, command: Command) -> None:
         talk.login,
         command.until,
     )
-    await talk.reply(f"waiver:{known.fingerprint[:8]}", body + replies.footer(talk.login, sha))
+    kind = f"waiver:{known.fingerprint[:8]}:{talk.record}"
+    await talk.reply(kind, body + replies.footer(talk.login, sha))
 
 
 async def _unwaive(talk: Conversation, command: Command) -> None:
@@ -266,7 +282,7 @@ async def _unwaive(talk: Conversation, command: Command) -> None:
             if not fingerprints
             else f"`{prefix}` matches {len(fingerprints)} waivers; give more characters of the id"
         )
-        await talk.reply("refused", replies.refused(problem) + replies.footer(talk.login))
+        await talk.reply(talk.refusal, replies.refused(problem) + replies.footer(talk.login))
         return
     row = rows[0]
     log.info(
@@ -275,5 +291,8 @@ async def _unwaive(talk: Conversation, command: Command) -> None:
         finding=row.fingerprint[:8],
         user=talk.login,
     )
-    body = replies.unwaived(row.fingerprint, row.rule, row.path, talk.login)
-    await talk.reply(f"waiver:{row.fingerprint[:8]}", body + replies.footer(talk.login))
+    body = replies.unwaived(
+        row.fingerprint, row.rule, row.path, talk.login, row.created_by, row.reason
+    )
+    kind = f"unwaiver:{row.fingerprint[:8]}:{talk.record}"
+    await talk.reply(kind, body + replies.footer(talk.login))

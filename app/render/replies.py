@@ -86,10 +86,22 @@ def waived(
     )
 
 
-def unwaived(fingerprint: str, rule: str | None, path: str | None, by: str) -> str:
+def unwaived(
+    fingerprint: str,
+    rule: str | None,
+    path: str | None,
+    by: str,
+    accepted_by: str = "",
+    reason: str = "",
+) -> str:
+    """The record of a withdrawal: it names who had accepted the risk and why (that waiver's own
+    reply stays as it was written)."""
+    accepted = (
+        f" It had been accepted by @{accepted_by}: {no_mentions(reason)}." if accepted_by else ""
+    )
     return (
         f"**Waiver withdrawn** for `{fingerprint[:8]}` — {_finding_text(rule, path, None)}, "
-        f"by @{by}. From the next analysis it counts again.\n"
+        f"by @{by}.{accepted} From the next analysis it counts again.\n"
     )
 
 

@@ -274,11 +274,27 @@ async def test_unwaive_withdraws_the_waiver(
     assert await command(client, fake, f"/production unwaive {finding}") == "done"
     [row] = await waivers(client)
     assert row.revoked_at is not None and row.revoked_by == WRITER
-    [confirmation] = [c for c in fake.replies(PR) if f"stopship:waiver:{finding}" in c["body"]]
-    assert "**Waiver withdrawn**" in confirmation["body"]  # the waiver's reply, edited
+    # both stay in the conversation: who accepted the risk and why, then who withdrew it
+    [waived] = [c for c in fake.replies(PR) if f"stopship:waiver:{finding}" in c["body"]]
+    assert "**Waived**" in waived["body"] and "accepted for the beta" in waived["body"]
+    [withdrawn] = [c for c in fake.replies(PR) if f"stopship:unwaiver:{finding}" in c["body"]]
+    assert "**Waiver withdrawn**" in withdrawn["body"]
+    assert f"It had been accepted by @{WRITER}: accepted for the beta." in withdrawn["body"]
     assert (await push_main(client, fake, repo))["conclusion"] == "failure"
     await command(client, fake, f"/production unwaive {finding}")
     assert f"no waiver in force has the id `{finding}`" in reply(fake, "refused")["body"]
+
+
+async def test_a_refusal_to_one_person_leaves_anothers_reply_alone(
+    client: httpx.AsyncClient, fake: FakeGitHub
+) -> None:
+    finding = await stop_ship_id(client, fake)
+    await command(client, fake, f"/production waive {finding}")  # no reason: refused
+    await command(client, fake, f"/production waive {finding} not a risk", login=READER)
+    mine = reply(fake, f"refused:{WRITER}")["body"]
+    theirs = reply(fake, f"refused:{READER}")["body"]
+    assert "a waiver needs a reason" in mine
+    assert "need write, maintain or admin permission" in theirs
 
 
 async def test_a_reader_cannot_waive_and_nothing_changes(
