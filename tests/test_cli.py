@@ -231,3 +231,20 @@ def test_a_folder_with_nothing_to_audit_is_a_usage_error_not_a_pass(tmp_path: Pa
     assert code == 2
     assert "no file to audit" in err and "binary: 1" in err
     assert "READY" not in out
+
+
+def test_a_sql_file_in_another_dialect_is_skipped_with_its_reason_not_a_parse_problem(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "db" / "mysql").mkdir(parents=True)
+    (tmp_path / "db" / "mysql" / "schema.sql").write_text(
+        "CREATE TABLE `owners` (`id` INT(4) UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY)"
+        " ENGINE=InnoDB;\n"
+    )
+    (tmp_path / "app.py").write_text("print('hi')\n")
+    _, out, _ = check(str(tmp_path))
+    assert "Not judged by its parser: db/mysql/schema.sql (MySQL dialect)" in out
+    assert "Could not fully parse" not in out
+    _, markdown, _ = check(str(tmp_path), "--format", "markdown")
+    assert "`db/mysql/schema.sql` (MySQL dialect)" in markdown
+    assert "could not be fully parsed" not in markdown

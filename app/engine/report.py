@@ -77,6 +77,13 @@ class ScanStats:
     skipped: dict[str, int] = field(default_factory=dict)
     parse_problems: tuple[tuple[str, str], ...] = ()
 
+    def problems(self) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+        """The parse problems split into files a parser could not read, and files deliberately
+        skipped (`sql: skipped: MySQL dialect`, templated SQL)."""
+        skipped = [(p, m) for p, m in self.parse_problems if ": skipped: " in f": {m}"]
+        failed = [(p, m) for p, m in self.parse_problems if ": skipped: " not in f": {m}"]
+        return failed, skipped
+
 
 @dataclass(frozen=True)
 class FindingsDiff:

@@ -136,11 +136,19 @@ def full_audit(report: Report, ruleset: Ruleset, max_chars: int | None = None) -
             f"_{report.out_of_scope} finding(s) outside the changed files are not listed "
             "but count in the score._",
         ]
-    if report.stats.parse_problems:
+    failed, skipped = report.stats.problems()
+    if failed:
         out += [
             "",
-            f"_{len(report.stats.parse_problems)} file(s) could not be fully parsed: "
-            + ", ".join(f"`{p}`" for p, _ in report.stats.parse_problems[:10])
+            f"_{len(failed)} file(s) could not be fully parsed: "
+            + ", ".join(f"`{p}`" for p, _ in failed[:10])
+            + "_",
+        ]
+    if skipped:
+        out += [
+            "",
+            f"_{len(skipped)} file(s) not judged by the parsers that do not read them: "
+            + ", ".join(f"`{p}` ({m.rpartition('skipped: ')[2]})" for p, m in skipped[:10])
             + "_",
         ]
     out += ["", closing_line(report, len(stops)), ""]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from app.engine.model import CATEGORIES
@@ -76,7 +77,11 @@ def render(report: Report, ruleset: Ruleset, color: bool = False, width: int = 1
         f"\nFiles: {stats.files_total} seen, {stats.files_analyzed} analysed, "
         f"{stats.cache_hits} from cache; skipped: {skipped}."
     )
-    for path, problem in stats.parse_problems[:20]:
-        console.print(f"[yellow]Could not fully parse[/] {path}: {problem}")
+    failed, not_judged = stats.problems()
+    for path, problem in not_judged[:20]:
+        reason = problem.rpartition("skipped: ")[2]
+        console.print(f"Not judged by its parser: {path} ({reason})", markup=False)
+    for path, problem in failed[:20]:
+        console.print(f"[yellow]Could not fully parse[/] {escape(path)}: {escape(problem)}")
     console.print("\n" + closing_line(report))
     return buffer.getvalue()
