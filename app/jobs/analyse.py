@@ -44,6 +44,7 @@ from app.engine.model import Finding, Waiver
 from app.engine.report import Report, ScanStats
 from app.engine.ruleset import Ruleset, load_ruleset
 from app.github import check_runs, rate_limit
+from app.github.events import Place
 from app.jobs import supersede
 from app.jobs.commit_files import CommitFiles, CommitReader, Superseded
 from app.jobs.recent_commits import report_state
@@ -134,14 +135,15 @@ async def judge(
     github: GitHubFactory,
     sessions: async_sessionmaker[AsyncSession],
     delivery_id: str,
-    payload: dict[str, Any],
+    place: Place,
     target: Target,
     rules: Ruleset | None = None,
 ) -> str:
-    """Judge `target` and publish the check run. Returns `done`, `superseded` or `duplicate`;
-    raises JobRateLimited when GitHub's quota ran out (the check run is completed first)."""
+    """Judge `target` in the repository of `place` and publish the check run. Returns `done`,
+    `superseded` or `duplicate`; raises JobRateLimited when GitHub's quota ran out (the check
+    run is completed first)."""
     rules = rules or ruleset()
-    repository_id = int(payload["repository"]["id"])
+    repository_id = place.repository.id
     newer = await supersede.newer_sha(sessions, delivery_id)
     if newer is not None:
         log.info("superseded before start", delivery=delivery_id, sha=target.sha, newer=newer)
@@ -155,10 +157,10 @@ async def judge(
     if held is None:
         log.info("already judged in this context", delivery=delivery_id, sha=target.sha)
         return "duplicate"
-    gh = github(int(payload["installation"]["id"]))
+    gh = github(place.installation.id)
     async with _one_connection_pool(gh):
         with rate_limit.job_budget():
-            return await _judge_claimed(gh, sessions, delivery_id, payload, target, rules, held)
+            return await _judge_claimed(gh, sessions, delivery_id, place, target, rules, held)
 
 
 @dataclass
@@ -208,7 +210,7 @@ async def _judge_claimed(
     gh: GitHub[Any],
     sessions: async_sessionmaker[AsyncSession],
     delivery_id: str,
-    payload: dict[str, Any],
+    place: Place,
     target: Target,
     rules: Ruleset,
     held: supersede.Claim,
@@ -231,10 +233,10 @@ async def _judge_claimed(
 
     try:
         reader = CommitReader(gh, owner, name, sessions, rules, check_newer)
-        waivers = await _waivers(sessions, int(payload["repository"]["id"]))
+        waivers = await _waivers(sessions, place.repository.id)
         try:
             evaluation = await _evaluate(
-                reader, payload["repository"]["full_name"], target, rules, waivers
+                reader, place.repository.full_name, target, rules, waivers
             )
         except ConfigError as exc:
             await check_runs.fail(gh, owner, name, run_id, f"Invalid configuration: {exc}")
@@ -269,8 +271,8 @@ async def _judge_claimed(
     stats = report.stats
     metrics.commit_judged(time.perf_counter() - started, stats.files_analyzed, stats.cache_hits)
     try:
-        lineage = target.lineage or f"{payload['repository']['id']}:sha:{sha}"
-        await store_analysis(sessions, delivery_id, payload, sha, rules, run_id, report, lineage)
+        lineage = target.lineage or f"{place.repository.id}:sha:{sha}"
+        await store_analysis(sessions, delivery_id, place, sha, rules, run_id, report, lineage)
     except BaseException:
         await supersede.settle(sessions, held, "released")  # published, not recorded: redo
         raise
@@ -278,7 +280,7 @@ async def _judge_claimed(
     log.info(
         "commit judged",
         delivery=delivery_id,
-        repo=payload["repository"]["full_name"],
+        repo=place.repository.full_name,
         sha=sha,
         score=report.score,
         conclusion=conclusion,

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.engine.config import ConfigError
 from app.github import comments
 from app.github.comparison import changed_paths
+from app.github.events import Event, IssueCommentEvent, Place
 from app.jobs.analyse import Evaluation, GitHubFactory, Target, evaluate
 from app.jobs.command_parser import Command, parse
 from app.jobs.stored_analysis import ensure_repository
@@ -43,11 +44,15 @@ class Conversation:
 
     gh: GitHub[Any]
     sessions: async_sessionmaker[AsyncSession]
-    payload: dict[str, Any]
+    event: IssueCommentEvent
     owner: str
     name: str
     number: int
     login: str
+
+    @property
+    def place(self) -> Place:
+        return self.event.place
 
     async def reply(self, kind: str, body: str) -> None:
         await comments.reply(self.gh, self.owner, self.name, self.number, kind, body)
@@ -61,54 +66,51 @@ class Conversation:
     def record(self) -> str:
         """A reply that stays as written (its own kind, from the command's comment id): who
         accepted or withdrew a risk, and why, is never edited away."""
-        return str(self.payload["comment"]["id"])
+        return str(self.event.comment.id)
 
 
-def command_of(payload: dict[str, Any]) -> Command | None:
-    """The command a webhook carries, or None when it is not for us (not a new comment on a pull
+def command_of(event: IssueCommentEvent) -> Command | None:
+    """The command a comment carries, or None when it is not for us (not a new comment on a pull
     request by a person, or no command in it)."""
-    if payload.get("action") != "created":
+    if event.action != "created":
         return None
-    issue = payload.get("issue") or {}
-    comment = payload.get("comment") or {}
-    user = comment.get("user") or {}
-    if not issue.get("pull_request") or user.get("type") != "User":
+    user = event.comment.user
+    if not event.issue.pull_request or user.type != "User" or user.login.endswith("[bot]"):
         return None
-    if str(user.get("login", "")).endswith("[bot]"):
-        return None
-    return parse(str(comment.get("body") or "")[:MAX_BODY], waiver_store.today())
+    return parse((event.comment.body or "")[:MAX_BODY], waiver_store.today())
 
 
 async def run_command(
     github: GitHubFactory,
     sessions: async_sessionmaker[AsyncSession],
     delivery_id: str,
-    payload: dict[str, Any],
+    event: Event,
 ) -> str:
-    command = command_of(payload)
+    assert isinstance(event, IssueCommentEvent)
+    command = command_of(event)
     if command is None:
         return "ignored"
-    owner, name = str(payload["repository"]["full_name"]).split("/", 1)
-    comment = payload["comment"]
+    place = event.place
+    owner, name = place.repository.owner_name
     talk = Conversation(
-        gh=github(int(payload["installation"]["id"])),
+        gh=github(place.installation.id),
         sessions=sessions,
-        payload=payload,
+        event=event,
         owner=owner,
         name=name,
-        number=int(payload["issue"]["number"]),
-        login=str(comment["user"]["login"]),
+        number=event.issue.number,
+        login=event.comment.user.login,
     )
     log.info(
         "command received",
         delivery=delivery_id,
-        repo=payload["repository"]["full_name"],
+        repo=place.repository.full_name,
         pr=talk.number,
         command=command.name,
         user=talk.login,
     )
     try:
-        await comments.react(talk.gh, owner, name, int(comment["id"]), "eyes")
+        await comments.react(talk.gh, owner, name, event.comment.id, "eyes")
     except RequestFailed as exc:  # the acknowledgement is a courtesy; the reply still matters
         log.warning("reaction failed", delivery=delivery_id, status=exc.response.status_code)
     if command.changes_state and not await comments.can_write(talk.gh, owner, name, talk.login):
@@ -149,11 +151,9 @@ async def _judge_head(talk: Conversation) -> tuple[Evaluation | None, str, str |
         changed_paths=await changed_paths(gh, owner, name, base_sha, head_sha),
         base_sha=base_sha,
     )
-    repository = talk.payload["repository"]
+    repository = talk.place.repository
     try:
-        evaluation = await evaluate(
-            gh, talk.sessions, int(repository["id"]), repository["full_name"], target
-        )
+        evaluation = await evaluate(gh, talk.sessions, repository.id, repository.full_name, target)
     except ConfigError as exc:
         return None, head_sha, f"invalid configuration on the base branch: {exc}"
     return evaluation, head_sha, None
@@ -193,7 +193,7 @@ async def _known_findings(talk: Conversation, prefix: str) -> tuple[dict[str, _K
         for f in evaluation.report.findings + evaluation.report.suppressed:
             if f.fingerprint.startswith(prefix):
                 found[f.fingerprint] = _Known(f.fingerprint, f.rule, f.path, f.line)
-    repository_id = int(talk.payload["repository"]["id"])
+    repository_id = talk.place.repository.id
     async with talk.sessions() as session:
         rows = await session.execute(
             select(FindingRow.fingerprint, FindingRow.rule, FindingRow.path, FindingRow.line)
@@ -224,9 +224,8 @@ async def _waive(talk: Conversation, command: Command) -> None:
         await talk.reply(talk.refusal, replies.refused(problem) + replies.footer(talk.login, sha))
         return
     [known] = found.values()
-    comment = talk.payload["comment"]
     async with talk.sessions() as session:
-        repository_id = await ensure_repository(session, talk.payload)
+        repository_id = await ensure_repository(session, talk.place)
         await waiver_store.record(
             session,
             WaiverRow(
@@ -238,13 +237,13 @@ async def _waive(talk: Conversation, command: Command) -> None:
                 created_by=talk.login,
                 until=command.until,
                 pull_request=talk.number,
-                comment_url=str(comment.get("html_url") or "")[:1000] or None,
+                comment_url=talk.event.comment.html_url or None,
             ),
         )
         await session.commit()
     log.info(
         "finding waived",
-        repo=talk.payload["repository"]["full_name"],
+        repo=talk.place.repository.full_name,
         finding=known.fingerprint[:8],
         user=talk.login,
         until=command.until.isoformat() if command.until else None,
@@ -265,7 +264,7 @@ async def _waive(talk: Conversation, command: Command) -> None:
 async def _unwaive(talk: Conversation, command: Command) -> None:
     assert command.finding_id is not None
     prefix = command.finding_id
-    repository_id = int(talk.payload["repository"]["id"])
+    repository_id = talk.place.repository.id
     async with talk.sessions() as session:
         rows = [
             row
@@ -287,7 +286,7 @@ async def _unwaive(talk: Conversation, command: Command) -> None:
     row = rows[0]
     log.info(
         "waiver withdrawn",
-        repo=talk.payload["repository"]["full_name"],
+        repo=talk.place.repository.full_name,
         finding=row.fingerprint[:8],
         user=talk.login,
     )

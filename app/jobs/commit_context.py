@@ -47,14 +47,12 @@ def _pulls_of(items: list[dict[str, Any]], sha: str) -> list[PullContext]:
 
 
 async def pulls_of_commit(
-    gh: GitHub[Any], owner: str, name: str, sha: str, listed: list[dict[str, Any]] | None = None
+    gh: GitHub[Any], owner: str, name: str, sha: str, listed: list[PullContext] | None = None
 ) -> list[PullContext]:
-    """The open pull requests whose head is `sha`: from `listed` (a check suite's own list) when
-    it names any, else asked of GitHub."""
+    """The open pull requests whose head is `sha`: `listed` (those a check suite names) when
+    there are any, else asked of GitHub."""
     if listed:
-        found = _pulls_of(listed, sha)
-        if found:
-            return found
+        return listed
     try:
         response = await gh.rest.repos.async_list_pull_requests_associated_with_commit(
             owner, name, sha, per_page=30

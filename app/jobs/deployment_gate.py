@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -16,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.engine.config import ConfigError
 from app.engine.gate import decide
 from app.github import deployments
+from app.github.events import Deployment, DeploymentProtectionRuleEvent, Event
 from app.jobs.analyse import GitHubFactory, Target, evaluate, gate_context
 from app.render.replies import deployment_review
 
@@ -27,31 +27,32 @@ async def gate_deployment(
     github: GitHubFactory,
     sessions: async_sessionmaker[AsyncSession],
     delivery_id: str,
-    payload: dict[str, Any],
+    event: Event,
 ) -> str:
-    if payload.get("action") != "requested":
+    assert isinstance(event, DeploymentProtectionRuleEvent)
+    if event.action != "requested":
         return "ignored"
-    repo = payload["repository"]
-    owner, name = str(repo["full_name"]).split("/", 1)
-    deployment = payload.get("deployment") or {}
-    sha = str(deployment.get("sha") or "")
+    repo = event.place.repository
+    owner, name = repo.owner_name
+    deployment = event.deployment or Deployment()
+    sha = deployment.sha
     if not _SHA.match(sha):
         raise ValueError(f"deployment.sha is not a commit id: {sha[:50]!r}")
-    environment = str(payload.get("environment") or deployment.get("environment") or "")
-    run_id = deployments.run_id_of(str(payload.get("deployment_callback_url") or ""), owner, name)
-    gh = github(int(payload["installation"]["id"]))
+    environment = event.environment or deployment.environment
+    run_id = deployments.run_id_of(event.deployment_callback_url or "", owner, name)
+    gh = github(event.place.installation.id)
     started = time.perf_counter()
     target = Target(
         owner,
         name,
         sha,
-        gate_branch=str(deployment.get("ref") or ""),
+        gate_branch=deployment.ref,
         config_ref=sha,
         environment=environment or None,
         kind="deployment",
     )
     try:
-        evaluation = await evaluate(gh, sessions, int(repo["id"]), repo["full_name"], target)
+        evaluation = await evaluate(gh, sessions, repo.id, repo.full_name, target)
     except ConfigError as exc:
         await deployments.review(
             gh,
@@ -83,7 +84,7 @@ async def gate_deployment(
     log.info(
         "deployment reviewed",
         delivery=delivery_id,
-        repo=repo["full_name"],
+        repo=repo.full_name,
         sha=sha,
         environment=environment,
         state=state,

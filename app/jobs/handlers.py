@@ -12,16 +12,14 @@ The last two can be run again: `process()` runs any delivery that is not FINISHE
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from functools import partial
-from typing import Any
 
 import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.github.events import Event, InstallationEvent, parse_stored
 from app.jobs.analyse import GitHubFactory, JobRateLimited
 from app.jobs.commands import run_command
 from app.jobs.deployment_gate import gate_deployment
@@ -40,9 +38,7 @@ BOOKKEEPING_EVENTS = frozenset({"installation", "installation_repositories", "pi
 FINISHED = frozenset({"done", "ignored", "deferred", "superseded", "duplicate"})
 
 
-Job = Callable[
-    [GitHubFactory, async_sessionmaker[AsyncSession], str, dict[str, Any]], Awaitable[str]
-]
+Job = Callable[[GitHubFactory, async_sessionmaker[AsyncSession], str, Event], Awaitable[str]]
 
 
 # event -> the job that needs the App's credentials (each job decides which actions it handles)
@@ -50,8 +46,8 @@ JOBS: dict[str, Job] = {
     "push": analyse_push,
     "pull_request": analyse_pull_request,
     "merge_group": analyse_merge_group,
-    "check_suite": partial(analyse_rerequest, event="check_suite"),
-    "check_run": partial(analyse_rerequest, event="check_run"),
+    "check_suite": analyse_rerequest,
+    "check_run": analyse_rerequest,
     "issue_comment": run_command,
     "deployment_protection_rule": gate_deployment,
 }
@@ -84,18 +80,19 @@ async def _run(
         delivery.attempts += 1
         delivery.started_at = datetime.now(UTC)
         event = delivery.event  # read now: a rollback below expires the row
-        payload: dict[str, Any] = json.loads(delivery.payload)
+        raw = delivery.payload
         await session.commit()
         job = JOBS.get(event)
         error: str | None = None
         retry_at: datetime | None = None
         try:
+            parsed = parse_stored(event, raw)  # once: every job reads the typed event
             if job is not None and github is not None:
-                status = await job(github, sessions, delivery_id, payload)
+                status = await job(github, sessions, delivery_id, parsed)
             elif event in ANALYSIS_EVENTS:
                 status, error = "deferred", f"{event} needs the GitHub App's credentials"
             else:
-                await _bookkeeping(session, event, payload)
+                await _bookkeeping(session, event, parsed)
                 status = "done"
         except JobRateLimited as exc:
             # kept, to be run again once GitHub's quota is back (see app/jobs/analyse.py)
@@ -115,19 +112,16 @@ async def _run(
         return status
 
 
-async def _bookkeeping(session: AsyncSession, event: str, payload: dict[str, Any]) -> None:
+async def _bookkeeping(session: AsyncSession, event: str, parsed: Event) -> None:
     """Installations and their repositories. Removals mark rows instead of deleting them, so
     analyses, findings and waivers survive and come back with a re-install."""
-    if event == "ping":
+    if not isinstance(parsed, InstallationEvent) or parsed.installation is None:
         return
-    installation = payload.get("installation") or {}
-    installation_id = installation.get("id")
-    if not isinstance(installation_id, int):
-        return
+    installation_id = parsed.installation.id
     now = datetime.now(UTC)
-    account = (installation.get("account") or {}).get("login", "")
+    account = parsed.installation.account.login if parsed.installation.account else ""
     row = await session.get(Installation, installation_id)
-    action = payload.get("action")
+    action = parsed.action
     if row is None:
         row = Installation(id=installation_id, account=account)
         session.add(row)
@@ -135,7 +129,7 @@ async def _bookkeeping(session: AsyncSession, event: str, payload: dict[str, Any
     if event == "installation":
         row.deleted_at = now if action == "deleted" else None
     await session.flush()
-    added = payload.get("repositories") or payload.get("repositories_added") or []
+    added = parsed.repositories or parsed.repositories_added or []
     if event == "installation" and action == "deleted":
         added = []
         removed_ids = list(
@@ -144,22 +138,17 @@ async def _bookkeeping(session: AsyncSession, event: str, payload: dict[str, Any
             )
         )
     else:
-        removed_ids = [r["id"] for r in payload.get("repositories_removed") or [] if "id" in r]
+        removed_ids = [r.id for r in parsed.repositories_removed or []]
     for repo in added:
-        if isinstance(repo, dict) and isinstance(repo.get("id"), int):
-            existing = await session.get(Repository, repo["id"])
-            if existing is None:
-                session.add(
-                    Repository(
-                        id=repo["id"],
-                        installation_id=installation_id,
-                        full_name=str(repo.get("full_name", "")),
-                    )
-                )
-            else:  # added again (or renamed, or moved to this installation)
-                existing.removed_at = None
-                existing.installation_id = installation_id
-                existing.full_name = str(repo.get("full_name") or existing.full_name)
+        existing = await session.get(Repository, repo.id)
+        if existing is None:
+            session.add(
+                Repository(id=repo.id, installation_id=installation_id, full_name=repo.full_name)
+            )
+        else:  # added again (or renamed, or moved to this installation)
+            existing.removed_at = None
+            existing.installation_id = installation_id
+            existing.full_name = repo.full_name or existing.full_name
     if removed_ids:
         rows = await session.scalars(select(Repository).where(Repository.id.in_(removed_ids)))
         for repo_row in rows:

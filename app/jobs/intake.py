@@ -19,6 +19,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.engine.gate import Kind
 from app.github.comparison import compare
+from app.github.events import (
+    CheckRunEvent,
+    CheckSuiteEvent,
+    Event,
+    MergeGroupEvent,
+    PullRef,
+    PullRequestEvent,
+    PushEvent,
+    parse_event,
+)
 from app.jobs import supersede
 from app.jobs.analyse import GitHubFactory, Target, judge
 from app.jobs.commit_context import (
@@ -30,117 +40,113 @@ from app.jobs.commit_context import (
 from app.jobs.subject import job_subject
 
 
-def _pushed_paths(payload: dict[str, Any]) -> frozenset[str] | None:
+def _pushed_paths(event: PushEvent) -> frozenset[str] | None:
     """The files a push added or modified, from its commit list; None (annotate every file)
     for a new branch or when the list may be incomplete."""
-    before = str(payload.get("before") or "")
-    commits = payload.get("commits")
-    if not before or set(before) == {"0"} or not isinstance(commits, list):
+    if not event.before or set(event.before) == {"0"} or event.commits is None:
         return None
-    if len(commits) >= 2048:  # GitHub lists at most 2048 commits
+    if len(event.commits) >= 2048:  # GitHub lists at most 2048 commits
         return None
     paths: set[str] = set()
-    for commit in commits:
-        for key in ("added", "modified"):
-            files = commit.get(key) or []
+    for commit in event.commits:
+        for files in (commit.added, commit.modified):
             if len(files) >= 3000:  # and at most 3000 files per commit
                 return None
-            paths.update(str(f) for f in files)
+            paths.update(files)
     return frozenset(paths)
 
 
-def _installation(github: GitHubFactory, payload: dict[str, Any]) -> GitHub[Any]:
-    return github(int(payload["installation"]["id"]))
-
-
-def _names(payload: dict[str, Any]) -> tuple[str, str]:
-    owner, name = str(payload["repository"]["full_name"]).split("/", 1)
-    return owner, name
-
-
 async def _gating_pull_of(
-    gh: GitHub[Any], owner: str, name: str, sha: str, listed: list[dict[str, Any]] | None = None
+    gh: GitHub[Any], owner: str, name: str, sha: str, listed: list[PullRef] | None = None
 ) -> PullContext | None:
-    return await gating_pull(gh, owner, name, await pulls_of_commit(gh, owner, name, sha, listed))
+    named = [
+        PullContext(p.number, p.base.ref, p.base.sha) for p in listed or [] if p.head.sha == sha
+    ]
+    pulls = await pulls_of_commit(gh, owner, name, sha, named)
+    return await gating_pull(gh, owner, name, pulls)
 
 
 async def analyse_push(
     github: GitHubFactory,
     sessions: async_sessionmaker[AsyncSession],
     delivery_id: str,
-    payload: dict[str, Any],
+    event: Event,
     rerun: bool = False,
 ) -> str:
     """A push is judged by its branch, unless its commit heads a pull request into a release
     branch: then as that pull request."""
-    if not supersede.asks_for_verdict("push", payload):
+    assert isinstance(event, PushEvent)
+    if not supersede.asks_for_verdict(event):
         return "ignored"
-    sha = str(payload["after"])
-    owner, name = _names(payload)
-    pull = await _gating_pull_of(_installation(github, payload), owner, name, sha)
+    place = event.place
+    owner, name = place.repository.owner_name
+    sha = event.after
+    pull = await _gating_pull_of(github(place.installation.id), owner, name, sha)
     if pull is not None:
-        return await _judge_as_pull(github, sessions, delivery_id, payload, pull, sha, rerun)
-    branch = str(payload.get("ref", "")).removeprefix("refs/heads/")
+        return await _judge_as_pull(github, sessions, delivery_id, event, pull, sha, rerun)
     target = Target(
         owner,
         name,
         sha,
-        gate_branch=branch,
+        gate_branch=event.ref.removeprefix("refs/heads/"),
         config_ref=sha,
-        annotate_paths=_pushed_paths(payload),
+        annotate_paths=_pushed_paths(event),
         rerun=rerun,
-        lineage=job_subject("push", payload).lock or "",
+        lineage=job_subject(event).lock or "",
     )
-    return await judge(github, sessions, delivery_id, payload, target)
+    return await judge(github, sessions, delivery_id, place, target)
 
 
 async def analyse_pull_request(
     github: GitHubFactory,
     sessions: async_sessionmaker[AsyncSession],
     delivery_id: str,
-    payload: dict[str, Any],
+    event: Event,
     rerun: bool = False,
 ) -> str:
     """A pull request is judged by its base branch's rules: config from the base commit, gating by
     the base branch, findings listed for the files it changes (the score covers the tree), and
     compared with the base; when its head is also the head of another open pull request into a
     release branch, as that one (the stricter context)."""
-    if not supersede.asks_for_verdict("pull_request", payload):
+    assert isinstance(event, PullRequestEvent)
+    if not supersede.asks_for_verdict(event):
         return "ignored"
-    pr = payload["pull_request"]
-    sha = str(pr["head"]["sha"])
-    own = PullContext(int(pr["number"]), str(pr["base"]["ref"]), str(pr["base"]["sha"]))
-    owner, name = _names(payload)
-    gh = _installation(github, payload)
+    pr = event.pull_request
+    sha = pr.head.sha
+    own = PullContext(pr.number, pr.base.ref, pr.base.sha)
+    place = event.place
+    owner, name = place.repository.owner_name
+    gh = github(place.installation.id)
     others = [p for p in await pulls_of_commit(gh, owner, name, sha) if p.number != own.number]
     stricter = await gating_pull(gh, owner, name, others) if others else None
     if stricter is not None and await gating_pull(gh, owner, name, [own]) is None:
         own = stricter
-    return await _judge_as_pull(github, sessions, delivery_id, payload, own, sha, rerun)
+    return await _judge_as_pull(github, sessions, delivery_id, event, own, sha, rerun)
 
 
 async def analyse_merge_group(
     github: GitHubFactory,
     sessions: async_sessionmaker[AsyncSession],
     delivery_id: str,
-    payload: dict[str, Any],
+    event: Event,
     rerun: bool = False,
 ) -> str:
     """A merge queue entry: its head commit is judged against its base, and the result is
     reported on that commit, so the queue neither stalls nor passes without a verdict."""
-    if payload.get("action") != "checks_requested":
+    assert isinstance(event, MergeGroupEvent)
+    if event.action != "checks_requested":
         return "ignored"
-    group = payload["merge_group"]
+    group = event.merge_group
     return await _judge_change(
         github,
         sessions,
         delivery_id,
-        payload,
-        base_sha=str(group["base_sha"]),
-        head_sha=str(group["head_sha"]),
-        gate_branch=str(group["base_ref"]).removeprefix("refs/heads/"),
-        event="merge_group",
-        lineage=job_subject("merge_group", payload).lock or "",
+        event,
+        base_sha=group.base_sha,
+        head_sha=group.head_sha,
+        gate_branch=group.base_ref.removeprefix("refs/heads/"),
+        kind="merge_group",
+        lineage=job_subject(event).lock or "",
         rerun=rerun,
     )
 
@@ -149,7 +155,7 @@ async def _judge_as_pull(
     github: GitHubFactory,
     sessions: async_sessionmaker[AsyncSession],
     delivery_id: str,
-    payload: dict[str, Any],
+    event: Event,
     pull: PullContext,
     head_sha: str,
     rerun: bool,
@@ -158,12 +164,12 @@ async def _judge_as_pull(
         github,
         sessions,
         delivery_id,
-        payload,
+        event,
         base_sha=pull.base_sha,
         head_sha=head_sha,
         gate_branch=pull.base_ref,
-        event="pull_request",
-        lineage=f"{payload['repository']['id']}:pr:{pull.number}",
+        kind="pull_request",
+        lineage=f"{event.place.repository.id}:pr:{pull.number}",
         rerun=rerun,
     )
 
@@ -172,21 +178,22 @@ async def _judge_change(
     github: GitHubFactory,
     sessions: async_sessionmaker[AsyncSession],
     delivery_id: str,
-    payload: dict[str, Any],
+    event: Event,
     base_sha: str,
     head_sha: str,
     gate_branch: str,
-    event: Kind,
+    kind: Kind,
     lineage: str,
     rerun: bool = False,
 ) -> str:
-    owner, name = _names(payload)
-    comparison = await compare(_installation(github, payload), owner, name, base_sha, head_sha)
+    place = event.place
+    owner, name = place.repository.owner_name
+    comparison = await compare(github(place.installation.id), owner, name, base_sha, head_sha)
     target = Target(
         owner,
         name,
         head_sha,
-        kind=event,
+        kind=kind,
         gate_branch=gate_branch,
         config_ref=base_sha,
         changed_paths=comparison.changed,
@@ -195,44 +202,43 @@ async def _judge_change(
         rerun=rerun,
         lineage=lineage,
     )
-    return await judge(github, sessions, delivery_id, payload, target)
+    return await judge(github, sessions, delivery_id, place, target)
 
 
 async def analyse_rerequest(
     github: GitHubFactory,
     sessions: async_sessionmaker[AsyncSession],
     delivery_id: str,
-    payload: dict[str, Any],
-    event: str,
+    event: Event,
 ) -> str:
     """check_suite requested/rerequested and check_run rerequested. A re-run of a check run this
     App published judges its delivery again, in the same context; otherwise the suite's head
     commit is judged as the pull request into a release branch it heads (GitHub's list, else
     asked), else as a push to its branch when it is that branch's tip here. A `requested` suite
     of a commit already judged in that context is not judged twice; a re-run always is."""
-    action = payload.get("action")
-    if event == "check_suite" and action not in {"requested", "rerequested"}:
-        return "ignored"
-    if event == "check_run" and action != "rerequested":
-        return "ignored"
-    rerun = action == "rerequested"
-    if event == "check_run":
-        original = await original_of(
-            sessions, int(payload["repository"]["id"]), int(payload["check_run"]["id"])
-        )
+    if isinstance(event, CheckSuiteEvent):
+        if event.action not in {"requested", "rerequested"}:
+            return "ignored"
+        suite, listed = event.check_suite, event.check_suite.pull_requests
+    elif isinstance(event, CheckRunEvent):
+        if event.action != "rerequested":
+            return "ignored"
+        original = await original_of(sessions, event.place.repository.id, event.check_run.id)
         if original is not None and original.event in _REJUDGED:
-            return await _REJUDGED[original.event](
-                github, sessions, delivery_id, original.payload, True
-            )
-    holder = payload["check_suite"] if event == "check_suite" else payload["check_run"]
-    suite = payload["check_suite"] if event == "check_suite" else holder["check_suite"]
-    sha = str(suite["head_sha"])
-    owner, name = _names(payload)
-    gh = _installation(github, payload)
-    pull = await _gating_pull_of(gh, owner, name, sha, holder.get("pull_requests") or None)
+            again = parse_event(original.event, original.payload)
+            return await _REJUDGED[original.event](github, sessions, delivery_id, again, True)
+        suite, listed = event.check_run.check_suite, event.check_run.pull_requests
+    else:
+        return "ignored"
+    rerun = event.action == "rerequested"
+    place = event.place
+    owner, name = place.repository.owner_name
+    gh = github(place.installation.id)
+    sha = suite.head_sha
+    pull = await _gating_pull_of(gh, owner, name, sha, listed or suite.pull_requests)
     if pull is not None:
-        return await _judge_as_pull(github, sessions, delivery_id, payload, pull, sha, rerun)
-    branch = str(suite.get("head_branch") or "")
+        return await _judge_as_pull(github, sessions, delivery_id, event, pull, sha, rerun)
+    branch = suite.head_branch or ""
     if not branch or not await _is_tip(gh, owner, name, branch, sha):
         return "ignored"  # not this repository's branch (a fork's commit): its PR judges it
     target = Target(
@@ -242,9 +248,9 @@ async def analyse_rerequest(
         gate_branch=branch,
         config_ref=sha,
         rerun=rerun,
-        lineage=job_subject(event, payload).lock or "",
+        lineage=job_subject(event).lock or "",
     )
-    return await judge(github, sessions, delivery_id, payload, target)
+    return await judge(github, sessions, delivery_id, place, target)
 
 
 async def _is_tip(gh: GitHub[Any], owner: str, name: str, branch: str, sha: str) -> bool:

@@ -16,14 +16,14 @@ published yet gives way to a newer one) happens inside the job, against the data
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Protocol
 
 import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.github.events import Event, MalformedDelivery, parse_stored
 from app.jobs.attempts import run_admitted
 from app.jobs.retries import RETRY_EVERY, release_due
 from app.jobs.subject import job_subject
@@ -53,10 +53,10 @@ class DeliveryQueue(Protocol):
         """Release connections (after `drain`)."""
 
 
-def job_lock(delivery_id: str, event: str, payload: dict[str, Any]) -> str:
+def job_lock(delivery_id: str, event: Event) -> str:
     """The lock of a delivery: its subject's (repository and branch, pull request, commit…), or
     one of its own, so that even a delivery queued twice never runs twice at once."""
-    return job_subject(event, payload).lock or f"delivery:{delivery_id}"
+    return job_subject(event).lock or f"delivery:{delivery_id}"
 
 
 async def unfinished_deliveries(
@@ -75,12 +75,12 @@ async def unfinished_deliveries(
 
 
 def stored_job_lock(delivery_id: str, event: str, raw_payload: str) -> str:
-    """`job_lock` of a delivery as stored (its payload as the JSON text GitHub sent)."""
+    """`job_lock` of a delivery as stored (its payload as the JSON text GitHub sent); a payload
+    that no longer parses runs under a lock of its own (its job records why it fails)."""
     try:
-        payload = json.loads(raw_payload)
-    except ValueError:
-        payload = {}
-    return job_lock(delivery_id, event, payload if isinstance(payload, dict) else {})
+        return job_lock(delivery_id, parse_stored(event, raw_payload))
+    except MalformedDelivery:
+        return f"delivery:{delivery_id}"
 
 
 class InlineQueue:

@@ -13,7 +13,6 @@ lineage has moved since (another process, a restart), they are read from the dat
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from weakref import WeakKeyDictionary
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -21,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.engine.model import Finding
 from app.engine.report import Report
 from app.engine.ruleset import Ruleset
+from app.github.events import Place
 from app.store import findings as finding_store
 from app.store.findings import Row, row_of
 from app.store.models import Analysis, Installation, Repository
@@ -28,21 +28,19 @@ from app.store.models import Analysis, Installation, Repository
 ATTEMPTS = 2
 
 
-async def ensure_repository(session: AsyncSession, payload: dict[str, Any]) -> int:
-    installation = payload["installation"]
-    repo = payload["repository"]
-    if await session.get(Installation, installation["id"]) is None:
-        account = (installation.get("account") or repo.get("owner") or {}).get("login", "")
-        session.add(Installation(id=installation["id"], account=str(account)))
+async def ensure_repository(session: AsyncSession, place: Place) -> int:
+    """The repository's row (and its installation's), made when first seen; its id."""
+    installation, repo = place.installation, place.repository
+    if await session.get(Installation, installation.id) is None:
+        account = installation.account or repo.owner
+        session.add(Installation(id=installation.id, account=account.login if account else ""))
         await session.flush()
-    if await session.get(Repository, repo["id"]) is None:
+    if await session.get(Repository, repo.id) is None:
         session.add(
-            Repository(
-                id=repo["id"], installation_id=installation["id"], full_name=repo["full_name"]
-            )
+            Repository(id=repo.id, installation_id=installation.id, full_name=repo.full_name)
         )
         await session.flush()
-    return int(repo["id"])
+    return repo.id
 
 
 @dataclass(frozen=True)
@@ -89,7 +87,7 @@ def changes(
 async def store_analysis(
     sessions: async_sessionmaker[AsyncSession],
     delivery_id: str,
-    payload: dict[str, Any],
+    place: Place,
     sha: str,
     rules: Ruleset,
     run_id: int,
@@ -102,7 +100,7 @@ async def store_analysis(
     now = dict(zip(map(id, report.findings), report.findings, strict=True))
     for _ in range(ATTEMPTS):
         async with sessions() as session:
-            repository_id = await ensure_repository(session, payload)
+            repository_id = await ensure_repository(session, place)
             analysis = Analysis(
                 repository_id=repository_id,
                 sha=sha,

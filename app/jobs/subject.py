@@ -11,7 +11,17 @@ job makes an older one's verdict obsolete.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+
+from app.github.events import (
+    CheckRunEvent,
+    CheckSuiteEvent,
+    DeploymentProtectionRuleEvent,
+    Event,
+    IssueCommentEvent,
+    MergeGroupEvent,
+    PullRequestEvent,
+    PushEvent,
+)
 
 
 @dataclass(frozen=True)
@@ -24,39 +34,36 @@ class JobSubject:
 NONE = JobSubject(None, None, None)
 
 
-def job_subject(event: str, payload: dict[str, Any]) -> JobSubject:
-    """The subject of one delivery (from the fields of its payload that GitHub always sends)."""
-    repo = (payload.get("repository") or {}).get("id")
-    if not isinstance(repo, int):
+def job_subject(event: Event) -> JobSubject:
+    """The subject of one delivery, from its typed event."""
+    if event.repository is None:
         return NONE
-    if event == "push":
-        ref = str(payload.get("ref") or "")
-        key = f"{repo}:ref:{ref}"
-        return JobSubject(key, key, _sha(payload.get("after")))
-    if event == "pull_request":
-        pr = payload.get("pull_request") or {}
-        key = f"{repo}:pr:{pr.get('number')}"
-        return JobSubject(key, key, _sha((pr.get("head") or {}).get("sha")))
-    if event == "issue_comment":
-        issue = payload.get("issue") or {}
-        if issue.get("pull_request"):  # comments on pull requests share the PR's lock
-            return JobSubject(f"{repo}:pr:{issue.get('number')}", None, None)
-        return JobSubject(f"{repo}:issue:{issue.get('number')}", None, None)
-    if event == "merge_group":
-        group = payload.get("merge_group") or {}
-        sha = _sha(group.get("head_sha"))
+    repo = event.repository.id
+    if isinstance(event, PushEvent):
+        key = f"{repo}:ref:{event.ref}"
+        return JobSubject(key, key, _sha(event.after))
+    if isinstance(event, PullRequestEvent):
+        key = f"{repo}:pr:{event.pull_request.number}"
+        return JobSubject(key, key, event.pull_request.head.sha)
+    if isinstance(event, IssueCommentEvent):
+        if event.issue.pull_request:  # comments on pull requests share the PR's lock
+            return JobSubject(f"{repo}:pr:{event.issue.number}", None, None)
+        return JobSubject(f"{repo}:issue:{event.issue.number}", None, None)
+    if isinstance(event, MergeGroupEvent):
+        sha = event.merge_group.head_sha
         return JobSubject(f"{repo}:sha:{sha}", None, sha)
-    if event in {"check_suite", "check_run"}:
-        suite = payload.get("check_suite") or (payload.get("check_run") or {}).get("check_suite")
-        sha = _sha((suite or {}).get("head_sha"))
-        return JobSubject(f"{repo}:sha:{sha}", None, sha)
-    if event == "deployment_protection_rule":
-        deployment = payload.get("deployment") or {}
-        sha = _sha(deployment.get("sha"))
-        return JobSubject(f"{repo}:sha:{sha}", None, sha)
+    if isinstance(event, CheckSuiteEvent):
+        head = event.check_suite.head_sha
+        return JobSubject(f"{repo}:sha:{head}", None, head)
+    if isinstance(event, CheckRunEvent):
+        head = event.check_run.check_suite.head_sha
+        return JobSubject(f"{repo}:sha:{head}", None, head)
+    if isinstance(event, DeploymentProtectionRuleEvent):
+        deployed = _sha(event.deployment.sha if event.deployment else None)
+        return JobSubject(f"{repo}:sha:{deployed}", None, deployed)
     return JobSubject(f"{repo}:repo", None, None)
 
 
-def _sha(value: Any) -> str | None:
+def _sha(value: str | None) -> str | None:
     text = str(value or "")
     return text if text and set(text) != {"0"} else None

@@ -17,37 +17,33 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.github.events import Event, PullRequestEvent, PushEvent
 from app.jobs.subject import job_subject
 from app.store.models import AnalysisClaim, SupersedeMark
 
 PR_ACTIONS = frozenset({"opened", "synchronize", "reopened"})
 
 
-def asks_for_verdict(event: str, payload: dict[str, Any]) -> bool:
+def asks_for_verdict(event: Event) -> bool:
     """Whether this delivery is judged (a title edit or a closed pull request is not, and must
     not supersede the analysis of the current head)."""
-    if event == "push":
-        after = str(payload.get("after") or "")
-        return bool(after) and set(after) != {"0"} and not payload.get("deleted")
-    if event == "pull_request":
-        action = payload.get("action")
-        base_changed = action == "edited" and "base" in (payload.get("changes") or {})
-        return action in PR_ACTIONS or base_changed
+    if isinstance(event, PushEvent):
+        return bool(event.after) and set(event.after) != {"0"} and not event.deleted
+    if isinstance(event, PullRequestEvent):
+        base_changed = event.action == "edited" and "base" in (event.changes or {})
+        return event.action in PR_ACTIONS or base_changed
     return False
 
 
-async def record(
-    session: AsyncSession, delivery_id: str, event: str, payload: dict[str, Any]
-) -> None:
+async def record(session: AsyncSession, delivery_id: str, event: Event) -> None:
     """Add the delivery's mark to the accepting transaction (nothing for other deliveries)."""
-    subject = job_subject(event, payload)
-    if subject.supersede is None or subject.sha is None or not asks_for_verdict(event, payload):
+    subject = job_subject(event)
+    if subject.supersede is None or subject.sha is None or not asks_for_verdict(event):
         return
     session.add(SupersedeMark(key=subject.supersede, delivery_id=delivery_id, sha=subject.sha))
 

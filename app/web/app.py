@@ -7,11 +7,9 @@ the queue. It never waits on GitHub or on analysis.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request, Response
@@ -21,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.github.events import MalformedDelivery, parse_stored
 from app.jobs import supersede
 from app.jobs.backends import github_factory, make_processor, make_queue
 from app.jobs.handlers import SUPPORTED_EVENTS
@@ -94,39 +93,41 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
         delivery_id = request.headers.get("x-github-delivery", "")
         if not event or not _DELIVERY_ID.match(delivery_id):
             return _error(400, "missing X-GitHub-Event or X-GitHub-Delivery header")
-        try:
-            payload: Any = json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            return _error(400, "body is not UTF-8 JSON")
-        if not isinstance(payload, dict):
-            return _error(400, "body is not a JSON object")
         if event not in SUPPORTED_EVENTS:
             log.debug("event ignored", delivery=delivery_id, gh_event=event)
             metrics.deliveries.labels(event, "ignored").inc()
             return Response(status_code=204)
-        repository = (payload.get("repository") or {}).get("full_name")
-        installation = (payload.get("installation") or {}).get("id")
+        try:
+            text = body.decode("utf-8")
+            parsed = parse_stored(event, text)  # parsed once: the lock and the job read this
+        except UnicodeDecodeError:
+            return _error(400, "body is not UTF-8 JSON")
+        except MalformedDelivery as exc:
+            metrics.deliveries.labels(event, "malformed").inc()
+            return _error(400, f"malformed payload: {str(exc)[:300]}")
+        repository = parsed.repository.full_name if parsed.repository else None
+        installation = parsed.installation.id if parsed.installation else None
         async with sessions() as session:
             session.add(
                 Delivery(
                     id=delivery_id,
                     event=event,
-                    action=str(payload.get("action"))[:64] if payload.get("action") else None,
-                    installation_id=installation if isinstance(installation, int) else None,
-                    repository=str(repository)[:255] if repository else None,
-                    payload=body.decode("utf-8"),
+                    action=parsed.action[:64] if parsed.action else None,
+                    installation_id=installation,
+                    repository=repository,
+                    payload=text,
                     status="accepted",
                 )
             )
             # the newest delivery per branch / pull request, for superseding (same transaction)
-            await supersede.record(session, delivery_id, event, payload)
+            await supersede.record(session, delivery_id, parsed)
             try:
                 await session.commit()
             except IntegrityError:
                 metrics.deliveries.labels(event, "duplicate").inc()
                 return JSONResponse({"status": "duplicate", "delivery": delivery_id})
         try:
-            await queue.submit(delivery_id, job_lock(delivery_id, event, payload))
+            await queue.submit(delivery_id, job_lock(delivery_id, parsed))
         except Exception:  # stored is enough: recovery queues it later
             log.exception("delivery stored but not queued", delivery_id=delivery_id)
         metrics.deliveries.labels(event, "accepted").inc()

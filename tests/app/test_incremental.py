@@ -15,6 +15,7 @@ import yaml
 from sqlalchemy import func, select
 
 from app.engine.ruleset import default_rules_dir, load_ruleset
+from app.github.events import Place, parse_event
 from app.jobs.analyse import Target, evaluate, judge
 from app.store.models import Analysis, Delivery, FindingRow
 from tests.app.fake_github import FakeGitHub
@@ -248,7 +249,9 @@ async def test_a_ruleset_change_reanalyses_only_the_files_of_the_changed_rule(
         await session.commit()
     target = Target("octo", "shop", sha, gate_branch="main", config_ref=sha)
     fake.requests.clear()
-    status = await judge(app.state.github, sessions, "p-2", push_payload(sha), target, upgraded)
+    status = await judge(
+        app.state.github, sessions, "p-2", place_of(push_payload(sha)), target, upgraded
+    )
     assert status == "done"
     fetched = {b.path.rsplit("/", 1)[-1] for b in fake.calls("GET", "/git/blobs/")}
     assert fetched == {git(repo, "rev-parse", f"HEAD:{p}") for p in python}
@@ -272,3 +275,7 @@ async def test_evaluate_judges_without_publishing_and_caches_as_it_goes(
     again = await evaluate(app.state.github(77), app.state.sessions, 1, "octo/shop", target)
     assert again.fresh == {} and again.fetched == 0
     assert fake.count("GET", "/git/blobs/") == FILES
+
+
+def place_of(payload: dict[str, Any]) -> Place:
+    return parse_event("push", payload).place

@@ -17,6 +17,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from app.github.events import Place, parse_event
 from app.jobs.analyse import Target, judge
 from app.store.models import Delivery
 from tests.app.fake_github import FakeGitHub, rate_limited, spent_quota
@@ -158,7 +159,7 @@ async def test_a_job_cancelled_mid_analysis_closes_its_check_run(
     fake.holds["GET /git/blobs/"] = gate
     target = Target("octo", "shop", sha, gate_branch="main", config_ref=sha)
     job = asyncio.create_task(
-        judge(app.state.github, app.state.sessions, "p-1", push_payload(sha), target)
+        judge(app.state.github, app.state.sessions, "p-1", place_of(push_payload(sha)), target)
     )
     await until(lambda: fake.count("GET", "/git/blobs/") >= 1)
     job.cancel()  # as at shutdown
@@ -169,3 +170,7 @@ async def test_a_job_cancelled_mid_analysis_closes_its_check_run(
     final = fake.calls("PATCH", f"/check-runs/{run_id}")[-1].body
     assert (final["status"], final["conclusion"]) == ("completed", "cancelled")
     assert final["output"]["title"] == "stopship was interrupted"
+
+
+def place_of(payload: dict[str, Any]) -> Place:
+    return parse_event("push", payload).place

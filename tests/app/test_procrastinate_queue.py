@@ -18,6 +18,7 @@ import httpx
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.github.events import parse_event
 from app.jobs.attempts import MAX_ATTEMPTS
 from app.jobs.handlers import process
 from app.jobs.procrastinate_queue import RUN_DELIVERY, ProcrastinateQueue
@@ -146,7 +147,7 @@ async def test_serve_defers_and_a_worker_runs_the_delivery(postgres_url: str) ->
             ({"delivery_id": "q-ping"}, "todo"),
             ({"delivery_id": "q-install"}, "todo"),
         ]
-        assert queued[0]["lock"] == job_lock("q-ping", "ping", example("ping"))
+        assert queued[0]["lock"] == job_lock("q-ping", parse_event("ping", example("ping")))
         assert queued[1]["lock"] == "delivery:q-install"  # no repository: a lock of its own
         assert queued[0]["queueing_lock"] == "delivery:q-ping"
         metrics = (await http.get("/metrics")).text

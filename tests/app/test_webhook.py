@@ -24,9 +24,12 @@ SECRET, OLD_SECRET = b"s3cret-current", b"s3cret-previous"
 
 
 def example(event: str, action: str | None = None) -> dict[str, Any]:
+    """GitHub's example of `event` (and `action`), as an App receives it: a repository webhook's
+    examples name no installation, an App's deliveries always do."""
     assert EXAMPLES.is_file(), "run scripts/setup_test_assets.sh (.ci/run does) first"
     entry = next(e for e in json.loads(EXAMPLES.read_text()) if e["name"] == event)
-    return next(x for x in entry["examples"] if action is None or x.get("action") == action)
+    found = next(x for x in entry["examples"] if action is None or x.get("action") == action)
+    return {"installation": {"id": 77}, **found}
 
 
 @pytest.fixture
@@ -58,6 +61,31 @@ def headers(body: bytes, event: str, delivery: str, secret: bytes = SECRET) -> d
 async def deliveries(http: httpx.AsyncClient) -> list[Delivery]:
     async with http.app.state.sessions() as session:  # type: ignore[attr-defined]
         return list(await session.scalars(select(Delivery)))
+
+
+async def test_a_delivery_that_is_not_shaped_like_its_event_is_refused(
+    client: httpx.AsyncClient,
+) -> None:
+    cases = [
+        ({**example("push"), "repository": "octo/shop"}, "repository"),
+        ({**example("push"), "installation": {"id": 2**64}}, "installation.id"),
+        ({k: v for k, v in example("push").items() if k != "installation"}, "no installation"),
+        ({**example("pull_request", "opened"), "pull_request": 7}, "pull_request"),
+    ]
+    for n, (payload, where) in enumerate(cases):
+        event = "pull_request" if "pull_request" in payload else "push"
+        body = json.dumps(payload).encode()
+        response = await client.post(
+            "/webhooks/github", content=body, headers=headers(body, event, f"m-{n}")
+        )
+        assert response.status_code == 400, where
+        assert where in response.json()["error"]
+    deep = b'{"a":' * 5000 + b"1" + b"}" * 5000
+    response = await client.post(
+        "/webhooks/github", content=deep, headers=headers(deep, "push", "m-deep")
+    )
+    assert response.status_code == 400
+    assert await deliveries(client) == []
 
 
 async def test_a_signed_push_is_stored_and_accepted(client: httpx.AsyncClient) -> None:

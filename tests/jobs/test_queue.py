@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.github.events import parse_event
 from app.jobs.attempts import MAX_ATTEMPTS
 from app.jobs.handlers import process
 from app.jobs.queue import InlineQueue, job_lock
@@ -154,7 +155,8 @@ async def test_a_delivery_whose_attempts_are_spent_is_failed_not_run_again(
 
 
 def test_a_delivery_without_a_subject_gets_a_lock_of_its_own() -> None:
-    assert job_lock("d-1", "ping", {}) == "delivery:d-1"
-    assert job_lock("d-2", "push", {"repository": {"id": 7}, "ref": "refs/heads/main"}) == (
+    assert job_lock("d-1", parse_event("ping", {})) == "delivery:d-1"
+    push = {"repository": {"id": 7, "full_name": "o/r"}, "installation": {"id": 1}}
+    assert job_lock("d-2", parse_event("push", {**push, "ref": "refs/heads/main"})) == (
         "7:ref:refs/heads/main"
     )

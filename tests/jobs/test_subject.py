@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
-from app.jobs.subject import job_subject
+from typing import Any
+
+from app.github.events import Event, parse_event
+from app.jobs.subject import JobSubject
+from app.jobs.subject import job_subject as subject_of
 from tests.app.test_webhook import example
+
+
+def job_subject(event: str, payload: dict[str, Any]) -> JobSubject:
+    """The subject of a delivery of GitHub's example, as the App receives it."""
+    parsed: Event = parse_event(event, {"installation": {"id": 1}, **payload})
+    return subject_of(parsed)
 
 
 def test_pushes_to_one_branch_share_a_lock_and_supersede_each_other() -> None:
@@ -41,3 +51,4 @@ def test_check_suite_and_merge_group_lock_on_their_commit() -> None:
 
 def test_a_payload_without_a_repository_has_no_subject() -> None:
     assert job_subject("ping", {"zen": "x"}).lock is None
+    assert subject_of(parse_event("ping", {"zen": "x"})).lock is None
