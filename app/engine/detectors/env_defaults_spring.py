@@ -1,0 +1,67 @@
+"""Spring-style placeholders with a fallback: `jwt.secret=${JWT_SECRET:changeme}` in
+`application.properties`, the same in YAML (`secret: ${JWT_SECRET:changeme}` under `jwt:`), and
+`@Value("${jwt.secret:changeme}")` in Java. The text after the colon is what the application
+uses when the variable is unset.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from app.engine.detectors.setting_values import EnvDefault, insecure, setting_kind
+
+_PLACEHOLDER = re.compile(r"\$\{(?P<variable>[\w.\-]+):(?P<fallback>[^}]*)\}")
+_PROPERTY = re.compile(r"^\s*(?P<key>[\w.\-\[\]]+)\s*[=:]\s*(?P<value>.*)$")
+_YAML_KEY = re.compile(r"^(?P<indent>[ \t]*)(?:-\s+)?(?P<key>[\w.\-]+)\s*:\s*(?P<value>.*)$")
+_JAVA_VALUE = re.compile(r"""@Value\(\s*["']\$\{(?P<variable>[\w.\-]+):(?P<fallback>[^}]*)\}""")
+
+
+def _found(line: int, name: str, variable: str, fallback: str) -> EnvDefault | None:
+    fallback = fallback.strip().strip("\"'")
+    kind_and_name = setting_kind(name, (variable,))
+    if kind_and_name is None:
+        return None
+    kind, setting = kind_and_name
+    shown = insecure(kind, setting, fallback)
+    if shown is None:
+        return None
+    return EnvDefault(kind, line, setting, (variable,), shown, fallback)
+
+
+def spring_env_defaults(language: str, text: str) -> Iterator[EnvDefault]:
+    """Placeholders with an insecure fallback in a Spring configuration or Java source."""
+    if language == "java":
+        for number, line in enumerate(text.splitlines(), start=1):
+            m = _JAVA_VALUE.search(line)
+            if m is not None:
+                variable = m.group("variable")
+                found = _found(number, variable, variable, m.group("fallback"))
+                if found is not None:
+                    yield found
+        return
+    parents: list[tuple[int, str]] = []  # YAML: (indent, key) of the enclosing mappings
+    for number, line in enumerate(text.splitlines(), start=1):
+        if language == "yaml":
+            m = _YAML_KEY.match(line)
+            if m is None:
+                continue
+            indent = len(m.group("indent"))
+            while parents and parents[-1][0] >= indent:
+                parents.pop()
+            key = ".".join([k for _, k in parents] + [m.group("key")])
+            if not m.group("value").strip():
+                parents.append((indent, m.group("key")))
+                continue
+            value = m.group("value")
+        else:
+            m = _PROPERTY.match(line)
+            if m is None or line.lstrip().startswith(("#", "!")):
+                continue
+            key, value = m.group("key"), m.group("value")
+        placeholder = _PLACEHOLDER.search(value)
+        if placeholder is not None:
+            variable, fallback = placeholder.group("variable"), placeholder.group("fallback")
+            found = _found(number, key, variable, fallback)
+            if found is not None:
+                yield found
