@@ -264,13 +264,17 @@ _ENV_SUPERUSER_PASSWORD = re.compile(
 
 
 def _command_candidates(text: str) -> Iterator[tuple[int, str]]:
-    joined = text.replace("\\\n", "  ")  # continued command lines, offsets kept per line count
+    # a continued command line is one line for the patterns; the mark keeps the line count
+    joined = text.replace("\\\n", "\\\x1f")
+
+    def line_of(offset: int) -> int:
+        return joined.count("\n", 0, offset) + joined.count("\x1f", 0, offset) + 1
+
     for m in _SHELL_SUPERUSER.finditer(joined):
-        yield joined.count("\n", 0, m.start()) + 1, "create_superuser"
+        yield line_of(m.start()), "create_superuser"
     for m in _CLI_ADMIN.finditer(joined):
-        line_text = m.group(0)
-        if _ADMIN_WORD.search(line_text):
-            yield joined.count("\n", 0, m.start()) + 1, "administrator command"
+        if _ADMIN_WORD.search(m.group(0)):
+            yield line_of(m.start()), "administrator command"
     if "createsuperuser" in text:
         for m in _ENV_SUPERUSER_PASSWORD.finditer(text):
             yield text.count("\n", 0, m.start()) + 1, "createsuperuser"

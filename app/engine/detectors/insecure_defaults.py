@@ -31,7 +31,7 @@ from app.engine.screen import hint
 
 _NAMES = r"(?:debug|secret|jwt|_key|signing|encryption|hmac|hosts|origin|cors|passw|pwd)"
 _READS = (
-    r"(?:getenv|environ|env\b|env\.|env\(|env_|_env|config\(|config\.get|configservice"
+    r"(?:getenv|environ|env\b|env\.|env\w*\(|env_|_env|config\(|config\.get|configservice"
     r"|setdefault\(|\$\{|\.default\(|default:|hashlib|md5\(|sha\d+\(|uuid[35])"
 )
 # A setting's name and an environment read (or a default) on one line, or a settings model, an
