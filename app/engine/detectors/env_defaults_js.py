@@ -16,7 +16,9 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from app.engine.context import FileContext
 from app.engine.detectors.setting_values import EnvDefault, insecure, setting_kind, truthy_text
+from app.engine.screen import hint
 
 _UNKNOWN = object()
 _JS_ENV = re.compile(
@@ -80,21 +82,51 @@ def _function(call: Any) -> str:
     return function.text() if function is not None else ""
 
 
-def _candidates_js(root: Any) -> Iterator[tuple[Any, str | None, str, object]]:
+# Each shape's nodes are collected (a walk of the whole tree) only when its text can be there.
+_JS_FALLBACK_TEXT = re.compile(
+    r"(?:process\.env|import\.meta\.env|Deno\.env\.get|[cC]onfig\w*\.get\b)[^\n]*(?:\|\||\?\?|\?\s)"
+)
+_JS_CALL_TEXT = re.compile(
+    r"""\bz\.[^\n]*\.default\(|\(\s*\{\s*default\s*:"""
+    r"""|(?:\b\w*(?i:env)\w*|\.get(?:<[^>\n]*>)?)\(\s*["'`][\w.]+["'`]\s*,"""
+)
+_JS_DESTRUCTURED_TEXT = re.compile(r"\}\s*=\s*(?:process|import\.meta)\.env\b")
+_GO_CALL_TEXT = re.compile(
+    r"""(?i:env)\w*\(\s*"[^"\n]*"\s*,|viper\.SetDefault\(|cmp\.Or\(\s*os\.Getenv"""
+)
+
+
+_JS_SHAPES = tuple((p, hint(p)) for p in (_JS_FALLBACK_TEXT, _JS_CALL_TEXT, _JS_DESTRUCTURED_TEXT))
+_GO_SHAPE = (_GO_CALL_TEXT, hint(_GO_CALL_TEXT))
+
+
+def may_have_fallbacks(ctx: FileContext) -> bool:
+    """Whether a JavaScript/TypeScript or Go file can hold one of the shapes (before parsing)."""
+    text = ctx.text
+    if ctx.language == "go":
+        pattern, screened = _GO_SHAPE
+        found = ctx.search(screened, pattern, text) is not None
+        return found or ("os.Getenv(" in text and '== ""' in text)
+    return any(ctx.search(screened, pattern, text) is not None for pattern, screened in _JS_SHAPES)
+
+
+def _candidates_js(root: Any, text: str) -> Iterator[tuple[Any, str | None, str, object]]:
     """(node, name given in code or None, variable, fallback) for each fallback."""
-    for node in root.find_all(kind="binary_expression"):
+    fallbacks = _JS_FALLBACK_TEXT.search(text) is not None
+    for node in root.find_all(kind="binary_expression") if fallbacks else ():
         operator = node.field("operator")
         if operator is None or operator.text() not in {"||", "??"}:
             continue
         variable = _js_variable(node.field("left"))
         if variable is not None:
             yield node, None, variable, _literal(node.field("right"))
-    for node in root.find_all(kind="ternary_expression"):
+    for node in root.find_all(kind="ternary_expression") if fallbacks else ():
         condition, consequence = node.field("condition"), node.field("consequence")
         variable = _js_variable(condition)
         if variable is not None and consequence.text() == condition.text():
             yield node, None, variable, _literal(node.field("alternative"))
-    for node in root.find_all(kind="call_expression"):
+    calls = _JS_CALL_TEXT.search(text) is not None
+    for node in root.find_all(kind="call_expression") if calls else ():
         args = node.field("arguments")
         if args is None:
             continue
@@ -114,7 +146,8 @@ def _candidates_js(root: Any) -> Iterator[tuple[Any, str | None, str, object]]:
                 key = entry.field("key") if entry.kind() == "pair" else None
                 if pair is not None and key is not None and key.text() == "default":
                     yield node, pair, pair, _literal(entry.field("value"))
-    for node in root.find_all(kind="object_assignment_pattern"):
+    destructured = _JS_DESTRUCTURED_TEXT.search(text) is not None
+    for node in root.find_all(kind="object_assignment_pattern") if destructured else ():
         declarator = node.parent().parent() if node.parent() is not None else None
         value = declarator.field("value") if declarator is not None else None
         if value is not None and _JS_ENV.match(value.text() + ".X"):
@@ -262,10 +295,10 @@ def _once(found: list[EnvDefault]) -> list[EnvDefault]:
     return out
 
 
-def js_env_defaults(root: Any) -> list[EnvDefault]:
-    """Insecure fallbacks of JavaScript/TypeScript settings (ast-grep root)."""
+def js_env_defaults(root: Any, text: str) -> list[EnvDefault]:
+    """Insecure fallbacks of JavaScript/TypeScript settings (ast-grep root of `text`)."""
     out: list[EnvDefault] = []
-    for node, given, variable, fallback in _candidates_js(root):
+    for node, given, variable, fallback in _candidates_js(root, text):
         target, value = (given, fallback) if given else _climb(node, fallback)
         found = _finding(node, target, variable, value)
         if found is not None and not _in_development_branch(node):
@@ -273,8 +306,11 @@ def js_env_defaults(root: Any) -> list[EnvDefault]:
     return _once([f for f in out if not _refused(root, f, _JS_STOP)])
 
 
-def _go_candidates(root: Any) -> Iterator[tuple[Any, str, object]]:
+def _go_candidates(root: Any, text: str) -> Iterator[tuple[Any, str, object]]:
     assigned: dict[str, str] = {}
+    getenv = "os.Getenv(" in text and '== ""' in text
+    if _GO_CALL_TEXT.search(text) is None and not getenv:
+        return
     for node in root.find_all(kind="call_expression"):
         function = node.field("function").text()
         args = node.field("arguments").named_children()
@@ -294,7 +330,7 @@ def _go_candidates(root: Any) -> Iterator[tuple[Any, str, object]]:
             inner = args[0].field("arguments").named_children()
             if inner and isinstance(_literal(inner[0]), str):
                 yield node, str(_literal(inner[0])), _literal(args[1])
-    if not assigned:
+    if not assigned or '== ""' not in text:
         return
     for node in root.find_all(kind="if_statement"):
         m = re.fullmatch(r'([\w.]+)\s*==\s*""', node.field("condition").text())
@@ -340,10 +376,10 @@ def _go_target(node: Any) -> str | None:
     return None
 
 
-def go_env_defaults(root: Any) -> list[EnvDefault]:
-    """Insecure fallbacks of Go settings (ast-grep root)."""
+def go_env_defaults(root: Any, text: str) -> list[EnvDefault]:
+    """Insecure fallbacks of Go settings (ast-grep root of `text`)."""
     out: list[EnvDefault] = []
-    for node, variable, fallback in _go_candidates(root):
+    for node, variable, fallback in _go_candidates(root, text):
         target = _go_target(node)
         found = _finding(node, target, variable, fallback)
         if found is not None and not _in_development_branch(node):

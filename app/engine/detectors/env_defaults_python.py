@@ -152,11 +152,20 @@ def _branches(test: ast.expr) -> tuple[bool, bool]:
     return (else_dev, body_dev) if negated else (body_dev, else_dev)
 
 
+# A line where an environment read (or a secret computed from public data) can be: statements on
+# none of them are skipped, unless they use a name already known to come from the environment.
+_ENV_LINE = re.compile(r"env|config\(|field\(|hashlib|gethostname|getfqdn|uuid[35]", re.I)
+
+
 class _Reader:
-    def __init__(self) -> None:
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self.env_lines = frozenset(i for i, line in enumerate(lines, 1) if _ENV_LINE.search(line))
+        # settings whose value comes from the environment, by name
         self.known: dict[str, _Unset] = {}
         self.found: list[EnvDefault] = []
-        self.guards: list[tuple[set[str], bool]] = []  # (tokens, mentions production)
+        # what may refuse a value: `if`s and `assert`s, validators; judged only if something found
+        self.checks: list[ast.If | ast.Assert | ast.FunctionDef | ast.AsyncFunctionDef] = []
         # django-environ's schema, `environ.Env(DEBUG=(bool, True))`: defaults by variable
         self.schema: dict[str, ast.expr] = {}
         self._reported: set[tuple[str, tuple[str, ...]]] = set()
@@ -274,15 +283,21 @@ class _Reader:
             for part in (stmt.body, *(h.body for h in stmt.handlers), stmt.orelse, stmt.finalbody):
                 self.body(part, dev, implied, model)
         elif isinstance(stmt, ast.Assert):
-            self.guards.append((_tokens(stmt.test), True))
-        else:
+            self.checks.append(stmt)
+        elif implied or model or self._worth_reading(stmt):
             self._simple(stmt, dev, implied, model)
 
+    def _worth_reading(self, stmt: ast.stmt) -> bool:
+        span = range(stmt.lineno, (stmt.end_lineno or stmt.lineno) + 1)
+        if any(n in self.env_lines for n in span):
+            return True
+        return bool(self.known) and any(
+            name in self.lines[n - 1] for n in span for name in self.known
+        )
+
     def _if(self, stmt: ast.If, dev: bool, implied: tuple[str, ...], model: bool) -> None:
+        self.checks.append(stmt)
         tokens = _tokens(stmt.test)
-        if _stops(stmt.body) or _stops(stmt.orelse):
-            production = any(_PROD_TOKEN.match(normalised(t)) for t in tokens)
-            self.guards.append((tokens, production or "ENVIRONMENT" in tokens))
         test = self.value(stmt.test)
         taken: tuple[str, ...] = ()
         if _known(test) and test.variables:
@@ -296,9 +311,8 @@ class _Reader:
     def _function(
         self, stmt: ast.FunctionDef | ast.AsyncFunctionDef, dev: bool, implied: tuple[str, ...]
     ) -> None:
-        for decorator in stmt.decorator_list:
-            if _dotted(decorator).rpartition(".")[2] in _VALIDATOR and _stops(stmt.body):
-                self.guards.append((_tokens(decorator), True))
+        if any(_dotted(d).rpartition(".")[2] in _VALIDATOR for d in stmt.decorator_list):
+            self.checks.append(stmt)
         self.body(stmt.body, dev, implied, False)
 
     def _simple(self, stmt: ast.stmt, dev: bool, implied: tuple[str, ...], model: bool) -> None:
@@ -311,8 +325,10 @@ class _Reader:
                     value = self._field_default(name, stmt.value)
                 elif implied and not value.variables:
                     value = _Unset(value.value, implied)
-                if isinstance(target, ast.Name):
+                if isinstance(target, ast.Name) and value.variables:
                     self.known[target.id] = value
+                elif isinstance(target, ast.Name):
+                    self.known.pop(target.id, None)
                 if name:
                     self._consider(name, value, stmt.value, stmt.lineno, dev)
         for node in ast.walk(stmt):
@@ -381,15 +397,33 @@ class _Reader:
         fallback = value.value if isinstance(value.value, str) else ""
         self.found.append(EnvDefault(kind, line, setting, variables, shown, fallback))
 
-    def refused(self, found: EnvDefault) -> bool:
-        """Whether the module checks this setting (or its fallback) and stops on it."""
-        names = {found.setting, *found.variables}
-        for tokens, production in self.guards:
-            if found.kind == DEBUG and not production:
-                continue
-            if names & tokens or (found.fallback and found.fallback in tokens):
-                return True
-        return False
+    def guards(self) -> list[tuple[set[str], bool]]:
+        """(what the check mentions, whether it mentions production) of each check that stops
+        the program (raises or exits)."""
+        out = []
+        for check in self.checks:
+            if isinstance(check, ast.Assert):
+                out.append((_tokens(check.test), True))
+            elif isinstance(check, ast.If):
+                if _stops(check.body) or _stops(check.orelse):
+                    tokens = _tokens(check.test)
+                    production = any(_PROD_TOKEN.match(normalised(t)) for t in tokens)
+                    out.append((tokens, production or "ENVIRONMENT" in tokens))
+            elif _stops(check.body):
+                for decorator in check.decorator_list:
+                    out.append((_tokens(decorator), True))
+        return out
+
+
+def _refused(found: EnvDefault, guards: list[tuple[set[str], bool]]) -> bool:
+    """Whether a check on this setting (or its fallback) stops the program."""
+    names = {found.setting, *found.variables}
+    for tokens, production in guards:
+        if found.kind == DEBUG and not production:
+            continue
+        if names & tokens or (found.fallback and found.fallback in tokens):
+            return True
+    return False
 
 
 def _known(value: _Unset) -> bool:
@@ -440,14 +474,46 @@ def _reads_environment(node: ast.expr) -> bool:
     return any(isinstance(n, ast.Call) and _env_read(n) is not None for n in ast.walk(node))
 
 
+# What `_nothing_to_find` needs to see absent to skip the parse: flow that can change a value
+# when a variable is unset, schema defaults, computed secrets, model fields with a call.
+_FLOW = re.compile(
+    r"\b(?:if|or|not|in|Field|hashlib|gethostname|getfqdn|uuid3|uuid5|__main__)\b|==|!=|\bEnv\(\s*\w"
+)
+_SAFE = r"""(?:False|None|0|""|''|\[\]|\(\)|["'](?:false|False|0)["'])"""
+# the second argument of a call whose first is a name (`env.bool("X", default=False)`)
+_SECOND_ARGUMENT = re.compile(r"""\w\(\s*["'][\w.]+["']\s*,\s*(?:\w+\s*=\s*)?(?P<value>[^,)\n]*)""")
+_SAFE_VALUE = re.compile(rf"{_SAFE}\s*")
+_SETTINGS_CLASS = re.compile(r"^class\s+\w+\([^)\n]*Settings\)", re.M)
+_FIELD_DEFAULT = re.compile(r"^\s+\w+\s*:\s*[^=\n]+=\s*(?P<value>[^#\n]*)", re.M)
+
+
+def _nothing_to_find(text: str) -> bool:
+    """True only when no setting of the module can take an insecure value: every environment
+    read has no fallback or a safe one, nothing computes with them, and settings-model fields
+    default to nothing or to a safe value. Spares the parse of most settings modules."""
+    if _FLOW.search(text):
+        return False
+    for m in _SECOND_ARGUMENT.finditer(text):
+        if not _SAFE_VALUE.fullmatch(m.group("value")):
+            return False
+    if _SETTINGS_CLASS.search(text):
+        return all(_SAFE_VALUE.fullmatch(m.group("value")) for m in _FIELD_DEFAULT.finditer(text))
+    return True
+
+
 @lru_cache(maxsize=4)
 def python_env_defaults(text: str) -> tuple[EnvDefault, ...]:
     """Every insecure setting value of a Python module when its environment is empty, less those
     the module refuses; () for a module `ast` cannot parse."""
+    if _nothing_to_find(text):
+        return ()
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError):
         return ()
-    reader = _Reader()
+    reader = _Reader(text.splitlines())
     reader.body(tree.body, False, (), False)
-    return tuple(found for found in reader.found if not reader.refused(found))
+    if not reader.found:
+        return ()
+    guards = reader.guards()
+    return tuple(found for found in reader.found if not _refused(found, guards))

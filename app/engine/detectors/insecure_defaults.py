@@ -20,9 +20,13 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
-from app.engine.context import SG_LANGUAGE, FileContext
+from app.engine.context import FileContext
 from app.engine.detectors import RepoView, file_detector, hit_resolver
-from app.engine.detectors.env_defaults_js import go_env_defaults, js_env_defaults
+from app.engine.detectors.env_defaults_js import (
+    go_env_defaults,
+    js_env_defaults,
+    may_have_fallbacks,
+)
 from app.engine.detectors.env_defaults_python import python_env_defaults
 from app.engine.detectors.env_defaults_spring import spring_env_defaults
 from app.engine.detectors.setting_values import EnvDefault, production_path
@@ -37,30 +41,39 @@ _READS = (
 # A setting's name and an environment read (or a default) on one line, or a settings model, an
 # environ schema, a destructured process.env, or the host name used as a secret.
 _CANDIDATE = re.compile(
-    rf"{_NAMES}[^\n]*{_READS}|{_READS}[^\n]*{_NAMES}|basesettings|settings\)"
+    rf"{_NAMES}[^\n]*{_READS}|{_READS}[^\n]*{_NAMES}|class\s+\w+\([^)\n]*settings\)"
     r"|\}\s*=\s*process\.env|environ\.env\(|gethostname|getfqdn"
 )
 _CANDIDATE_HINT = hint(_CANDIDATE, lowered=True)
 
 
-@lru_cache(maxsize=4)
-def _env_defaults(language: str, text: str) -> tuple[EnvDefault, ...]:
+class _Source:
+    """A file for `_env_defaults`: compared and hashed by its language and text (the cache key),
+    it carries its context for the ast-grep tree, which other rules may have parsed already."""
+
+    def __init__(self, ctx: FileContext) -> None:
+        self.ctx = ctx
+        self.key = (ctx.language or "", ctx.text)
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Source) and self.key == other.key
+
+
+@lru_cache(maxsize=4)  # three rules ask about the same file in a row
+def _env_defaults(source: _Source) -> tuple[EnvDefault, ...]:
+    language, text = source.key
     if language == "python":
         return python_env_defaults(text)
     if language in {"properties", "yaml", "java"}:
-        found = tuple(spring_env_defaults(language, text))
-        if language != "java":
-            return found
-    else:
-        found = ()
-    from ast_grep_py import SgRoot
-
-    root = SgRoot(text, SG_LANGUAGE[language]).root()
+        return tuple(spring_env_defaults(language, text))
+    if not may_have_fallbacks(source.ctx):
+        return ()  # spares the parse
     if language == "go":
-        return found + tuple(go_env_defaults(root))
-    if language == "java":
-        return found
-    return found + tuple(js_env_defaults(root))
+        return tuple(go_env_defaults(source.ctx.sg_root, text))
+    return tuple(js_env_defaults(source.ctx.sg_root, text))
 
 
 @file_detector("insecure_setting_default")
@@ -77,7 +90,7 @@ def insecure_setting_default(ctx: FileContext, options: dict[str, Any]) -> Itera
         if not _CANDIDATE.search(lowered):
             return
     kinds = set(options.get("settings", ()))
-    for found in _env_defaults(language, ctx.text):
+    for found in _env_defaults(_Source(ctx)):
         if found.kind in kinds:
             yield Hit("", found.line, found.setting, found.describe())
 
