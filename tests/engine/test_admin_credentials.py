@@ -47,6 +47,81 @@ CASES = [
         f"INSERT INTO users (email, password_hash, is_admin) VALUES ('o@x.io', '{BCRYPT}', 1);\n",
         ("SEC023", 1),
     ),
+    # the password in a local constant; the environment's fallback is SEC022's
+    case(
+        "repo/migrations/0002_default_superuser.py",
+        """
+        def generate_superuser(apps, schema_editor):
+            SU_PASSWORD = "admin"
+            User.objects.create_superuser(username="admin", email="", password=SU_PASSWORD)
+        """,
+        ("SEC023", 4),
+    ),
+    case(
+        "core/migrations/0003_admin.py",
+        """
+        def forwards(apps, schema_editor):
+            User.objects.create_superuser(
+                username=os.getenv("SITE_ADMIN_USER", "admin"),
+                password=os.getenv("SITE_ADMIN_PASSWORD"),
+            )
+        """,
+    ),
+    case(
+        "core/migrations/0004_staff.py",
+        """
+        def forwards(apps, schema_editor):
+            User = apps.get_model("auth", "User")
+            User.objects.create(
+                username="ops", password=make_password("12345678"), is_superuser=True
+            )
+        """,
+        ("SEC023", 4),
+    ),
+    case(
+        "db/migration/V5__admin.sql",
+        f"""
+        insert into "user"(role_id, username, password)
+        select r.id, 'admin', '{BCRYPT}' from role r where r.role = 'ADMIN';
+        """,
+        ("SEC023", 3),
+    ),
+    # built step by step
+    case(
+        "accounts/migrations/0005_admin.py",
+        """
+        def forwards(apps, schema_editor):
+            user = User(username="admin", email="admin@example.com")
+            user.is_superuser = True
+            user.set_password("admin")
+            user.save()
+        """,
+        ("SEC023", 5),
+    ),
+    case(
+        "accounts/migrations/0006_editor.py",
+        """
+        def forwards(apps, schema_editor):
+            user = User(username="editor")
+            user.set_password("editor")
+            user.save()
+        """,
+    ),
+    case(
+        "src/migrations/1572860290391-InsertAdmin.ts",
+        """
+        export class InsertAdmin implements MigrationInterface {
+          public async up(queryRunner: QueryRunner): Promise<any> {
+            const user = new User();
+            user.username = "admin";
+            user.password = "admin";
+            user.roles = ["ADMIN"];
+            await getRepository(User).save(user);
+          }
+        }
+        """,
+        ("SEC023", 6),
+    ),
     # an ordinary user, and a placeholder that is no usable hash
     case(
         "db/migration/V4__demo.sql",

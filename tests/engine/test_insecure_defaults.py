@@ -121,6 +121,19 @@ SECRET_CASES = [
         """,
         ("SEC022", 2),
     ),
+    # the first administrator's password, wherever the account is created
+    case(
+        "core/migrations/0002_superuser.py",
+        """
+        def generate_superuser(apps, schema_editor):
+            DJANGO_SU_PASSWORD = os.environ.get("DJANGO_SU_PASSWORD", "admin")
+            User.objects.create_superuser(
+                username="admin", password=os.getenv("SITE_ADMIN_PASSWORD", "admin")
+            )
+        """,
+        ("SEC022", 3),
+        ("SEC022", 5),
+    ),
     # another service's credentials: a placeholder breaks the integration, it lets no one in
     case(
         PY,
@@ -242,6 +255,22 @@ JS_CASES = [
         'const { SESSION_SECRET = "keyboard cat", PORT = "3000" } = process.env;\n',
         ("SEC022", 1),
     ),
+    # a chain of variables, then a constant
+    case(
+        "src/config/jwt.ts",
+        """
+        export const jwtConfig = {
+          secret: process.env.JWT_SECRET || process.env.SESSION_SECRET || "pos-secret-key",
+          expiresIn: process.env.JWT_EXPIRES_IN || "7d",
+        };
+        """,
+        ("SEC022", 3),
+    ),
+    case(
+        "src/config.js",
+        'module.exports = { key: process.env.JWTSECRET || "s3cr3t" };\n',
+        ("SEC022", 1),
+    ),
     case(
         "src/env.ts",
         """
@@ -340,6 +369,22 @@ GO_CASES = [
         }
         """,
         ("SEC022", 6),
+    ),
+    case(
+        GO,
+        """
+        package config
+        var JWTSecret = []byte(getEnv("JWT_SECRET", "super-secret-key-change-this"))
+        func GetSigningKey() []byte {
+            secret := os.Getenv("SIGNING_KEY")
+            if secret == "" {
+                return []byte("your-very-secret-key")
+            }
+            return []byte(secret)
+        }
+        """,
+        ("SEC022", 3),
+        ("SEC022", 7),
     ),
     # refused
     case(

@@ -20,10 +20,9 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterable, Iterator
-from functools import lru_cache
 from typing import Any
 
-from app.engine.context import SG_LANGUAGE, FileContext
+from app.engine.context import FileContext
 from app.engine.detectors import file_detector
 from app.engine.detectors.setting_values import production_path
 from app.engine.model import Hit
@@ -31,6 +30,7 @@ from app.engine.screen import hint
 
 _CANDIDATE = re.compile(
     r"create_?superuser|createsuperuser|create_?admin|--password[= ]|superuser_password"
+    r"""|set_password\(\s*[brf]?["']"""
     r"""|passw\w*["'\]]?\s*[:=]\s*(?:await\s+)?[\w.]*\(?\s*[brf]?["'`]"""
     r"|\$2[abxy]?\$\d\d\$|pbkdf2_sha|\$argon2|\{noop\}|\{bcrypt\}"
 )
@@ -54,6 +54,8 @@ _CREATES = re.compile(
     r"create|insert|upsert|save|register|sign_?up|add|bulk|User$|Admin$|Account$|Member$|Staff$",
     re.I,
 )
+# A function that hashes the password it is given (`make_password`, `bcrypt.hashSync`).
+_HASHING = re.compile(r"hash|crypt|make_password|digest", re.I)
 _SUPERUSER_CALL = re.compile(r"^a?create_?(?:superuser|super_?admin|admin(?:_?user)?)$", re.I)
 _PASSWORD_HASH = re.compile(
     r"^(?:\$2[abxy]?\$\d\d\$[./A-Za-z0-9]{53}|\$argon2(?:id|i|d)\$\S+|pbkdf2_sha\d+\$\d+\$\S+"
@@ -62,16 +64,38 @@ _PASSWORD_HASH = re.compile(
 )
 
 
-def _literal_password(node: ast.expr) -> str | None:
-    """A fixed password: a non-empty literal, or a hashing call of one."""
+def _literal_password(node: ast.expr, constants: dict[str, ast.expr]) -> str | None:
+    """A fixed password: a non-empty literal (or a name assigned one), or a hashing call of one."""
+    if isinstance(node, ast.Name) and node.id in constants:
+        node = constants[node.id]
     if isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)) and node.value:
         value = node.value if isinstance(node.value, str) else node.value.decode(errors="replace")
         return None if value.startswith("!") else value  # Django's unusable password
-    if isinstance(node, ast.Call) and node.args:
-        return _literal_password(node.args[0])
+    if isinstance(node, ast.Call) and node.args and _HASHING.search(_called(node)):
+        return _literal_password(node.args[0], constants)
     if isinstance(node, ast.Await):
-        return _literal_password(node.value)
+        return _literal_password(node.value, constants)
     return None
+
+
+def _called(call: ast.Call) -> str:
+    func = call.func
+    return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+
+
+def _string_constants(tree: ast.AST) -> dict[str, ast.expr]:
+    """Names assigned a string literal (`DJANGO_SU_PASSWORD = "admin"`), wherever they are."""
+    out: dict[str, ast.expr] = {}
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        ):
+            out[node.targets[0].id] = node.value
+    return out
 
 
 def _is_admin_value(node: ast.expr) -> bool:
@@ -90,6 +114,7 @@ def _python_candidates(text: str) -> Iterator[tuple[int, str]]:
         tree = ast.parse(text)
     except (SyntaxError, ValueError):
         return
+    constants = _string_constants(tree)
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
@@ -100,25 +125,67 @@ def _python_candidates(text: str) -> Iterator[tuple[int, str]]:
         if _SUPERUSER_CALL.match(name):
             if password_node is None and len(node.args) >= 3:
                 password_node = node.args[2]
-            if password_node is not None and _literal_password(password_node):
+            if password_node is not None and _literal_password(password_node, constants):
                 yield node.lineno, name
             continue
         if password_node is None or not _CREATES.search(name):
             continue
-        if not _literal_password(password_node):
+        if not _literal_password(password_node, constants):
             continue
-        admin = any(
-            (_ADMIN_FLAG.match(k) and _is_admin_value(v))
-            or (
-                _NAME_KEY.match(k)
-                and isinstance(v, ast.Constant)
-                and isinstance(v.value, str)
-                and v.value.lower().startswith("admin")
-            )
-            for k, v in keywords.items()
-        )
-        if admin:
+        if any(_marks_admin(k, v) for k, v in keywords.items()):
             yield node.lineno, name or "user"
+    for scope in ast.walk(tree):
+        if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            yield from _assembled_accounts(scope, constants)
+
+
+def _assembled_accounts(
+    scope: ast.FunctionDef | ast.AsyncFunctionDef, constants: dict[str, ast.expr]
+) -> Iterator[tuple[int, str]]:
+    """An account built step by step in one function: `user = User(username="admin")`,
+    `user.set_password("admin")` (or `user.password = make_password(...)`), `user.is_superuser =
+    True`: the line of the password, when the same variable is also made an administrator."""
+    passwords: dict[str, int] = {}
+    admins: set[str] = set()
+    for node in ast.walk(scope):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            owner = node.func.value
+            if (
+                node.func.attr == "set_password"
+                and isinstance(owner, ast.Name)
+                and node.args
+                and _literal_password(node.args[0], constants)
+            ):
+                passwords.setdefault(owner.id, node.lineno)
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+            if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
+                owner_name, attr = target.value.id, target.attr
+                if _PASSWORD_KEY.match(attr) and _literal_password(value, constants):
+                    passwords.setdefault(owner_name, node.lineno)
+                elif _marks_admin(attr, value):
+                    admins.add(owner_name)
+            elif (
+                isinstance(target, ast.Name)
+                and isinstance(value, ast.Call)
+                and any(k.arg and _marks_admin(k.arg, k.value) for k in value.keywords)
+            ):
+                admins.add(target.id)
+    for owner_name, line in passwords.items():
+        if owner_name in admins:
+            yield line, "set_password"
+
+
+def _marks_admin(key: str, value: ast.expr) -> bool:
+    """`is_superuser=True`, `role="admin"`, `username="admin"`."""
+    if _ADMIN_FLAG.match(key):
+        return _is_admin_value(value)
+    return bool(
+        _NAME_KEY.match(key)
+        and isinstance(value, ast.Constant)
+        and isinstance(value.value, str)
+        and value.value.lower().startswith("admin")
+    )
 
 
 def _js_literal_password(node: Any) -> bool:
@@ -129,6 +196,9 @@ def _js_literal_password(node: Any) -> bool:
         inner = node.named_children()
         return bool(inner) and _js_literal_password(inner[0])
     if kind == "call_expression":
+        function = node.field("function")
+        if function is None or not _HASHING.search(str(function.text()).rpartition(".")[2]):
+            return False
         args = node.field("arguments")
         values = args.named_children() if args is not None else []
         return bool(values) and _js_literal_password(values[0])
@@ -146,10 +216,10 @@ def _js_is_admin(key: str, value: Any) -> bool:
     return False
 
 
-def _js_candidates(language: str, text: str) -> Iterator[tuple[int, str]]:
-    from ast_grep_py import SgRoot
+_JS_MEMBER_PASSWORD = re.compile(r"\.\s*password\w*\s*=[^=]", re.I)
 
-    root = SgRoot(text, SG_LANGUAGE[language]).root()
+
+def _js_candidates(root: Any, text: str) -> Iterator[tuple[int, str]]:
     for obj in root.find_all(kind="object"):
         entries = [
             (str(key.text()).strip("\"'`"), value)
@@ -163,6 +233,33 @@ def _js_candidates(language: str, text: str) -> Iterator[tuple[int, str]]:
             creator = _js_creator(obj)
             if creator is not None:
                 yield obj.range().start.line + 1, creator
+
+    if _JS_MEMBER_PASSWORD.search(text):
+        yield from _js_assembled_accounts(root)
+
+
+def _js_assembled_accounts(root: Any) -> Iterator[tuple[int, str]]:
+    """`user.password = "admin"; user.roles = ["ADMIN"]; await repo.save(user)`: a password
+    and an administrator marker assigned to the same object in one function."""
+    passwords: dict[tuple[int, str], int] = {}
+    admins: set[tuple[int, str]] = set()
+    for node in root.find_all(kind="assignment_expression"):
+        left, right = node.field("left"), node.field("right")
+        if left is None or right is None or left.kind() != "member_expression":
+            continue
+        owner, key = left.field("object"), left.field("property")
+        if owner is None or key is None:
+            continue
+        scope = next(
+            (a.range().start.index for a in node.ancestors() if a.kind() == "statement_block"), -1
+        )
+        if _PASSWORD_KEY.match(key.text()) and _js_literal_password(right):
+            passwords.setdefault((scope, owner.text()), node.range().start.line + 1)
+        elif _js_is_admin(key.text(), right):
+            admins.add((scope, owner.text()))
+    for owner_in_scope, line in passwords.items():
+        if owner_in_scope in admins:
+            yield line, "user"
 
 
 def _js_creator(obj: Any) -> str | None:
@@ -185,7 +282,7 @@ def _js_creator(obj: Any) -> str | None:
 
 _INSERT = re.compile(
     r"insert\s+into\s+[`\"\[]?(?:\w+[`\"\]]?\.)?[`\"\[]?(?P<table>\w+)[`\"\]]?\s*"
-    r"\((?P<columns>[^)]*)\)\s*values\s*",
+    r"\((?P<columns>[^)]*)\)\s*(?P<how>values|select)\s*",
     re.I,
 )
 _ACCOUNT_TABLE = re.compile(
@@ -229,6 +326,20 @@ def _sql_rows(text: str, start: int) -> Iterator[tuple[int, list[str]]]:
         yield row_start, values
 
 
+_SELECT_END = re.compile(r"\bfrom\b|;", re.I)
+
+
+def _inserted_rows(text: str, insert: re.Match[str]) -> Iterator[tuple[int, list[str]]]:
+    """The rows of `INSERT ... VALUES (...), (...)`, or the one of `INSERT ... SELECT a, b FROM`."""
+    if insert.group("how").lower() == "values":
+        yield from _sql_rows(text, insert.end())
+        return
+    end = _SELECT_END.search(text, insert.end())
+    selected = text[insert.end() : end.start() if end else len(text)]
+    for _, values in _sql_rows(f"({selected})", 0):
+        yield insert.end(), values
+
+
 def _sql_candidates(text: str) -> Iterator[tuple[int, str]]:
     for m in _INSERT.finditer(text):
         table = m.group("table")
@@ -236,7 +347,7 @@ def _sql_candidates(text: str) -> Iterator[tuple[int, str]]:
         password_at = [i for i, c in enumerate(columns) if _PASSWORD_KEY.match(c)]
         if not password_at or not _ACCOUNT_TABLE.search(table):
             continue
-        for offset, values in _sql_rows(text, m.end()):
+        for offset, values in _inserted_rows(text, m):
             if len(values) != len(columns):
                 continue
             hashed = any(_PASSWORD_HASH.match(values[i].strip("'")) for i in password_at)
@@ -280,17 +391,17 @@ def _command_candidates(text: str) -> Iterator[tuple[int, str]]:
             yield text.count("\n", 0, m.start()) + 1, "createsuperuser"
 
 
-@lru_cache(maxsize=4)
-def _candidates(language: str, text: str) -> tuple[tuple[int, str], ...]:
+def _candidates(ctx: FileContext) -> list[tuple[int, str]]:
+    language, text = ctx.language, ctx.text
     if language == "python":
         found = list(_python_candidates(text))
     elif language in {"javascript", "typescript", "tsx"}:
-        found = list(_js_candidates(language, text))
+        found = list(_js_candidates(ctx.sg_root, text))
     elif language == "sql":
         found = list(_sql_candidates(text))
     else:
         found = list(_command_candidates(text))
-    return tuple(sorted(set(found)))
+    return sorted(set(found))
 
 
 _SETUP_DIRS = frozenset({"seed", "seeds", "seeders", "seeding", "seed_data", "demo", "demo_data"})
@@ -331,5 +442,5 @@ def default_admin_credentials(ctx: FileContext, options: dict[str, Any]) -> Iter
     wanted = options.get("where") == "install"
     if runs_on_every_install(ctx) != wanted:
         return
-    for line, what in _candidates(ctx.language or "", ctx.text):
+    for line, what in _candidates(ctx):
         yield Hit("", line, what, f"`{what}` with a fixed password")

@@ -60,6 +60,9 @@ def _literal(node: Any) -> object:
             return int(text)
         except ValueError:
             return _UNKNOWN
+    if kind == "type_conversion_expression":  # Go: []byte("secret")
+        operand = node.field("operand")
+        return _literal(operand) if operand is not None else _UNKNOWN
     if kind == "array":
         items = [_literal(c) for c in node.named_children()]
         return _UNKNOWN if any(i is _UNKNOWN for i in items) else items
@@ -75,6 +78,15 @@ def _js_variable(node: Any) -> str | None:
                 return str(_literal(args[0]))
         return None
     return next(g for g in m.groups() if g)
+
+
+def _js_variables(node: Any) -> tuple[str, ...] | None:
+    """The variables an environment read, or a chain of them (`env.A || env.B`), reads."""
+    if node.kind() == "binary_expression" and node.field("operator").text() in {"||", "??"}:
+        left, right = _js_variables(node.field("left")), _js_variables(node.field("right"))
+        return left + right if left is not None and right is not None else None
+    variable = _js_variable(node)
+    return None if variable is None else (variable,)
 
 
 def _function(call: Any) -> str:
@@ -110,21 +122,23 @@ def may_have_fallbacks(ctx: FileContext) -> bool:
     return any(ctx.search(screened, pattern, text) is not None for pattern, screened in _JS_SHAPES)
 
 
-def _candidates_js(root: Any, text: str) -> Iterator[tuple[Any, str | None, str, object]]:
-    """(node, name given in code or None, variable, fallback) for each fallback."""
+def _candidates_js(
+    root: Any, text: str
+) -> Iterator[tuple[Any, str | None, tuple[str, ...], object]]:
+    """(node, name given in code or None, variables, fallback) for each fallback."""
     fallbacks = _JS_FALLBACK_TEXT.search(text) is not None
     for node in root.find_all(kind="binary_expression") if fallbacks else ():
         operator = node.field("operator")
         if operator is None or operator.text() not in {"||", "??"}:
             continue
-        variable = _js_variable(node.field("left"))
-        if variable is not None:
-            yield node, None, variable, _literal(node.field("right"))
+        variables = _js_variables(node.field("left"))
+        if variables is not None:
+            yield node, None, variables, _literal(node.field("right"))
     for node in root.find_all(kind="ternary_expression") if fallbacks else ():
         condition, consequence = node.field("condition"), node.field("consequence")
         variable = _js_variable(condition)
         if variable is not None and consequence.text() == condition.text():
-            yield node, None, variable, _literal(node.field("alternative"))
+            yield node, None, (variable,), _literal(node.field("alternative"))
     calls = _JS_CALL_TEXT.search(text) is not None
     for node in root.find_all(kind="call_expression") if calls else ():
         args = node.field("arguments")
@@ -135,24 +149,24 @@ def _candidates_js(root: Any, text: str) -> Iterator[tuple[Any, str | None, str,
         name = function.rpartition(".")[2]
         if len(values) == 2 and isinstance(_literal(values[0]), str):
             if _JS_CONFIG_GET.search(function) or _ENV_HELPER.match(name):
-                yield node, None, str(_literal(values[0])), _literal(values[1])
+                yield node, None, (str(_literal(values[0])),), _literal(values[1])
         elif len(values) == 1 and function.startswith("z.") and function.endswith(".default"):
             pair = _enclosing_pair(node)
             if pair is not None:
-                yield node, pair, pair, _literal(values[0])
+                yield node, pair, (pair,), _literal(values[0])
         elif len(values) == 1 and name in _ENVALID and values[0].kind() == "object":
             pair = _enclosing_pair(node)
             for entry in values[0].named_children():
                 key = entry.field("key") if entry.kind() == "pair" else None
                 if pair is not None and key is not None and key.text() == "default":
-                    yield node, pair, pair, _literal(entry.field("value"))
+                    yield node, pair, (pair,), _literal(entry.field("value"))
     destructured = _JS_DESTRUCTURED_TEXT.search(text) is not None
     for node in root.find_all(kind="object_assignment_pattern") if destructured else ():
         declarator = node.parent().parent() if node.parent() is not None else None
         value = declarator.field("value") if declarator is not None else None
         if value is not None and _JS_ENV.match(value.text() + ".X"):
             variable = node.field("left").text()
-            yield node, variable, variable, _literal(node.field("right"))
+            yield node, variable, (variable,), _literal(node.field("right"))
 
 
 def _enclosing_pair(node: Any) -> str | None:
@@ -269,10 +283,12 @@ def _refused(root: Any, found: EnvDefault, stop: re.Pattern[str]) -> bool:
     return False
 
 
-def _finding(node: Any, target: str | None, variable: str, value: object) -> EnvDefault | None:
+def _finding(
+    node: Any, target: str | None, variables: tuple[str, ...], value: object
+) -> EnvDefault | None:
     if value is _UNKNOWN:
         return None
-    kind_and_name = setting_kind(target, (variable,))
+    kind_and_name = setting_kind(target, variables)
     if kind_and_name is None:
         return None
     kind, setting = kind_and_name
@@ -281,7 +297,7 @@ def _finding(node: Any, target: str | None, variable: str, value: object) -> Env
         return None
     fallback = value if isinstance(value, str) else ""
     line = node.range().start.line + 1
-    return EnvDefault(kind, line, setting, (variable,), shown, fallback)
+    return EnvDefault(kind, line, setting, variables, shown, fallback)
 
 
 def _once(found: list[EnvDefault]) -> list[EnvDefault]:
@@ -298,9 +314,9 @@ def _once(found: list[EnvDefault]) -> list[EnvDefault]:
 def js_env_defaults(root: Any, text: str) -> list[EnvDefault]:
     """Insecure fallbacks of JavaScript/TypeScript settings (ast-grep root of `text`)."""
     out: list[EnvDefault] = []
-    for node, given, variable, fallback in _candidates_js(root, text):
+    for node, given, variables, fallback in _candidates_js(root, text):
         target, value = (given, fallback) if given else _climb(node, fallback)
-        found = _finding(node, target, variable, value)
+        found = _finding(node, target, variables, value)
         if found is not None and not _in_development_branch(node):
             out.append(found)
     return _once([f for f in out if not _refused(root, f, _JS_STOP)])
@@ -336,10 +352,16 @@ def _go_candidates(root: Any, text: str) -> Iterator[tuple[Any, str, object]]:
         m = re.fullmatch(r'([\w.]+)\s*==\s*""', node.field("condition").text())
         if m is None or m.group(1) not in assigned:
             continue
-        for statement in node.field("consequence").find_all(kind="assignment_statement"):
+        consequence = node.field("consequence")
+        for statement in consequence.find_all(kind="assignment_statement"):
             left, right = statement.field("left"), statement.field("right")
             if left.text() == m.group(1) and len(right.named_children()) == 1:
                 yield statement, assigned[m.group(1)], _literal(right.named_children()[0])
+        # `if secret == "" { return "fallback" }` in a getter
+        for statement in consequence.find_all(kind="return_statement"):
+            values = statement.named_children()
+            if len(values) == 1 and len(values[0].named_children()) == 1:
+                yield statement, assigned[m.group(1)], _literal(values[0].named_children()[0])
 
 
 def _go_assigned_name(call: Any) -> str | None:
@@ -381,7 +403,7 @@ def go_env_defaults(root: Any, text: str) -> list[EnvDefault]:
     out: list[EnvDefault] = []
     for node, variable, fallback in _go_candidates(root, text):
         target = _go_target(node)
-        found = _finding(node, target, variable, fallback)
+        found = _finding(node, target, (variable,), fallback)
         if found is not None and not _in_development_branch(node):
             out.append(found)
     return _once([f for f in out if not _refused(root, f, _GO_STOP)])

@@ -58,9 +58,9 @@ def normalised(name: str) -> str:
 
 _DEBUG_NAME = re.compile(r"^(?:(?:django|flask|app|server|api|web)_)?debug(?:_mode)?$")
 _SECRET_NAME = re.compile(
-    r"(?:^|_)(?:secret|secret_key|jwt_secret(?:_key)?|jwt_key|jwt_signing_key|signing_key"
-    r"|signing_secret|session_secret|cookie_secret|encryption_key|auth_secret|token_secret"
-    r"|hmac_secret|hmac_key|app_key|app_secret|master_key|webhook_secret)$"
+    r"(?:^|_)(?:secret|secret_?key|jwt_?secret(?:_?key)?|jwt_?key|jwt_signing_key|signing_?key"
+    r"|signing_?secret|session_?secret|cookie_?secret|encryption_?key|auth_?secret|token_?secret"
+    r"|hmac_?secret|hmac_?key|app_?key|app_?secret|master_?key|webhook_?secret)$"
 )
 # Credentials of someone else's service or of a database server: a placeholder there breaks the
 # integration (or is the server's business), it does not let anyone into this application.
@@ -75,7 +75,7 @@ _HOSTS_NAME = re.compile(
 )
 _ALLOW_ALL_NAME = re.compile(r"^(?:cors_allow_all(?:_origins)?|cors_origin_allow_all)$")
 _ADMIN_PASSWORD_NAME = re.compile(
-    r"^(?:\w+_)?(?:first_superuser|superuser|admin|default_admin|initial_admin|admin_user|root"
+    r"^(?:\w+_)?(?:first_superuser|superuser|su|admin|default_admin|initial_admin|admin_user|root"
     r"|bootstrap_admin|security_user)_?(?:password|pass|passwd|pwd)$"
 )
 
@@ -97,6 +97,7 @@ def kind_of(name: str) -> str | None:
 # Names that say nothing about what they hold (`key := os.Getenv("SIGNING_KEY")`).
 _GENERIC_NAMES = frozenset(
     {"key", "value", "val", "v", "s", "x", "result", "default", "fallback", "env", "cfg", "conf"}
+    | {"password", "pwd", "passwd"}  # `create_superuser(password=os.getenv("ADMIN_PASSWORD", ...))`
 )
 
 
