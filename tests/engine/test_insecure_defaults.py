@@ -85,6 +85,7 @@ DEBUG_CASES = [
         "app/main.py", 'app = FastAPI(debug=os.getenv("DEBUG", "true") == "true")\n', ("DEP017", 1)
     ),
     case("app/settings/dev.py", 'DEBUG = os.getenv("DEBUG", "1") == "1"\n'),
+    case("scripts/export.py", 'DEBUG = os.getenv("DEBUG", "1") == "1"\n'),
     case("config/local_settings.py", 'DEBUG = os.getenv("DEBUG", "1") == "1"\n'),
 ]
 
@@ -180,6 +181,19 @@ SECRET_CASES = [
         class TestingConfig(Config):
             SECRET_KEY = os.environ.get("SECRET_KEY", "test")
         """,
+    ),
+    # Flask's config classes: the production class overrides the base's fallback
+    case(
+        "app/config.py",
+        """
+        class Config:
+            SECRET_KEY = os.environ.get("SECRET_KEY") or "hard to guess"
+            DEBUG = os.environ.get("FLASK_DEBUG", "1") == "1"
+
+        class ProductionConfig(Config):
+            DEBUG = False
+        """,
+        ("SEC022", 3),
     ),
     # the fallback is in the branch that is not production
     case(
@@ -332,6 +346,16 @@ JS_CASES = [
     ),
     case("src/config.ts", 'export const debug = (process.env.DEBUG ?? "false") === "true";\n'),
     case("src/config.example.ts", 'export const secret = process.env.JWT_SECRET || "dev";\n'),
+    # build and test tools' own switches
+    case(
+        "web/vite.config.ts",
+        """
+        export default {
+          server: { cors: { origin: process.env.ORIGIN ?? "*" } },
+          debug: process.env.DEBUG ?? true,
+        };
+        """,
+    ),
 ]
 
 GO_CASES = [
@@ -432,6 +456,28 @@ SPRING_CASES = [
         ("SEC022", 3),
     ),
     case(PROPERTIES, "jwt.secret=${JWT_SECRET}\n"),
+    # a document for the development profile
+    case(
+        "src/main/resources/application.yml",
+        """
+        app:
+          jwt:
+            secret: ${JWT_SECRET}
+        ---
+        spring:
+          config:
+            activate:
+              on-profile: dev
+        app:
+          jwt:
+            secret: ${JWT_SECRET:dev-secret}
+        ---
+        app:
+          cors:
+            allowed-origins: ${ORIGINS:*}
+        """,
+        ("SEC024", 16),
+    ),
     case("src/main/resources/application-dev.properties", "jwt.secret=${JWT_SECRET:dev}\n"),
 ]
 

@@ -164,6 +164,10 @@ class _Reader:
         # settings whose value comes from the environment, by name
         self.known: dict[str, _Unset] = {}
         self.found: list[EnvDefault] = []
+        # the class each finding is in; names a production config class sets
+        self.current_class: str | None = None
+        self.found_in: list[str | None] = []
+        self.production_sets: set[str] = set()
         # what may refuse a value: `if`s and `assert`s, validators; judged only if something found
         self.checks: list[ast.If | ast.Assert | ast.FunctionDef | ast.AsyncFunctionDef] = []
         # django-environ's schema, `environ.Env(DEBUG=(bool, True))`: defaults by variable
@@ -269,11 +273,7 @@ class _Reader:
         if isinstance(stmt, ast.If):
             self._if(stmt, dev, implied, model)
         elif isinstance(stmt, ast.ClassDef):
-            bases = [_dotted(b) for b in stmt.bases]
-            settings = any(_SETTINGS_BASE.search(b) for b in bases)
-            words = re.split(r"(?<=[a-z0-9])(?=[A-Z])|_", stmt.name)
-            dev_class = any(_DEV_TOKEN.match(w.lower()) for w in words)
-            self.body(stmt.body, dev or dev_class, implied, settings)
+            self._class(stmt, dev, implied)
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             self._function(stmt, dev, implied)
         elif isinstance(stmt, (ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith)):
@@ -294,6 +294,23 @@ class _Reader:
         return bool(self.known) and any(
             name in self.lines[n - 1] for n in span for name in self.known
         )
+
+    def _class(self, stmt: ast.ClassDef, dev: bool, implied: tuple[str, ...]) -> None:
+        settings = any(_SETTINGS_BASE.search(_dotted(b)) for b in stmt.bases)
+        words = _class_words(stmt.name)
+        if any(_PROD_TOKEN.match(w) for w in words):
+            # Flask's `class ProductionConfig(Config)`: what it sets, the base's value is not
+            self.production_sets.update(
+                name
+                for child in stmt.body
+                if isinstance(child, (ast.Assign, ast.AnnAssign))
+                for target in (child.targets if isinstance(child, ast.Assign) else [child.target])
+                if (name := _target_name(target))
+            )
+        outer, self.current_class = self.current_class, stmt.name
+        dev_class = any(_DEV_TOKEN.match(w) for w in words)
+        self.body(stmt.body, dev or dev_class, implied, settings)
+        self.current_class = outer
 
     def _if(self, stmt: ast.If, dev: bool, implied: tuple[str, ...], model: bool) -> None:
         self.checks.append(stmt)
@@ -396,6 +413,19 @@ class _Reader:
         self._reported.add(origin)
         fallback = value.value if isinstance(value.value, str) else ""
         self.found.append(EnvDefault(kind, line, setting, variables, shown, fallback))
+        self.found_in.append(self.current_class)
+
+    def overridden(self) -> set[EnvDefault]:
+        """Findings in a base config class that the production class of the module overrides."""
+        return {
+            found
+            for found, owner in zip(self.found, self.found_in, strict=True)
+            if owner is not None
+            and found.setting in self.production_sets
+            and not any(
+                _PROD_TOKEN.match(w.lower()) for w in re.split(r"(?<=[a-z0-9])(?=[A-Z])|_", owner)
+            )
+        }
 
     def guards(self) -> list[tuple[set[str], bool]]:
         """(what the check mentions, whether it mentions production) of each check that stops
@@ -424,6 +454,11 @@ def _refused(found: EnvDefault, guards: list[tuple[set[str], bool]]) -> bool:
         if names & tokens or (found.fallback and found.fallback in tokens):
             return True
     return False
+
+
+def _class_words(name: str) -> list[str]:
+    """`ProductionConfig` -> ["production", "config"]."""
+    return [w.lower() for w in re.split(r"(?<=[a-z0-9])(?=[A-Z])|_", name) if w]
 
 
 def _known(value: _Unset) -> bool:
@@ -515,5 +550,7 @@ def python_env_defaults(text: str) -> tuple[EnvDefault, ...]:
     reader.body(tree.body, False, (), False)
     if not reader.found:
         return ()
-    guards = reader.guards()
-    return tuple(found for found in reader.found if not _refused(found, guards))
+    guards, overridden = reader.guards(), reader.overridden()
+    return tuple(
+        found for found in reader.found if found not in overridden and not _refused(found, guards)
+    )

@@ -1,7 +1,8 @@
 """Spring-style placeholders with a fallback: `jwt.secret=${JWT_SECRET:changeme}` in
 `application.properties`, the same in YAML (`secret: ${JWT_SECRET:changeme}` under `jwt:`), and
 `@Value("${jwt.secret:changeme}")` in Java. The text after the colon is what the application
-uses when the variable is unset.
+uses when the variable is unset. A YAML document for a development or test profile
+(`spring.config.activate.on-profile: dev`) is not production.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from app.engine.detectors.setting_values import EnvDefault, insecure, setting_ki
 _PLACEHOLDER = re.compile(r"\$\{(?P<variable>[\w.\-]+):(?P<fallback>[^}]*)\}")
 _PROPERTY = re.compile(r"^\s*(?P<key>[\w.\-\[\]]+)\s*[=:]\s*(?P<value>.*)$")
 _YAML_KEY = re.compile(r"^(?P<indent>[ \t]*)(?:-\s+)?(?P<key>[\w.\-]+)\s*:\s*(?P<value>.*)$")
+# `spring.config.activate.on-profile: dev` (or the older `spring.profiles: dev`) in a document
+_PROFILE_KEY = re.compile(r"(?:on-profile|spring\.profiles)$")
+_DEVELOPMENT_PROFILE = re.compile(r"^(?:dev|development|local|test|testing|ci)$", re.I)
 _JAVA_VALUE = re.compile(r"""@Value\(\s*["']\$\{(?P<variable>[\w.\-]+):(?P<fallback>[^}]*)\}""")
 
 
@@ -40,8 +44,15 @@ def spring_env_defaults(language: str, text: str) -> Iterator[EnvDefault]:
                 if found is not None:
                     yield found
         return
+    document: list[EnvDefault] = []  # YAML: findings of the current `---` document
+    development = False  # that document is for a development or test profile
     parents: list[tuple[int, str]] = []  # YAML: (indent, key) of the enclosing mappings
     for number, line in enumerate(text.splitlines(), start=1):
+        if language == "yaml" and line.startswith("---"):
+            if not development:
+                yield from document
+            document, development, parents = [], False, []
+            continue
         if language == "yaml":
             m = _YAML_KEY.match(line)
             if m is None:
@@ -54,6 +65,8 @@ def spring_env_defaults(language: str, text: str) -> Iterator[EnvDefault]:
                 parents.append((indent, m.group("key")))
                 continue
             value = m.group("value")
+            if _PROFILE_KEY.search(key) and _DEVELOPMENT_PROFILE.match(value.strip("\"' ")):
+                development = True
         else:
             m = _PROPERTY.match(line)
             if m is None or line.lstrip().startswith(("#", "!")):
@@ -64,4 +77,6 @@ def spring_env_defaults(language: str, text: str) -> Iterator[EnvDefault]:
             variable, fallback = placeholder.group("variable"), placeholder.group("fallback")
             found = _found(number, key, variable, fallback)
             if found is not None:
-                yield found
+                document.append(found)
+    if not development:
+        yield from document

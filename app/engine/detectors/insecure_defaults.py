@@ -29,7 +29,7 @@ from app.engine.detectors.env_defaults_js import (
 )
 from app.engine.detectors.env_defaults_python import python_env_defaults
 from app.engine.detectors.env_defaults_spring import spring_env_defaults
-from app.engine.detectors.setting_values import EnvDefault, production_path
+from app.engine.detectors.setting_values import DEBUG, HOSTS, EnvDefault, production_path
 from app.engine.model import Fact, Hit
 from app.engine.screen import hint
 
@@ -90,11 +90,17 @@ def insecure_setting_default(ctx: FileContext, options: dict[str, Any]) -> Itera
         if not _CANDIDATE.search(lowered):
             return
     kinds = set(options.get("settings", ()))
+    if _TOOL_CONFIG.search(ctx.path):
+        kinds -= {DEBUG, HOSTS}  # a bundler's or test runner's debug switch serves no one
     for found in _env_defaults(_Source(ctx)):
         if found.kind in kinds:
             yield Hit("", found.line, found.setting, found.describe())
 
 
+# Build and test tool configuration (`vite.config.ts`, `jest.config.js`, `karma.conf.js`).
+_TOOL_CONFIG = re.compile(
+    r"(?:^|/)(?:[\w-]+\.(?:config|conf)(?:\.[\w-]+)?\.[cm]?[jt]s|gulpfile\.[jt]s)$", re.I
+)
 _LANGUAGES = frozenset(
     {"python", "javascript", "typescript", "tsx", "go", "java", "properties", "yaml"}
 )
