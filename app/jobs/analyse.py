@@ -590,4 +590,3 @@ def _suppression_policy(base: dict[str, EngineResult] | None) -> SuppressionPoli
         return before is not None and any(s.rules == suppression.rules for s in before.suppressions)
 
     return policy
-

@@ -73,6 +73,17 @@ DEBUG_CASES = [
         """,
         ("DEP017", 5),
     ),
+    # the project's own readers, named after the environment
+    case(
+        PY,
+        """
+        SECRET_KEY = envsecret("SECRET_KEY", "---")
+        DEBUG = envbool("DEBUG", "True")
+        os.putenv("APP_DEBUG", "1")
+        """,
+        ("SEC022", 2),
+        ("DEP017", 3),
+    ),
     # the development server: `python app.py`
     case(
         "app/main.py",
@@ -295,6 +306,28 @@ JS_CASES = [
         """,
         ("SEC022", 3),
         ("DEP017", 4),
+    ),
+    case(
+        "src/config/config.js",
+        """
+        const schema = Joi.object().keys({
+          JWT_SECRET: Joi.string().default("thisisasamplesecret").description("JWT key"),
+          PORT: Joi.number().default(3000),
+        });
+        """,
+        ("SEC022", 3),
+    ),
+    case(
+        "src/config.js",
+        """
+        module.exports = convict({
+          session: {
+            secret: { format: String, default: "keyboard cat", env: "SESSION_SECRET" },
+            port: { format: "port", default: 8080, env: "PORT" },
+          },
+        });
+        """,
+        ("SEC022", 4),
     ),
     # envalid's devDefault is for development only
     case(

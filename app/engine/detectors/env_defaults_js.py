@@ -32,6 +32,8 @@ _GO_ENV_HELPER = re.compile(
     r"|^getenv\w+$",
     re.I,
 )
+# A schema library's default: zod `z.string().default("x")`, Joi, yup, valibot, TypeBox.
+_SCHEMA_DEFAULT = re.compile(r"^(?:z|zod|Joi|joi|yup|Yup|v|t|Type)\.[\s\S]*\.default$")
 _ENVALID = frozenset({"str", "bool", "url", "host", "port", "num", "email", "json"})
 _DEV_CONDITION = re.compile(
     r"NODE_ENV|APP_ENV|[Pp]roduction|[Dd]evelopment|isDev|isProd|__DEV__|\.DEV\b|\.PROD\b"
@@ -99,7 +101,7 @@ _JS_FALLBACK_TEXT = re.compile(
     r"(?:process\.env|import\.meta\.env|Deno\.env\.get|[cC]onfig\w*\.get\b)[^\n]*(?:\|\||\?\?|\?\s)"
 )
 _JS_CALL_TEXT = re.compile(
-    r"""\bz\.[^\n]*\.default\(|\(\s*\{\s*default\s*:"""
+    r"""\.default\(|\(\s*\{\s*default\s*:|\benv\s*:\s*["'`]"""
     r"""|(?:\b\w*(?i:env)\w*|\.get(?:<[^>\n]*>)?)\(\s*["'`][\w.]+["'`]\s*,"""
 )
 _JS_DESTRUCTURED_TEXT = re.compile(r"\}\s*=\s*(?:process|import\.meta)\.env\b")
@@ -150,7 +152,7 @@ def _candidates_js(
         if len(values) == 2 and isinstance(_literal(values[0]), str):
             if _JS_CONFIG_GET.search(function) or _ENV_HELPER.match(name):
                 yield node, None, (str(_literal(values[0])),), _literal(values[1])
-        elif len(values) == 1 and function.startswith("z.") and function.endswith(".default"):
+        elif len(values) == 1 and _SCHEMA_DEFAULT.match(function):
             pair = _enclosing_pair(node)
             if pair is not None:
                 yield node, pair, (pair,), _literal(values[0])
@@ -160,6 +162,8 @@ def _candidates_js(
                 key = entry.field("key") if entry.kind() == "pair" else None
                 if pair is not None and key is not None and key.text() == "default":
                     yield node, pair, (pair,), _literal(entry.field("value"))
+    if _CONVICT_TEXT.search(text):
+        yield from _convict_candidates(root)
     destructured = _JS_DESTRUCTURED_TEXT.search(text) is not None
     for node in root.find_all(kind="object_assignment_pattern") if destructured else ():
         declarator = node.parent().parent() if node.parent() is not None else None
@@ -169,8 +173,30 @@ def _candidates_js(
             yield node, variable, (variable,), _literal(node.field("right"))
 
 
+_CONVICT_TEXT = re.compile(r"""\benv\s*:\s*["'`]\w+["'`]""")
+
+
+def _convict_candidates(root: Any) -> Iterator[tuple[Any, str | None, tuple[str, ...], object]]:
+    """convict's schema: `jwtSecret: { format: String, default: "x", env: "JWT_SECRET" }`."""
+    for obj in root.find_all(kind="object"):
+        entries = {
+            str(key.text()).strip("\"'`"): value
+            for pair in obj.named_children()
+            if pair.kind() == "pair"
+            and (key := pair.field("key")) is not None
+            and (value := pair.field("value")) is not None
+        }
+        variable = _literal(entries["env"]) if "env" in entries else _UNKNOWN
+        if isinstance(variable, str) and "default" in entries:
+            yield obj, _enclosing_pair(obj), (variable,), _literal(entries["default"])
+
+
 def _enclosing_pair(node: Any) -> str | None:
+    """The key of the object entry the value is in, through a method chain that continues after
+    it (`JWT_SECRET: Joi.string().default("x").description("...")`)."""
     parent = node.parent()
+    while parent is not None and parent.kind() in {"member_expression", "call_expression"}:
+        parent = parent.parent()
     if parent is not None and parent.kind() == "pair":
         return str(parent.field("key").text()).strip("\"'`")
     return None

@@ -40,7 +40,11 @@ class _Unset:
 
 
 _NOTHING = _Unset()
-_ENV_HELPER = re.compile(r"^_?(?:get_?)?(?:\w+_)?env(?:_\w+)?$|_from_env$|^getenv\w*$", re.I)
+# A project's own reader: `envbool`, `env_str`, `get_env`, `get_bool_from_env`, `getenv_int`;
+# not a writer (`setenv`, `putenv`).
+_ENV_HELPER = re.compile(
+    r"^(?!_?(?:set|put|unset|del))(?:_?(?:get_?|read_?)?env|\w*env$|\w*_env_)", re.I
+)
 _PUBLIC_DATA = frozenset({"gethostname", "getfqdn", "node", "uname", "gethostbyname", "getuser"})
 _HASHING = frozenset(
     {"md5", "sha1", "sha224", "sha256", "sha384", "sha512", "blake2b", "blake2s", "new", "uuid3",
