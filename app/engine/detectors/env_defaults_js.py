@@ -34,6 +34,8 @@ _GO_ENV_HELPER = re.compile(
 )
 # A schema library's default: zod `z.string().default("x")`, Joi, yup, valibot, TypeBox.
 _SCHEMA_DEFAULT = re.compile(r"^(?:z|zod|Joi|joi|yup|Yup|v|t|Type)\.[\s\S]*\.default$")
+# a function that reads the environment (`getOptionalConfigFromEnv`, `readEnv`, `env`)
+_ENV_READER = re.compile(r"(?i)env$|^(?:get|read|must)?_?env|FromEnv")
 _ENVALID = frozenset({"str", "bool", "url", "host", "port", "num", "email", "json"})
 _DEV_CONDITION = re.compile(
     r"NODE_ENV|APP_ENV|[Pp]roduction|[Dd]evelopment|isDev|isProd|__DEV__|\.DEV\b|\.PROD\b"
@@ -72,14 +74,23 @@ def _literal(node: Any) -> object:
 
 
 def _js_variable(node: Any) -> str | None:
+    """The variable an expression reads: `process.env.X`, `config.get("X")`, or a project's
+    reader `getOptionalConfigFromEnv("X")` (the first of the names it tries)."""
     m = _JS_ENV.match(node.text())
-    if m is None:
-        if node.kind() == "call_expression" and _JS_CONFIG_GET.search(_function(node)):
-            args = node.field("arguments").named_children()
-            if len(args) == 1 and isinstance(_literal(args[0]), str):
-                return str(_literal(args[0]))
+    if m is not None:
+        return next(g for g in m.groups() if g)
+    if node.kind() != "call_expression":
         return None
-    return next(g for g in m.groups() if g)
+    function = _function(node)
+    args = node.field("arguments").named_children()
+    first = _literal(args[0]) if args else _UNKNOWN
+    if not isinstance(first, str):
+        return None
+    if _JS_CONFIG_GET.search(function) and len(args) == 1:
+        return first
+    if _ENV_READER.search(function.rpartition(".")[2]):
+        return first
+    return None
 
 
 def _js_variables(node: Any) -> tuple[str, ...] | None:
@@ -98,7 +109,8 @@ def _function(call: Any) -> str:
 
 # Each shape's nodes are collected (a walk of the whole tree) only when its text can be there.
 _JS_FALLBACK_TEXT = re.compile(
-    r"(?:process\.env|import\.meta\.env|Deno\.env\.get|[cC]onfig\w*\.get\b)[^\n]*(?:\|\||\?\?|\?\s)"
+    r"(?:process\.env|import\.meta\.env|Deno\.env\.get|[cC]onfig\w*\.get\b|(?i:env)\w*\()"
+    r"[^\n]*(?:\|\||\?\?|\?\s)"
 )
 _JS_CALL_TEXT = re.compile(
     r"""\.default\(|\(\s*\{\s*default\s*:|\benv\s*:\s*["'`]"""
