@@ -207,6 +207,11 @@ CASES = [
         ("DEP018", 3),
     ),
     case(
+        "shop/utils/populate_db.py",
+        'def run():\n    User.objects.create_superuser("admin", "a@x.io", "admin")\n',
+        ("DEP018", 2),
+    ),
+    case(
         "scripts/docker-init.sh",
         """
         superset fab create-admin --username admin --firstname A --lastname B \\

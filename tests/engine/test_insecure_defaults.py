@@ -460,6 +460,28 @@ GO_CASES = [
     case(GO, 'package config\nvar redis = getEnv("REDIS_ADDR", "localhost:6379")\n'),
 ]
 
+COMPOSE_CASES = [
+    case(
+        "deploy/docker-compose.prod.yml",
+        """
+        services:
+          api:
+            environment:
+              JWT_SECRET: ${JWT_SECRET:-changeme}
+              DEBUG: "${DEBUG-true}"
+              ALLOWED_HOSTS: ${ALLOWED_HOSTS:-*}
+              POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:-postgres}
+              SESSION_SECRET: ${SESSION_SECRET:?required}
+        """,
+        ("SEC022", 5),
+        ("DEP017", 6),
+        ("SEC024", 7),
+    ),
+    case(
+        "docker-compose.dev.yml", "services:\n  api:\n    environment:\n      - DEBUG=${DEBUG:-1}\n"
+    ),
+]
+
 SPRING_CASES = [
     case(
         PROPERTIES,
@@ -515,7 +537,9 @@ SPRING_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("path", "source", "expected"), JS_CASES + GO_CASES + SPRING_CASES)
+@pytest.mark.parametrize(
+    ("path", "source", "expected"), JS_CASES + GO_CASES + COMPOSE_CASES + SPRING_CASES
+)
 def test_other_languages(
     path: str, source: str, expected: set[tuple[str, int]], ruleset: Ruleset, analyzer: Analyzer
 ) -> None:

@@ -404,7 +404,12 @@ def _candidates(ctx: FileContext) -> list[tuple[int, str]]:
     return sorted(set(found))
 
 
-_SETUP_DIRS = frozenset({"seed", "seeds", "seeders", "seeding", "seed_data", "demo", "demo_data"})
+# Words of a path that make it a setup step someone runs (`prisma/seed.ts`, `demo_data.py`,
+# `populate_db.py`, `seeders/`), not code that runs on every installation.
+_SETUP_WORDS = frozenset(
+    {"seed", "seeds", "seeder", "seeders", "seeding", "demo", "sample", "samples", "populate",
+     "populatedb", "dummy", "fake", "faker", "mock", "mocks"}
+)  # fmt: skip
 _CODE = frozenset({"python", "javascript", "typescript"})  # not tsx / jsx: components
 _LANGUAGES = _CODE | {"sql", "shell", "dockerfile", "yaml", "compose"}
 
@@ -412,8 +417,7 @@ _LANGUAGES = _CODE | {"sql", "shell", "dockerfile", "yaml", "compose"}
 def runs_on_every_install(ctx: FileContext) -> bool:
     """A migration, Spring's start-up SQL, an image build, or application code; not a seed,
     a script, a management command or a shell script that someone has to run."""
-    parts = ctx.path.lower().split("/")
-    name = parts[-1]
+    name = ctx.path.lower().rpartition("/")[2]
     if "migration" in ctx.roles:
         return True
     if ctx.language == "dockerfile":
@@ -422,7 +426,8 @@ def runs_on_every_install(ctx: FileContext) -> bool:
         return name in {"data.sql", "import.sql"}
     if ctx.language not in _CODE or "cli" in ctx.roles:
         return False
-    return not (_SETUP_DIRS.intersection(parts[:-1]) or "seed" in name)
+    words = re.split(r"[^a-z0-9]+", ctx.path.lower())
+    return not _SETUP_WORDS.intersection(words)
 
 
 @file_detector("default_admin_credentials")

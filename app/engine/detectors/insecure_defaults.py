@@ -28,7 +28,7 @@ from app.engine.detectors.env_defaults_js import (
     may_have_fallbacks,
 )
 from app.engine.detectors.env_defaults_python import python_env_defaults
-from app.engine.detectors.env_defaults_spring import spring_env_defaults
+from app.engine.detectors.env_defaults_text import compose_env_defaults, spring_env_defaults
 from app.engine.detectors.setting_values import DEBUG, HOSTS, EnvDefault, production_path
 from app.engine.model import Fact, Hit
 from app.engine.screen import hint
@@ -69,6 +69,8 @@ def _env_defaults(source: _Source) -> tuple[EnvDefault, ...]:
         return python_env_defaults(text)
     if language in {"properties", "yaml", "java"}:
         return tuple(spring_env_defaults(language, text))
+    if language == "compose":
+        return tuple(compose_env_defaults(text))
     if not may_have_fallbacks(source.ctx):
         return ()  # spares the parse
     if language == "go":
@@ -102,7 +104,7 @@ _TOOL_CONFIG = re.compile(
     r"(?:^|/)(?:[\w-]+\.(?:config|conf)(?:\.[\w-]+)?\.[cm]?[jt]s|gulpfile\.[jt]s)$", re.I
 )
 _LANGUAGES = frozenset(
-    {"python", "javascript", "typescript", "tsx", "go", "java", "properties", "yaml"}
+    {"python", "javascript", "typescript", "tsx", "go", "java", "properties", "yaml", "compose"}
 )
 _STAR_IMPORT = re.compile(r"^from\s+(\.*)([\w.]*)\s+import\s+\*", re.MULTILINE)
 _STAR_IMPORT_HINT = hint(_STAR_IMPORT)

@@ -174,6 +174,7 @@ _NOT_PRODUCTION_WORDS = frozenset(
         "e2e",
         "debug",
         "sandbox",
+        "override",  # docker-compose.override.yml: merged in for local development
     }
 )
 

@@ -1,8 +1,11 @@
-"""Spring-style placeholders with a fallback: `jwt.secret=${JWT_SECRET:changeme}` in
-`application.properties`, the same in YAML (`secret: ${JWT_SECRET:changeme}` under `jwt:`), and
-`@Value("${jwt.secret:changeme}")` in Java. The text after the colon is what the application
-uses when the variable is unset. A YAML document for a development or test profile
-(`spring.config.activate.on-profile: dev`) is not production.
+"""Placeholders with a fallback in configuration text.
+
+Spring: `jwt.secret=${JWT_SECRET:changeme}` in `application.properties`, the same in YAML
+(`secret: ${JWT_SECRET:changeme}` under `jwt:`), and `@Value("${jwt.secret:changeme}")` in Java;
+the text after the colon is what the application uses when the variable is unset. A YAML
+document for a development or test profile (`spring.config.activate.on-profile: dev`) is not
+production. Compose: `SECRET_KEY=${SECRET_KEY:-changeme}` (or `${SECRET_KEY-changeme}`) in a
+service's environment; `${SECRET_KEY:?}` refuses to start and is not a fallback.
 """
 
 from __future__ import annotations
@@ -31,6 +34,22 @@ def _found(line: int, name: str, variable: str, fallback: str) -> EnvDefault | N
     if shown is None:
         return None
     return EnvDefault(kind, line, setting, (variable,), shown, fallback)
+
+
+_COMPOSE_ENTRY = re.compile(
+    r"""^\s*-?\s*["']?(?P<key>[A-Za-z_][\w.]*)["']?\s*[=:]\s*["']?"""
+    r"""\$\{(?P<variable>\w+):?-(?P<fallback>[^}]*)\}"""
+)
+
+
+def compose_env_defaults(text: str) -> Iterator[EnvDefault]:
+    """`KEY=${VARIABLE:-fallback}` entries with an insecure fallback in a compose file."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        m = _COMPOSE_ENTRY.match(line)
+        if m is not None:
+            found = _found(number, m.group("key"), m.group("variable"), m.group("fallback"))
+            if found is not None:
+                yield found
 
 
 def spring_env_defaults(language: str, text: str) -> Iterator[EnvDefault]:
