@@ -175,6 +175,33 @@ CASES = [
         """,
         ("SEC023", 2),
     ),
+    # Go: the owner account created at start-up (cmd/ holds the server's main package)
+    case(
+        "internal/cmd/root.go",
+        """
+        package cmd
+        func ensureOwner(ctx context.Context, d *Deps) {
+            account := model.AccountDTO{
+                Username: "shiori",
+                Password: "gopher",
+                Owner:    model.Ptr(true),
+            }
+            if _, err := d.Accounts().CreateAccount(ctx, account); err != nil {
+                log.Fatal(err)
+            }
+        }
+        """,
+        ("SEC023", 4),
+    ),
+    case(
+        "internal/store/users.go",
+        """
+        package store
+        func seedGuest(ctx context.Context, s *Store) error {
+            return s.CreateUser(ctx, User{Username: "guest", Password: "guest"})
+        }
+        """,
+    ),
     # objects with a password that are not handed to anything that stores them; components
     case(
         "src/login.ts",
@@ -256,6 +283,15 @@ CASES = [
         'FROM python:3.12\nCMD python manage.py createsuperuser --noinput --username "$ADMIN"\n',
     ),
     # tests and fixtures
+    case(
+        "internal/testutil/accounts.go",
+        """
+        package testutil
+        func NewAdminUser(d Deps) (*Account, error) {
+            return d.Accounts().CreateAccount(ctx, Account{Username: "admin", Password: "admin"})
+        }
+        """,
+    ),
     case(
         "accounts/tests/test_admin.py",
         'def test_admin(db):\n    User.objects.create_superuser("admin", "a@x.io", "admin")\n',

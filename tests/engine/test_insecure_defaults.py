@@ -240,6 +240,16 @@ SECRET_CASES = [
                 return value
         """,
     ),
+    # a private attribute of the settings model: the first user's password, fixed in the code
+    case(
+        "app/core/settings.py",
+        """
+        class AppSettings(BaseSettings):
+            _DEFAULT_EMAIL: str = "changeme@example.com"
+            _DEFAULT_PASSWORD: str = "MyPassword"
+        """,
+        ("SEC022", 4),
+    ),
     case(
         "app/core/config.py",
         """

@@ -43,7 +43,7 @@ _PASSWORD_KEY = re.compile(
 )
 _ADMIN_WORD = re.compile(r"admin|superuser|super_user|root", re.I)
 _ADMIN_FLAG = re.compile(
-    r"^(?:is_?)?(?:superuser|super_?admin|admin|staff|is_?staff)$|^(?:role|roles|user_?role"
+    r"^(?:is_?)?(?:superuser|super_?admin|admin|staff|is_?staff|owner)$|^(?:role|roles|user_?role"
     r"|user_?type|type|group|groups|authorities|authority|permissions?)$",
     re.I,
 )
@@ -280,6 +280,46 @@ def _js_creator(obj: Any) -> str | None:
     return None
 
 
+_GO_CREATES = re.compile(r"\b(?:Create|Insert|Save|Register|Add)\w*\(")
+
+
+def _go_candidates(root: Any, text: str) -> Iterator[tuple[int, str]]:
+    """`model.Account{Username: "admin", Password: "gopher", Owner: true}` in a function that
+    creates or saves something."""
+    if not _GO_CREATES.search(text):
+        return
+    for literal in root.find_all(kind="composite_literal"):
+        body = literal.field("body")
+        if body is None:
+            continue
+        entries = []
+        for element in body.named_children():
+            parts = element.named_children() if element.kind() == "keyed_element" else []
+            if len(parts) == 2 and parts[1].named_children():
+                entries.append((str(parts[0].text()), parts[1].named_children()[0]))
+        fixed = any(
+            _PASSWORD_KEY.match(k)
+            and v.kind() == "interpreted_string_literal"
+            and len(v.text()) > 2
+            for k, v in entries
+        )
+        admin = any(
+            (_ADMIN_FLAG.match(k) and ("true" in v.text() or _ADMIN_WORD.search(v.text())))
+            or (_NAME_KEY.match(k) and str(v.text()).strip('"').lower().startswith("admin"))
+            for k, v in entries
+        )
+        function = next(
+            (
+                a
+                for a in literal.ancestors()
+                if a.kind() in {"function_declaration", "method_declaration"}
+            ),
+            None,
+        )
+        if fixed and admin and function is not None and _GO_CREATES.search(function.text()):
+            yield literal.range().start.line + 1, "account"
+
+
 _INSERT = re.compile(
     r"insert\s+into\s+[`\"\[]?(?:\w+[`\"\]]?\.)?[`\"\[]?(?P<table>\w+)[`\"\]]?\s*"
     r"\((?P<columns>[^)]*)\)\s*(?P<how>values|select)\s*",
@@ -397,6 +437,8 @@ def _candidates(ctx: FileContext) -> list[tuple[int, str]]:
         found = list(_python_candidates(text))
     elif language in {"javascript", "typescript", "tsx"}:
         found = list(_js_candidates(ctx.sg_root, text))
+    elif language == "go":
+        found = list(_go_candidates(ctx.sg_root, text)) if _GO_CREATES.search(text) else []
     elif language == "sql":
         found = list(_sql_candidates(text))
     else:
@@ -410,7 +452,7 @@ _SETUP_WORDS = frozenset(
     {"seed", "seeds", "seeder", "seeders", "seeding", "demo", "sample", "samples", "populate",
      "populatedb", "dummy", "fake", "faker", "mock", "mocks"}
 )  # fmt: skip
-_CODE = frozenset({"python", "javascript", "typescript"})  # not tsx / jsx: components
+_CODE = frozenset({"python", "javascript", "typescript", "go"})  # not tsx / jsx: components
 _LANGUAGES = _CODE | {"sql", "shell", "dockerfile", "yaml", "compose"}
 
 
@@ -424,7 +466,10 @@ def runs_on_every_install(ctx: FileContext) -> bool:
         return True
     if ctx.language == "sql":
         return name in {"data.sql", "import.sql"}
-    if ctx.language not in _CODE or "cli" in ctx.roles:
+    if ctx.language not in _CODE:
+        return False
+    # Go's cmd/ holds the programs' main packages (the server itself), not scripts
+    if "cli" in ctx.roles and ctx.language != "go":
         return False
     words = re.split(r"[^a-z0-9]+", ctx.path.lower())
     return not _SETUP_WORDS.intersection(words)

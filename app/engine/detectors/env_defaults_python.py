@@ -350,8 +350,13 @@ class _Reader:
                     self.known[target.id] = value
                 elif isinstance(target, ast.Name):
                     self.known.pop(target.id, None)
+                # a settings model's private attribute (`_DEFAULT_PASSWORD: str = "..."`) is
+                # not read from the environment: a constant the operator cannot change
+                fixed = model and bool(name) and str(name).startswith("_")
+                if fixed:
+                    value = _Unset(value.value)
                 if name:
-                    self._consider(name, value, stmt.value, stmt.lineno, dev)
+                    self._consider(name, value, stmt.value, stmt.lineno, dev, fixed)
         for node in ast.walk(stmt):
             if isinstance(node, ast.Call):
                 if _dotted(node.func).rpartition(".")[2] == "Env":
@@ -394,12 +399,18 @@ class _Reader:
         return _Unset(value.value, value.variables or (name,))
 
     def _consider(
-        self, name: str | None, value: _Unset, node: ast.expr, line: int, dev: bool
+        self,
+        name: str | None,
+        value: _Unset,
+        node: ast.expr,
+        line: int,
+        dev: bool,
+        fixed: bool = False,
     ) -> None:
         if dev:
             return
         variables = value.variables
-        if not variables:
+        if not variables and not fixed:
             # not from the environment: a literal is SEC001's or DEP001's; a secret computed
             # from public data is ours
             if not (_has_call(node) and _derived(node)):

@@ -35,8 +35,10 @@ class EnvDefault:
 
     def describe(self) -> str:
         unset = " / ".join(self.variables)
-        if not unset:
+        if not unset and self.shown == DERIVED:
             return f"`{self.setting}` is derived from public data: anyone can compute it"
+        if not unset:
+            return f"`{self.setting}` is a constant the environment cannot change"
         if self.kind == DEBUG:
             return f"`{self.setting}` is on when {unset} is unset"
         if self.kind == HOSTS:
@@ -75,8 +77,8 @@ _HOSTS_NAME = re.compile(
 )
 _ALLOW_ALL_NAME = re.compile(r"^(?:cors_allow_all(?:_origins)?|cors_origin_allow_all)$")
 _ADMIN_PASSWORD_NAME = re.compile(
-    r"^(?:\w+_)?(?:first_superuser|superuser|su|admin|default_admin|initial_admin|admin_user|root"
-    r"|bootstrap_admin|security_user)_?(?:password|pass|passwd|pwd)$"
+    r"^(?:\w+_)?(?:first_superuser|superuser|su|admin|default|default_admin|initial_admin"
+    r"|admin_user|root|bootstrap_admin|security_user)_?(?:password|pass|passwd|pwd)$"
 )
 
 
@@ -186,5 +188,21 @@ def production_path(path: str) -> bool:
     stem_words = re.split(r"[^a-z0-9]+", name.rsplit(".", 1)[0] if "." in name else name)
     if _NOT_PRODUCTION_WORDS.intersection(stem_words):
         return False
-    folder = path.lower().split("/")[:-1]
-    return not (folder and folder[-1] in {"dev", "development", "local"})
+    folders = path.lower().split("/")[:-1]
+    if folders and folders[-1] in {"dev", "development", "local"}:
+        return False
+    return not _TEST_SUPPORT_FOLDERS.intersection(folders)
+
+
+# Helpers for tests that the engine's test folders do not name (Go's `internal/testutil`).
+_TEST_SUPPORT_FOLDERS = frozenset(
+    {
+        "testutil",
+        "testutils",
+        "testhelper",
+        "testhelpers",
+        "test_utils",
+        "test_helpers",
+        "testsupport",
+    }
+)
