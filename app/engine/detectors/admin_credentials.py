@@ -397,7 +397,7 @@ def _sql_candidates(text: str) -> Iterator[tuple[int, str]]:
                 for c, v in zip(columns, values, strict=True)
             )
             if hashed and admin:
-                yield text.count("\n", 0, offset) + 1, table
+                yield text.count("\n", 0, offset) + 1, f"INSERT INTO {table}"
 
 
 _SHELL_SUPERUSER = re.compile(
