@@ -161,6 +161,11 @@ def test_planted_defects_fail_the_step_with_outputs_summary_and_annotations(
     assert run.outputs["verdict"] == "NOT READY"
     # on a pull request the stop-ships listed are those in the files it changes
     assert run.outputs["stop-ship-count"] == "1"
+    # the gate's reason, word for word as the App's check run gives it for the same pull request
+    # (tests/app/test_push_analysis.py)
+    reason = "fails: 1 stop-ship finding open on a pull request into main"
+    assert f"stopship: gate {reason}" in run.stdout
+    assert f"**Gate:** {reason}" in run.summary
     assert run.outputs["grade"] in {"C", "D", "F"}
     assert 0 <= int(run.outputs["score"]) < 80
     sarif = Path(run.outputs["sarif-file"])

@@ -30,10 +30,14 @@ def check(*args: str) -> tuple[int, str, str]:
 
 
 def test_the_planted_sample_is_not_ready_and_fails_the_gate() -> None:
-    code, out, _ = check(str(BAD))
+    code, out, err = check(str(BAD))
     assert code == 1
     assert "NOT READY" in out
     assert "STOP-SHIP" in out
+    # the gate policy's reason (app/engine/gate.py), as the Action and the App word it
+    stops = out.count("STOP-SHIP")
+    reason = f"fails: {stops} stop-ship finding{'s' if stops != 1 else ''} open"
+    assert f"Gate: {reason}" in out and f"stopship: gate {reason}" in err
 
 
 def test_the_well_built_sample_passes_with_grade_b_or_better() -> None:

@@ -163,6 +163,9 @@ async def test_a_pull_request_into_main_with_a_stop_ship_fails(
     await send(client, "pull_request", pull_request_payload(repo, base, head), "pr-1")
     final = fake.calls("PATCH", "/check-runs/")[-1].body
     assert final["conclusion"] == "failure"
+    # word for word what the Action says for the same pull request (tests/test_action.py)
+    reason = "fails: 1 stop-ship finding open on a pull request into main"
+    assert f"**Gate:** {reason}" in final["output"]["summary"]
     paths = {a["path"] for a in final["output"]["annotations"]}
     assert paths == {"app/admin.py"}  # annotations only on the files the PR changes
 
