@@ -162,3 +162,27 @@ def test_only_a_pull_request_or_merge_group_distrusts_its_own_suppressions() -> 
     assert limited is not None
     assert limited("app/x.py", mine, stop)  # unchanged by the pull request: the base's own
     assert not limited("app/new.py", mine, stop)
+
+
+@pytest.mark.parametrize(
+    ("strictness_minimum", "score", "local_code", "deploy"),
+    [
+        (50, 64, 0, "approved"),
+        (70, 64, 1, "rejected"),
+        (80, 79, 1, "rejected"),
+        (80, 85, 0, "approved"),
+    ],
+)
+def test_each_strictness_minimum_gates_a_local_run_and_a_deployment_not_a_check_run(
+    strictness_minimum: int, score: int, local_code: int, deploy: str
+) -> None:
+    """Low / Medium / High strictness set the minimum score (50 / 70 / 80): a local run and a
+    deployment gate on it (the deployment through the verdict), a pull request's check does not."""
+    under = score < strictness_minimum
+    rep = replace(
+        report([], score=score, verdict="NOT READY" if under else "READY"),
+        min_score=strictness_minimum,
+    )
+    assert decide(rep, LOCAL).exit_code == local_code
+    assert decide(rep, DEPLOY).deployment == deploy
+    assert decide(rep, PR_MAIN).conclusion == "success"
