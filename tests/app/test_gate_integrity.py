@@ -7,16 +7,22 @@ indented command is code, not a command."""
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.app.app_harness import running_app, send
+from tests.app.app_harness import send
 from tests.app.fake_github import FakeGitHub
-from tests.app.test_commands import PR, command, fake_serving, shop_with_pull_request, waivers
+from tests.app.test_commands import (  # noqa: F401 - fixtures
+    PR,
+    client,
+    command,
+    fake,
+    repo,
+    waivers,
+)
 from tests.app.test_push_analysis import pull_request_payload, push_payload
 from tests.app.test_webhook import example
 from tests.gitrepo import git
@@ -24,23 +30,6 @@ from tests.gitrepo import git
 # every payload names the same repository (GitHub's examples each name their own)
 REPOSITORY_ID = example("pull_request", "opened")["repository"]["id"]
 INJECTION = 'def drop(c, x):\n    c.execute(f"DELETE FROM t WHERE id = {x}")\n'
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    return shop_with_pull_request(tmp_path)
-
-
-@pytest.fixture
-def fake(repo: Path) -> Iterator[FakeGitHub]:
-    with fake_serving(repo) as github:
-        yield github
-
-
-@pytest.fixture
-async def client(database_url: str, fake: FakeGitHub) -> AsyncIterator[httpx.AsyncClient]:
-    async with running_app(database_url, fake) as http:
-        yield http
 
 
 def shas(repo: Path) -> tuple[str, str]:
