@@ -5,7 +5,7 @@ is read a bounded number of pages."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
 from githubkit import GitHub
@@ -29,19 +29,37 @@ async def _pages(fetch: Any, limit: int, **params: Any) -> list[dict[str, Any]]:
     return out
 
 
-async def latest_release_tag(
-    gh: GitHub[Any], owner: str, name: str, sha: str, globs: Iterable[str]
-) -> tuple[str, str] | None:
-    """(tag, commit sha) of the release `sha` builds on (engine.release.release_tag's rule; the
-    judged commit's own tags are the release being made, not its baseline), or None."""
+Release = tuple[str, str] | None  # (tag, commit sha) of a release, or none found
+
+
+async def tags_by_commit(gh: GitHub[Any], owner: str, name: str) -> dict[str, list[str]]:
+    """The repository's tags (its first MAX_TAG_PAGES pages), by the commit each names."""
     tags = await _pages(
         lambda **kw: gh.rest.repos.async_list_tags(owner, name, **kw), MAX_TAG_PAGES
     )
     by_commit: dict[str, list[str]] = {}
     for tag in tags:
         commit = str((tag.get("commit") or {}).get("sha") or "")
-        if commit and commit != sha:
+        if commit:
             by_commit.setdefault(commit, []).append(str(tag.get("name") or ""))
+    return by_commit
+
+
+async def latest_release_tag(
+    gh: GitHub[Any],
+    owner: str,
+    name: str,
+    sha: str,
+    globs: Iterable[str],
+    tags: Mapping[str, list[str]],
+    known: Mapping[str, Release] | None = None,
+) -> Release:
+    """(tag, commit sha) of the release `sha` builds on (engine.release.release_tag's rule; the
+    judged commit's own tags are the release being made, not its baseline), or None. `known`:
+    the releases of commits judged before; the walk stops at the first of them it meets (an
+    untagged one: its release is this one's)."""
+    globs = tuple(globs)
+    by_commit = {c: names for c, names in tags.items() if c != sha}
     if not by_commit:
         return None
     walked: list[str] = []
@@ -50,8 +68,12 @@ async def latest_release_tag(
         response = await gh.rest.repos.async_list_commits(
             owner, name, sha=sha, per_page=PER_PAGE, page=page
         )
-        commits = cast(list[dict[str, Any]], response.json())
-        walked += [str(c.get("sha") or "") for c in commits]
+        commits = [str(c.get("sha") or "") for c in cast(list[dict[str, Any]], response.json())]
+        for i, commit in enumerate(commits):
+            if commit != sha and known is not None and commit in known:
+                found = release_tag(by_commit, walked + commits[: i + 1], globs)
+                return found if found is not None else known[commit]
+        walked += commits
         found = release_tag(by_commit, walked, globs)
         if found is not None or len(commits) < PER_PAGE:
             return found

@@ -37,6 +37,7 @@ from app.jobs.commit_context import (
     original_of,
     pulls_of_commit,
 )
+from app.jobs.release_baseline import forget_tags
 from app.jobs.subject import job_subject
 
 
@@ -76,6 +77,8 @@ async def analyse_push(
     """A push is judged by its branch, unless its commit heads a pull request into a release
     branch: then as that pull request."""
     assert isinstance(event, PushEvent)
+    if event.ref.startswith("refs/tags/"):
+        forget_tags(sessions, event.place.repository.full_name)  # a new release baseline
     if not supersede.asks_for_verdict(event):
         return "ignored"
     place = event.place

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Generic, TypeVar
 from weakref import WeakKeyDictionary
 
@@ -22,6 +23,7 @@ from app.engine.config import StopshipConfig
 from app.engine.release import NO_BASELINE, ReleaseBaseline
 from app.engine.report_cache import ReportState
 from app.engine.ruleset import Ruleset
+from app.github.releases import Release
 
 if TYPE_CHECKING:
     from app.jobs.commit_files import CommitFiles
@@ -43,6 +45,13 @@ class _Recent(Generic[K, V]):
             self._items.move_to_end(key)
         return item
 
+    def pop(self, key: K) -> None:
+        self._items.pop(key, None)
+
+    def drop(self, unwanted: Callable[[K], bool]) -> None:
+        for key in [k for k in self._items if unwanted(k)]:
+            del self._items[key]
+
     def put(self, key: K, item: V) -> None:
         self._items[key] = item
         self._items.move_to_end(key)
@@ -54,10 +63,21 @@ FilesKey = tuple[str, str, tuple[str, ...], str]  # repository, sha, ignored pat
 ReportKey = tuple[str, str, str, str]  # repository, sha, config digest, ruleset
 
 
+TAGS_KEPT = 64
+RELEASES_KEPT = 1024
+TAGS_FOR_SECONDS = 300.0  # a tag pushed meanwhile is seen at the latest then (or at once here)
+
+
 class RecentCommits:
     def __init__(self) -> None:
         self.files: _Recent[FilesKey, CommitFiles] = _Recent(FILES_KEPT)
         self.reports: _Recent[ReportKey, ReportState] = _Recent(REPORTS_KEPT)
+        # per repository: when its tags were listed, and the tags by commit
+        self.tags: _Recent[str, tuple[float, dict[str, list[str]]]] = _Recent(TAGS_KEPT)
+        # per (repository, release globs): the release tag of each commit judged
+        self.releases: _Recent[tuple[str, tuple[str, ...]], dict[str, Release]] = _Recent(
+            RELEASES_KEPT // 16
+        )
 
 
 _recent: WeakKeyDictionary[async_sessionmaker[AsyncSession], RecentCommits] = WeakKeyDictionary()

@@ -6,14 +6,19 @@ A pull request's own files always count as changed."""
 
 from __future__ import annotations
 
+import time
+
 from githubkit.exception import RequestFailed
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.engine.config import CONFIG_PATH, ConfigError, StopshipConfig
 from app.engine.release import NO_BASELINE, ReleaseBaseline
 from app.github import releases
 from app.github.comparison import compare
+from app.github.releases import Release
 from app.github.tree_listing import CommitTree
 from app.jobs.commit_files import CommitReader
+from app.jobs.recent_commits import RELEASES_KEPT, TAGS_FOR_SECONDS, recent_of
 
 
 async def release_of(
@@ -35,7 +40,7 @@ async def release_of(
         number, base = deployed
         ref, source = f"deployment {number} to {environment} ({base[:7]})", "deployment"
     else:
-        found = await releases.latest_release_tag(gh, owner, name, head.sha, config.release_tags)
+        found = await _release_tag(reader, head.sha, config.release_tags)
         if found is None:
             return NO_BASELINE
         ref, base = found
@@ -53,3 +58,30 @@ async def release_of(
             return ReleaseBaseline(ref, source, None)
         changed = {p for p, blob in head.blobs.items() if before.blobs.get(p) != blob}
     return ReleaseBaseline(ref, source, frozenset(changed)).with_changes(own_changes or ())
+
+
+async def _release_tag(reader: CommitReader, sha: str, globs: tuple[str, ...]) -> Release:
+    """The release tag of `sha`, with the tags listed at most every TAGS_FOR_SECONDS per
+    repository in this process, and the walk stopped at a commit judged before."""
+    gh, owner, name = reader.gh, reader.owner, reader.name
+    recent = recent_of(reader.sessions)
+    listed = recent.tags.get(reader.repository)
+    if listed is None or time.monotonic() - listed[0] > TAGS_FOR_SECONDS:
+        listed = (time.monotonic(), await releases.tags_by_commit(gh, owner, name))
+        recent.tags.put(reader.repository, listed)
+    known = recent.releases.get((reader.repository, globs))
+    if known is None:
+        known = {}
+        recent.releases.put((reader.repository, globs), known)
+    found = await releases.latest_release_tag(gh, owner, name, sha, globs, listed[1], known)
+    known[sha] = found
+    while len(known) > RELEASES_KEPT:
+        del known[next(iter(known))]
+    return found
+
+
+def forget_tags(sessions: async_sessionmaker[AsyncSession], repository: str) -> None:
+    """A tag was pushed: list the repository's tags again next time (in this process)."""
+    recent = recent_of(sessions)
+    recent.tags.pop(repository)
+    recent.releases.drop(lambda key: key[0] == repository)

@@ -32,8 +32,9 @@ PR_ACTIONS = frozenset({"opened", "synchronize", "reopened"})
 def asks_for_verdict(event: Event) -> bool:
     """Whether this delivery is judged (a title edit or a closed pull request is not, and must
     not supersede the analysis of the current head)."""
-    if isinstance(event, PushEvent):
-        return bool(event.after) and set(event.after) != {"0"} and not event.deleted
+    if isinstance(event, PushEvent):  # a branch's new head (a tag names a commit judged before)
+        judged = bool(event.after) and set(event.after) != {"0"} and not event.deleted
+        return judged and event.ref.startswith("refs/heads/")
     if isinstance(event, PullRequestEvent):
         base_changed = event.action == "edited" and "base" in (event.changes or {})
         return event.action in PR_ACTIONS or base_changed

@@ -148,3 +148,26 @@ async def test_a_deployment_is_judged_against_the_environments_last_successful_d
     assert judged(report) == {"db/migrations/0004_items.sql"}
     assert report.migrations is not None
     assert report.migrations.baseline == f"deployment 11 to production ({deployed[:7]})"
+
+
+async def test_tags_are_listed_once_and_again_after_a_tag_is_pushed(
+    client: httpx.AsyncClient, fake: FakeGitHub, repo: Path
+) -> None:
+    first = commit(repo, "orders", migration(1, "orders"))
+    git(repo, "tag", "v1.0.0")
+    second = commit(repo, "users", migration(2, "users"))
+    await push(client, push_payload(first), "p-1")
+    await push(client, push_payload(second), "p-2")
+    assert fake.count("GET", "/repos/octo/shop/tags") == 1  # listed once for both pushes
+    runs = len(fake.calls("POST", "/check-runs"))
+
+    git(repo, "tag", "v1.1.0", second)
+    tag_push = push_payload(second)
+    tag_push["ref"] = "refs/tags/v1.1.0"
+    await push(client, tag_push, "p-tag")
+    assert len(fake.calls("POST", "/check-runs")) == runs  # a tag judges no commit anew
+    third = commit(repo, "items", migration(3, "items"))
+    await push(client, push_payload(third), "p-3")
+    assert fake.count("GET", "/repos/octo/shop/tags") == 2  # the pushed tag is seen at once
+    final = fake.calls("PATCH", "/check-runs/")[-1].body
+    assert "2 migration(s) up to v1.1.0 treated as applied" in final["output"]["summary"]
