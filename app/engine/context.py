@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import bisect
 import re
 from collections.abc import Mapping
@@ -41,6 +42,9 @@ class FileContext:
     # What the screen found in this file (None: not screened), and the screen's id of each hint.
     seen: frozenset[int] | None = None
     hint_ids: Mapping[Hint, int] = field(default_factory=dict)
+    # What the matchers of one file share (an ast-grep query's nodes, a detector's candidates
+    # asked by several rules): computed once per file, by key.
+    memo: dict[object, Any] = field(default_factory=dict, init=False, repr=False)
     _counted: int = field(default=0, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -96,6 +100,15 @@ class FileContext:
             self._counted += offset
             return self.text.count("\n", 0, offset) + 1
         return bisect.bisect_right(self._line_starts, offset)
+
+    @cached_property
+    def python_ast(self) -> ast.Module | None:
+        """The file parsed by Python's `ast` (None when it is not valid Python 3): one parse
+        for every detector that reads it. Never modified by them."""
+        try:
+            return ast.parse(self.text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
 
     @cached_property
     def sg_root(self) -> Any:

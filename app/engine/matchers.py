@@ -4,6 +4,7 @@ look-ups and, only where a match is possible, the scan itself."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
@@ -156,7 +157,7 @@ class AstGrepMatcherRun:
         sg = matcher.ast_grep
         assert sg is not None
         # per file language: the ast-grep config to run and the keywords and prefilter before it
-        self.by_language: dict[str, tuple[dict[str, Any], _Prefilter]] = {}
+        self.by_language: dict[str, tuple[dict[str, Any], str, _Prefilter]] = {}
         for language, grammar in SG_LANGUAGE.items():
             chosen = next(
                 (
@@ -172,13 +173,14 @@ class AstGrepMatcherRun:
             if sg.constraints:
                 config["constraints"] = sg.constraints
             prefilter = sg.prefilter.get(chosen) or sg.prefilter.get("any")
-            self.by_language[language] = (config, _Prefilter(sg.keywords, prefilter, screen))
+            query = json.dumps(config, sort_keys=True)  # equal queries share their nodes per file
+            self.by_language[language] = (config, query, _Prefilter(sg.keywords, prefilter, screen))
         self.judge: NodeJudge | None = NODE_JUDGES[sg.judge] if sg.judge else None
         self.options = matcher.options
 
     def screen_id(self, language: str | None) -> int | None:
         entry = self.by_language.get(language or "")
-        return NEVER if entry is None else entry[1].gate.screen_id
+        return NEVER if entry is None else entry[2].gate.screen_id
 
     def run(
         self, rule: str, ctx: FileContext, seen: Seen, problems: list[ParseProblem]
@@ -186,14 +188,17 @@ class AstGrepMatcherRun:
         entry = self.by_language.get(ctx.language or "")
         if entry is None:
             return
-        config, prefilter = entry
+        config, query, prefilter = entry
         if not prefilter.passes(ctx, seen):
             return
-        try:
-            nodes = ctx.sg_root.find_all(config)
-        except (ValueError, RuntimeError) as exc:
-            problems.append(ParseProblem("ast-grep", str(exc)[:200]))
-            return
+        key = ("find_all", query)  # rules sharing one query (SEC002 and SEC025) ask it once
+        nodes = ctx.memo.get(key)
+        if nodes is None:
+            try:
+                nodes = ctx.memo[key] = ctx.sg_root.find_all(config)
+            except (ValueError, RuntimeError) as exc:
+                problems.append(ParseProblem("ast-grep", str(exc)[:200]))
+                return
         for node in nodes:
             detail = ""
             if self.judge is not None:

@@ -21,7 +21,8 @@ from app.engine.regex_superset import superset
 # Matches every text (at its end, which the set's DFA reaches anyway): if it is missing from an
 # answer, RE2 gave up (its DFA ran out of memory) rather than finding nothing.
 _SENTINEL = "\\z"
-_MAX_MEM = 64 << 20
+_MAX_MEM = 64 << 20  # shared by the sets
+_PER_SET = 32  # patterns per RE2 set
 
 
 @dataclass(frozen=True, eq=False)  # compared (and hashed) by identity: cheap look-ups
@@ -91,25 +92,36 @@ class Screen:
             self._set = None
         return entry
 
-    def _compiled(self) -> Any:
+    def _compiled(self) -> list[tuple[Any, list[int]]]:
+        """The patterns in sets of at most _PER_SET (each with its own sentinel), and the ids of
+        each set's patterns in its order: several small DFAs stay within their memory where one
+        for every pattern would build and drop states again and again (2-3 times slower)."""
         if self._set is None:
             import re2  # google-re2; imported where it is used, as are ast-grep and pglast
 
-            options = re2.Options()
-            options.max_mem = _MAX_MEM
-            options.log_errors = False
-            compiled = re2.Set.SearchSet(options)
-            for pattern in self._ids:  # in id order: a dict keeps insertion order
-                compiled.Add(pattern)
-            compiled.Compile()
-            self._set = compiled
-        return self._set
+            patterns = list(self._ids)[1:]  # in id order: a dict keeps insertion order
+            groups = [patterns[i : i + _PER_SET] for i in range(0, len(patterns), _PER_SET)]
+            sets = []
+            for group in groups or [[]]:
+                options = re2.Options()
+                options.max_mem = _MAX_MEM // max(1, len(groups))
+                options.log_errors = False
+                compiled = re2.Set.SearchSet(options)
+                for pattern in (_SENTINEL, *group):
+                    compiled.Add(pattern)
+                compiled.Compile()
+                sets.append((compiled, [0] + [self._ids[p] for p in group]))
+            self._set = sets
+        return self._set  # type: ignore[no-any-return]
 
     def scan(self, data: bytes) -> frozenset[int] | None:
         """The ids that occur in `data`, or None when the file cannot be screened."""
         if not data.isascii():
             return None
-        found = self._compiled().Match(data)
-        if not found or 0 not in found:
-            return None
+        found: set[int] = set()
+        for compiled, ids in self._compiled():
+            matched = compiled.Match(data)
+            if not matched or 0 not in matched:
+                return None  # that set's DFA gave up: nothing is proven
+            found.update(ids[i] for i in matched)
         return frozenset(found)

@@ -83,21 +83,6 @@ def _called(call: ast.Call) -> str:
     return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
 
 
-def _string_constants(tree: ast.AST) -> dict[str, ast.expr]:
-    """Names assigned a string literal (`DJANGO_SU_PASSWORD = "admin"`), wherever they are."""
-    out: dict[str, ast.expr] = {}
-    for node in ast.walk(tree):
-        if (
-            isinstance(node, ast.Assign)
-            and len(node.targets) == 1
-            and isinstance(node.targets[0], ast.Name)
-            and isinstance(node.value, ast.Constant)
-            and isinstance(node.value.value, str)
-        ):
-            out[node.targets[0].id] = node.value
-    return out
-
-
 def _is_admin_value(node: ast.expr) -> bool:
     if isinstance(node, ast.Constant):
         value = node.value
@@ -109,15 +94,32 @@ def _is_admin_value(node: ast.expr) -> bool:
     return False
 
 
-def _python_candidates(text: str) -> Iterator[tuple[int, str]]:
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError):
+def _python_candidates(tree: ast.Module | None) -> Iterator[tuple[int, str]]:
+    if tree is None:
         return
-    constants = _string_constants(tree)
+    # one walk: the calls, the functions, the names assigned a string literal
+    # (`DJANGO_SU_PASSWORD = "admin"`) and whether any password is set on an object at all
+    calls: list[ast.Call] = []
+    functions: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
+    constants: dict[str, ast.expr] = {}
+    sets_password = False
     for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
-            continue
+        if isinstance(node, ast.Call):
+            calls.append(node)
+            func = node.func
+            sets_password = sets_password or (
+                isinstance(func, ast.Attribute) and func.attr == "set_password"
+            )
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            functions.append(node)
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+            if isinstance(target, ast.Name):
+                if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+                    constants[target.id] = node.value
+            elif isinstance(target, ast.Attribute) and _PASSWORD_KEY.match(target.attr):
+                sets_password = True
+    for node in calls:
         func = node.func
         name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
         keywords = {k.arg: k.value for k in node.keywords if k.arg}
@@ -134,8 +136,8 @@ def _python_candidates(text: str) -> Iterator[tuple[int, str]]:
             continue
         if any(_marks_admin(k, v) for k, v in keywords.items()):
             yield node.lineno, name or "user"
-    for scope in ast.walk(tree):
-        if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+    if sets_password:  # an account built step by step needs a password set on it
+        for scope in functions:
             yield from _assembled_accounts(scope, constants)
 
 
@@ -432,9 +434,17 @@ def _command_candidates(text: str) -> Iterator[tuple[int, str]]:
 
 
 def _candidates(ctx: FileContext) -> list[tuple[int, str]]:
+    """The accounts made with a fixed password in this file (computed once: two rules ask)."""
+    known = ctx.memo.get(_candidates)
+    if known is None:
+        known = ctx.memo[_candidates] = _candidates_of(ctx)
+    return list(known)
+
+
+def _candidates_of(ctx: FileContext) -> list[tuple[int, str]]:
     language, text = ctx.language, ctx.text
     if language == "python":
-        found = list(_python_candidates(text))
+        found = list(_python_candidates(ctx.python_ast))
     elif language in {"javascript", "typescript", "tsx"}:
         found = list(_js_candidates(ctx.sg_root, text))
     elif language == "go":

@@ -181,9 +181,8 @@ def django_field_classes(ctx: FileContext, options: dict[str, Any]) -> Iterable[
     field class is."""
     if "class" not in ctx.text or not _FIELD_CLASS.search(ctx.text):
         return
-    try:
-        tree = ast.parse(ctx.text)
-    except SyntaxError:
+    tree = ctx.python_ast
+    if tree is None:
         return  # the Python rules report it
     for node in ast.walk(tree):
         if isinstance(node, ast.ClassDef):

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 
 from app.engine.detectors.setting_values import (
     DEBUG,
@@ -551,15 +550,16 @@ def _nothing_to_find(text: str) -> bool:
     return True
 
 
-@lru_cache(maxsize=4)
-def python_env_defaults(text: str) -> tuple[EnvDefault, ...]:
-    """Every insecure setting value of a Python module when its environment is empty, less those
+def python_env_defaults(
+    text: str, parsed: Callable[[], ast.Module | None]
+) -> tuple[EnvDefault, ...]:
+    """Every insecure setting value of a Python module (its `text`; `parsed()` gives its tree,
+    asked only when the text leaves something to find) when its environment is empty, less those
     the module refuses; () for a module `ast` cannot parse."""
     if _nothing_to_find(text):
         return ()
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError):
+    tree = parsed()
+    if tree is None:
         return ()
     reader = _Reader(text.splitlines())
     reader.body(tree.body, False, (), False)

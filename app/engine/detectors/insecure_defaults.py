@@ -66,7 +66,7 @@ class _Source:
 def _env_defaults(source: _Source) -> tuple[EnvDefault, ...]:
     language, text = source.key
     if language == "python":
-        return python_env_defaults(text)
+        return python_env_defaults(text, lambda: source.ctx.python_ast)
     if language in {"properties", "yaml", "java"}:
         return tuple(spring_env_defaults(language, text))
     if language == "compose":
@@ -121,9 +121,8 @@ def settings_overrides(ctx: FileContext, options: dict[str, Any]) -> Iterable[Fa
     ]
     if not imported:
         return
-    try:
-        tree = ast.parse(ctx.text)
-    except (SyntaxError, ValueError):
+    tree = ctx.python_ast
+    if tree is None:
         return
     names: dict[str, int] = {}
     for stmt in tree.body:

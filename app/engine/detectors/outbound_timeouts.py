@@ -87,7 +87,7 @@ def _calls(
         return
     language = rule_language(ctx)
     if language == "python":
-        findings = unbounded_calls(ctx.text)
+        findings = unbounded_calls(ctx)
         if findings.problem is not None:
             yield findings.problem
         for call in findings.calls:

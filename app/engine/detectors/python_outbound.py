@@ -18,9 +18,9 @@ import re
 from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Literal
 
+from app.engine.context import FileContext
 from app.engine.model import ParseProblem
 
 Protocol = Literal["http", "network"]
@@ -89,18 +89,50 @@ _REQUESTS_CALL = re.compile(
 )
 
 
-@lru_cache(maxsize=8)
-def unbounded_calls(source: str) -> Findings:
-    """The outbound calls without a timeout in a Python source (cached: two rules ask)."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError) as exc:
-        line = getattr(exc, "lineno", None)
+def unbounded_calls(ctx: FileContext) -> Findings:
+    """The outbound calls without a timeout in a Python file (once per file: two rules ask)."""
+    known = ctx.memo.get(unbounded_calls)
+    if known is None:
+        if _bounded_on_their_face(ctx.text):
+            known = Findings()  # spares the parse of a module whose every call names a timeout
+        else:
+            known = _unbounded_calls(ctx.text, ctx.python_ast)
+        ctx.memo[unbounded_calls] = known
+    return known
+
+
+# What only a parse can judge: another client, an alias of requests, a timeout switched off
+_BEYOND_REQUESTS = re.compile(
+    r"ClientSession|urlopen|HTTPS?Connection|pycurl|Curl|smtplib|imaplib|poplib|ftplib"
+    r"|telnetlib|create_connection|SMTP|LMTP|IMAP4|POP3|FTP|Telnet|timeout\s*=\s*None"
+    r"|import\s+requests\s+as|from\s+requests\s+import|\*\*"
+)
+_REQUESTS_OPEN = re.compile(r"\brequests\.\w+\(")
+_NAMES_TIMEOUT = re.compile(r"[^()]*\btimeout\s*=")
+
+
+def _bounded_on_their_face(source: str) -> bool:
+    """True when the module's only clients are `requests.<verb>(...)` calls that each pass
+    `timeout=` before their first parenthesis closes or opens: nothing to find there."""
+    if _BEYOND_REQUESTS.search(source):
+        return False
+    return all(_NAMES_TIMEOUT.match(source, m.end()) for m in _REQUESTS_OPEN.finditer(source))
+
+
+def _unbounded_calls(source: str, tree: ast.Module | None) -> Findings:
+    if tree is None:
+        try:
+            ast.parse(source)  # again, for the error's line (a file `ast` rejects is rare)
+        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+            error: Exception = exc
+        else:  # pragma: no cover - python_ast and ast.parse agree
+            error = SyntaxError("unparsable")
+        line = getattr(error, "lineno", None)
         calls = tuple(
             Unbounded("http", source.count("\n", 0, m.start()) + 1, m.group(0))
             for m in _REQUESTS_CALL.finditer(source)
         )
-        return Findings(calls, ParseProblem("python", f"line {line}: {exc}"))
+        return Findings(calls, ParseProblem("python", f"line {line}: {error}"))
     return Findings(tuple(_Module(tree, source).unbounded()))
 
 

@@ -359,8 +359,10 @@ def _assignments(scan: _Scan) -> Iterator[_Candidate]:
     if ctx.may_match(_QUOTED_HINT):
         text = ctx.text
         lowered = ctx.lower_text
-        if lowered is None:  # non-ASCII text: lower() could shift offsets, so fold per character
-            lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+        if lowered is None:  # non-ASCII text: lower() keeps offsets unless a letter grows
+            lowered = text.lower()
+            if len(lowered) != len(text):  # only `İ` does (`i̇`): keep it, lower the rest
+                lowered = "İ".join(part.lower() for part in text.split("İ"))
         for offset, name, value in _quoted_assignments(text, lowered):
             if not looks_secret(name, value):
                 scan.stand_ins += _stands_in(name, value)

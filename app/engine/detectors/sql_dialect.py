@@ -136,6 +136,7 @@ def dialect_from_content(text: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=64)  # by text: the same SQL under several paths is parsed once
 def _parse(text: str) -> tuple[ast.RawStmt, ...] | str:
     try:
         return tuple(pglast.parse_sql(text))
