@@ -98,6 +98,15 @@ def words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
+def named_children(node: Node | None) -> list[Node]:
+    """The named children of `node` (no punctuation, no keywords); none for None."""
+    return [c for c in node.children() if c.is_named()] if node is not None else []
+
+
+def first_named_child(node: Node | None) -> Node | None:
+    return next((c for c in node.children() if c.is_named()), None) if node is not None else None
+
+
 def union(parts: Iterable[Taints]) -> Taints:
     out: set[Taint] = set()
     for part in parts:
@@ -298,7 +307,7 @@ class Flow(ABC):
         format call), or None when `node` does not build a string."""
 
     def union_of_children(self, node: Node) -> Taints:
-        return union(self.origin(c) for c in node.children() if c.is_named())
+        return union(self.origin(c) for c in named_children(node))
 
 
 def callback_receiver_origin(flow: Flow, function: Node, call_kinds: frozenset[str]) -> Taints:
@@ -316,4 +325,4 @@ def callback_receiver_origin(flow: Flow, function: Node, call_kinds: frozenset[s
         receiver = callee.field("object") or callee.field("operand")
         if receiver is not None:
             return flow.origin(receiver)
-    return union(flow.origin(a) for a in arguments.children() if a.is_named() and a != function)
+    return union(flow.origin(a) for a in named_children(arguments) if a != function)
