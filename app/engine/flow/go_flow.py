@@ -12,10 +12,10 @@ from app.engine.flow.origin import (
     Piece,
     Scope,
     Source,
-    Taint,
     Taints,
     callback_receiver_origin,
     named_children,
+    tainted,
     words,
 )
 from app.engine.flow.string_formats import printf_slots
@@ -72,7 +72,7 @@ class GoFlow(GrammarFlow):
         if receiver is not None:  # func (s *Store) ...: s is the object
             for declaration in receiver.find_all(kind="parameter_declaration"):
                 for name in _names_listed(declaration):
-                    scope.parameters[name] = frozenset({Taint(Source.STATE, name)})
+                    scope.parameters[name] = tainted(Source.STATE, name)
         parameters = function.field("parameters")
         if parameters is not None:
             for declaration in parameters.children():
@@ -89,7 +89,7 @@ class GoFlow(GrammarFlow):
                     elif safe:
                         scope.parameters[name] = NONE
                     else:
-                        scope.parameters[name] = frozenset({Taint(Source.PARAMETER, name)})
+                        scope.parameters[name] = tainted(Source.PARAMETER, name)
 
     def bind(self, node: Node, scope: Scope) -> None:
         if node.kind() == "var_spec":

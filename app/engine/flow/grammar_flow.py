@@ -25,11 +25,11 @@ from app.engine.flow.origin import (
     Scope,
     Slot,
     Source,
-    Taint,
     Taints,
     first_named_child,
     named_children,
     request_only,
+    tainted,
     union,
 )
 
@@ -59,7 +59,7 @@ class GrammarFlow(Flow):
         if kind == "identifier":
             return self.resolve(node.text(), node)
         if kind in self.READS_REQUEST and self.REQUEST.match(node.text()):
-            return frozenset({Taint(Source.REQUEST, node.text()[:60])})
+            return tainted(Source.REQUEST, node.text()[:60])
         pieces = self.pieces(node)
         if pieces is not None:
             return self.built(pieces)
@@ -78,7 +78,7 @@ class GrammarFlow(Flow):
         """A call the analysis does not follow: a result named by its callee, carrying the
         request data passed to it (a parameter or state passed is the callee's business)."""
         passed = request_only(self.origins(arguments))
-        return frozenset({Taint(Source.OPAQUE, callee)}) | passed
+        return tainted(Source.OPAQUE, callee) | passed
 
     # -- scopes ----------------------------------------------------------------------------
 

@@ -12,9 +12,9 @@ from app.engine.flow.origin import (
     Piece,
     Scope,
     Source,
-    Taint,
     Taints,
     named_children,
+    tainted,
     words,
 )
 from app.engine.flow.string_formats import printf_slots
@@ -93,11 +93,9 @@ class JavaFlow(GrammarFlow):
                 if kind is not None and _SAFE_TYPE.match(kind.text()):
                     scope.parameters[name.text()] = NONE
                 elif _REQUEST_ANNOTATION.search(parameter.text()):
-                    scope.parameters[name.text()] = frozenset({Taint(Source.REQUEST, name.text())})
+                    scope.parameters[name.text()] = tainted(Source.REQUEST, name.text())
                 else:
-                    scope.parameters[name.text()] = frozenset(
-                        {Taint(Source.PARAMETER, name.text())}
-                    )
+                    scope.parameters[name.text()] = tainted(Source.PARAMETER, name.text())
 
     def bind(self, node: Node, scope: Scope) -> None:
         kind = node.kind()
@@ -118,14 +116,14 @@ class JavaFlow(GrammarFlow):
         if kind == "field_access":
             target = node.field("object")
             if target is not None and target.kind() == "this":
-                return frozenset({Taint(Source.STATE, node.text()[:60])})
+                return tainted(Source.STATE, node.text()[:60])
             return self.origin(target)
         if kind == "array_access":
             return self.origin(node.field("array"))
         if kind == "method_invocation":
             return self._call(node)
         if kind == "object_creation_expression":
-            return frozenset({Taint(Source.OPAQUE, node.text()[:60])})
+            return tainted(Source.OPAQUE, node.text()[:60])
         if kind == "binary_expression":
             return NONE  # arithmetic and comparisons (a `+` with text is handled above)
         if kind == "ternary_expression":

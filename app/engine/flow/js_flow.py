@@ -18,11 +18,11 @@ from app.engine.flow.origin import (
     Scope,
     Slot,
     Source,
-    Taint,
     Taints,
     callback_receiver_origin,
     first_named_child,
     named_children,
+    tainted,
     words,
 )
 
@@ -118,7 +118,7 @@ class JsFlow(GrammarFlow):
                 elif name in _REQUEST_OBJECTS or safe:
                     scope.parameters[name] = NONE
                 else:
-                    scope.parameters[name] = frozenset({Taint(Source.PARAMETER, name)})
+                    scope.parameters[name] = tainted(Source.PARAMETER, name)
 
     def bind(self, node: Node, scope: Scope) -> None:
         kind = node.kind()
@@ -201,7 +201,7 @@ class JsFlow(GrammarFlow):
             if self.is_guarded(node.text(), node):
                 return NONE
             if target is not None and target.kind() == "this":
-                return frozenset({Taint(Source.STATE, node.text()[:60])})
+                return tainted(Source.STATE, node.text()[:60])
             return self.origin(target)
         if kind == "subscript_expression":
             return self.origin(node.field("object"))

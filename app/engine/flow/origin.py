@@ -93,6 +93,11 @@ def value_position(before: str) -> bool:
     return _VALUE_CONTEXT.search(before[-_LENGTH_SEARCHED:]) is not None
 
 
+def tainted(source: Source, name: str) -> Taints:
+    """The origin of a value from one place outside the function: `source`, named `name`."""
+    return frozenset({Taint(source, name)})
+
+
 def words(text: str) -> frozenset[str]:
     """A set of names written as one string, space-separated."""
     return frozenset(text.split())
@@ -105,6 +110,12 @@ def named_children(node: Node | None) -> list[Node]:
 
 def first_named_child(node: Node | None) -> Node | None:
     return next((c for c in node.children() if c.is_named()), None) if node is not None else None
+
+
+def field_text(node: Node, name: str) -> str:
+    """The text of `node`'s field `name`; empty when it has none."""
+    child = node.field(name)
+    return child.text() if child is not None else ""
 
 
 def union(parts: Iterable[Taints]) -> Taints:

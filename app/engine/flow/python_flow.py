@@ -16,16 +16,16 @@ from app.engine.flow.origin import (
     Node,
     Piece,
     Scope,
-    Slot,
     Source,
-    Taint,
     Taints,
     callback_receiver_origin,
+    field_text,
     first_named_child,
     named_children,
+    tainted,
     words,
 )
-from app.engine.flow.string_formats import percent_slots, str_format_slots
+from app.engine.flow.python_strings import formatted_pieces, is_plain_string, string_text
 
 # Request data in Flask, Django (also `self.request` in class-based views), FastAPI/Starlette,
 # aiohttp.
@@ -114,7 +114,7 @@ class PythonFlow(GrammarFlow):
                 scope.parameters[name] = NONE
             else:
                 source = Source.REQUEST if serves_route else Source.PARAMETER
-                scope.parameters[name] = frozenset({Taint(source, name)})
+                scope.parameters[name] = tainted(source, name)
 
     def bind(self, node: Node, scope: Scope) -> None:
         kind = node.kind()
@@ -220,7 +220,7 @@ class PythonFlow(GrammarFlow):
         if kind == "attribute":
             target = node.field("object")
             if target is not None and target.text() in _SELF:
-                return frozenset({Taint(Source.STATE, node.text()[:60])})
+                return tainted(Source.STATE, node.text()[:60])
             if self.is_guarded(node.text(), node):
                 return NONE
             return self.origin(target)
@@ -259,7 +259,7 @@ class PythonFlow(GrammarFlow):
                 return self.origins(args)
             return self.opaque_call(name, args)
         if callee.kind() == "attribute":
-            method = _field_text(callee, "attribute")
+            method = field_text(callee, "attribute")
             receiver = callee.field("object")
             if SANITISER.search(method) or SANITISER.search(callee.text()):
                 return NONE
@@ -270,47 +270,25 @@ class PythonFlow(GrammarFlow):
             if method in _DATA_METHODS:
                 return self.origin(receiver)
             return self.opaque_call(callee.text()[:60], args)
-        return frozenset({Taint(Source.OPAQUE, callee.text()[:60])})
+        return tainted(Source.OPAQUE, callee.text()[:60])
 
     def pieces(self, node: Node) -> list[Piece] | None:
-        kind = node.kind()
-        if kind == "string":
-            if not any(c.kind() == "interpolation" for c in node.children()):
-                return None
-            return _fstring_pieces(node)
-        if kind == "concatenated_string":
-            out: list[Piece] = []
-            for part in node.children():
-                if part.kind() == "string":
-                    out.extend(_fstring_pieces(part))
-            return out
-        if kind == "binary_operator":
-            left, right = node.field("left"), node.field("right")
-            percent = _field_text(node, "operator") == "%"
-            if percent and left is not None and right is not None and _is_plain_string(left):
-                return _percent_pieces(_string_text(left), right)
+        formatted = formatted_pieces(node)
+        if formatted is not None:
+            return formatted
+        if node.kind() == "binary_operator":
             return self.concatenation_pieces(node)
-        if kind == "call":
-            callee = node.field("function")
-            if (
-                callee is not None
-                and callee.kind() == "attribute"
-                and _field_text(callee, "attribute") == "format"
-            ):
-                template = callee.field("object")
-                if template is not None and _is_plain_string(template):
-                    return _format_pieces(_string_text(template), node.field("arguments"))
         return None
 
     def is_text(self, node: Node | None) -> bool:
         # any `+` counts, its sides not looked into
         return node is not None and (
             node.kind() in self.STRINGS
-            or (node.kind() == "binary_operator" and "+" in _field_text(node, "operator"))
+            or (node.kind() == "binary_operator" and "+" in field_text(node, "operator"))
         )
 
     def literal_pieces(self, node: Node) -> list[Piece] | None:
-        return [_string_text(node)] if _is_plain_string(node) else None
+        return [string_text(node)] if is_plain_string(node) else None
 
 
 def _comparison(test: Node | None, operator: str) -> Membership | None:
@@ -375,60 +353,3 @@ def _identifiers(node: Node) -> list[str]:
     if node.kind() == "identifier":
         return [node.text()]
     return [n.text() for n in node.find_all(kind="identifier")]
-
-
-def _field_text(node: Node, name: str) -> str:
-    child = node.field(name)
-    return child.text() if child is not None else ""
-
-
-def _is_plain_string(node: Node) -> bool:
-    return node.kind() == "string" and not any(c.kind() == "interpolation" for c in node.children())
-
-
-def _string_text(node: Node) -> str:
-    return "".join(c.text() for c in node.children() if c.kind() == "string_content")
-
-
-def _fstring_pieces(node: Node) -> list[Piece]:
-    out: list[Piece] = []
-    for child in node.children():
-        kind = child.kind()
-        if kind == "string_content":
-            out.append(child.text())
-        elif kind == "interpolation":
-            expression = first_named_child(child)
-            spec = child.find(kind="format_specifier")
-            numeric = spec is not None and spec.text().rstrip()[-1:] in ("d", "f", "n", "e", "g")
-            if expression is not None:
-                out.append(Slot(expression, numeric))
-    return out
-
-
-def _percent_pieces(template: str, values: Node) -> list[Piece]:
-    if values.kind() == "parenthesized_expression":
-        inner = first_named_child(values)
-        values = inner if inner is not None else values
-    positional = named_children(values) if values.kind() == "tuple" else [values]
-    keyed = {}
-    if values.kind() == "dictionary":
-        for pair in values.children():
-            if pair.kind() == "pair" and pair.field("key") is not None:
-                keyed[_string_text(pair.field("key"))] = pair.field("value")
-    return percent_slots(template, positional, keyed, values)
-
-
-def _format_pieces(template: str, arguments: Node | None) -> list[Piece]:
-    positional: list[Node] = []
-    keyed: dict[str, Node] = {}
-    spread: list[Node] = []
-    for argument in named_children(arguments):
-        if argument.kind() == "keyword_argument":
-            name, value = argument.field("name"), argument.field("value")
-            if name is not None and value is not None:
-                keyed[name.text()] = value
-        elif argument.kind() in ("list_splat", "dictionary_splat"):
-            spread.append(argument)
-        else:
-            positional.append(argument)
-    return str_format_slots(template, positional, keyed, spread)
