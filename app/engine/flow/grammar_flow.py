@@ -53,6 +53,7 @@ class GrammarFlow(Flow):
     # -- origins ---------------------------------------------------------------------------
 
     def evaluate(self, node: Node) -> Taints:
+        """The steps every grammar takes first, then `evaluate_by_kind`."""
         kind = node.kind()
         if kind in self.CONSTANTS:
             return NONE
