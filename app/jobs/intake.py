@@ -57,6 +57,14 @@ def _pushed_paths(event: PushEvent) -> frozenset[str] | None:
     return frozenset(paths)
 
 
+def _repository_client(github: GitHubFactory, event: Event) -> tuple[GitHub[Any], str, str]:
+    """A client of the installation the event comes from, and its repository's owner and name
+    (what every call about the repository takes)."""
+    place = event.place
+    owner, name = place.repository.owner_name
+    return github(place.installation.id), owner, name
+
+
 async def _gating_pull_of(
     gh: GitHub[Any], owner: str, name: str, sha: str, listed: list[PullRef] | None = None
 ) -> PullContext | None:
@@ -81,10 +89,9 @@ async def analyse_push(
         forget_tags(sessions, event.place.repository.full_name)  # a new release baseline
     if not supersede.asks_for_verdict(event):
         return "ignored"
-    place = event.place
-    owner, name = place.repository.owner_name
+    gh, owner, name = _repository_client(github, event)
     sha = event.after
-    pull = await _gating_pull_of(github(place.installation.id), owner, name, sha)
+    pull = await _gating_pull_of(gh, owner, name, sha)
     if pull is not None:
         return await _judge_as_pull(github, sessions, delivery_id, event, pull, sha, rerun)
     target = Target(
@@ -97,7 +104,7 @@ async def analyse_push(
         rerun=rerun,
         lineage=job_subject(event).lock or "",
     )
-    return await judge(github, sessions, delivery_id, place, target)
+    return await judge(github, sessions, delivery_id, event.place, target)
 
 
 async def analyse_pull_request(
@@ -117,9 +124,7 @@ async def analyse_pull_request(
     pr = event.pull_request
     sha = pr.head.sha
     own = PullContext(pr.number, pr.base.ref, pr.base.sha)
-    place = event.place
-    owner, name = place.repository.owner_name
-    gh = github(place.installation.id)
+    gh, owner, name = _repository_client(github, event)
     others = [p for p in await pulls_of_commit(gh, owner, name, sha) if p.number != own.number]
     stricter = await gating_pull(gh, owner, name, others) if others else None
     if stricter is not None and await gating_pull(gh, owner, name, [own]) is None:
@@ -189,9 +194,8 @@ async def _judge_change(
     lineage: str,
     rerun: bool = False,
 ) -> str:
-    place = event.place
-    owner, name = place.repository.owner_name
-    comparison = await compare(github(place.installation.id), owner, name, base_sha, head_sha)
+    gh, owner, name = _repository_client(github, event)
+    comparison = await compare(gh, owner, name, base_sha, head_sha)
     target = Target(
         owner,
         name,
@@ -205,7 +209,7 @@ async def _judge_change(
         rerun=rerun,
         lineage=lineage,
     )
-    return await judge(github, sessions, delivery_id, place, target)
+    return await judge(github, sessions, delivery_id, event.place, target)
 
 
 async def analyse_rerequest(
@@ -234,9 +238,7 @@ async def analyse_rerequest(
     else:
         return "ignored"
     rerun = event.action == "rerequested"
-    place = event.place
-    owner, name = place.repository.owner_name
-    gh = github(place.installation.id)
+    gh, owner, name = _repository_client(github, event)
     sha = suite.head_sha
     pull = await _gating_pull_of(gh, owner, name, sha, listed or suite.pull_requests)
     if pull is not None:
@@ -253,7 +255,7 @@ async def analyse_rerequest(
         rerun=rerun,
         lineage=job_subject(event).lock or "",
     )
-    return await judge(github, sessions, delivery_id, place, target)
+    return await judge(github, sessions, delivery_id, event.place, target)
 
 
 async def _is_tip(gh: GitHub[Any], owner: str, name: str, branch: str, sha: str) -> bool:

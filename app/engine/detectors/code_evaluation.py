@@ -20,8 +20,9 @@ from typing import Any
 
 from app.engine.context import FileContext
 from app.engine.detectors import node_judge
+from app.engine.detectors.evidence import Verdict, as_matched, detail_at_level
 from app.engine.flow import Flow, Source, flow_for
-from app.engine.flow.origin import Node
+from app.engine.flow.origin import Node, named_children
 
 _EVALUATION = re.compile(r"^(eval|exec|Function|new\s+Function|vm\.run\w*)\s*\(")
 # Django management commands and click / typer / argparse entry points run for an operator.
@@ -32,14 +33,12 @@ _MODULE_NAMESPACE = re.compile(r"(\.__dict__|^vars\(|^(types\.)?ModuleType\()")
 
 @node_judge("code_evaluation")
 def code_evaluation(ctx: FileContext, node: Node, options: dict[str, Any]) -> str | None:
-    strong = options.get("evidence") == "strong"
     if not _EVALUATION.match(node.text()):
-        return "" if strong else None  # deserialisation: reported as matched
-    arguments = node.field("arguments")
-    args = [a for a in arguments.children() if a.is_named()] if arguments is not None else []
+        return as_matched(options)  # deserialisation
+    args = named_children(node.field("arguments"))
     flow = flow_for(ctx.language, node)
     if flow is None or not args:
-        return "" if strong and args else None
+        return as_matched(options) if args else None
     if "cli" in ctx.roles or _in_operator_command(node):
         return None
     code = args[-1] if node.text().lstrip().startswith(("Function", "new")) else args[0]
@@ -47,13 +46,10 @@ def code_evaluation(ctx: FileContext, node: Node, options: dict[str, Any]) -> st
         verdict = _judge(flow, code, args[1:] if code is args[0] else [])
     except RecursionError:
         verdict = "strong", "code too deeply nested to follow"
-    if verdict is None:
-        return None
-    level, detail = verdict
-    return detail if (level == "strong") == strong else None
+    return detail_at_level(verdict, options)
 
 
-def _judge(flow: Flow, code: Node, namespaces: list[Node]) -> tuple[str, str] | None:
+def _judge(flow: Flow, code: Node, namespaces: list[Node]) -> Verdict:
     taints = flow.origin(code)
     if not taints:
         return None  # constant code, or a value checked against an allow-list

@@ -21,8 +21,10 @@ from typing import Any
 
 from app.engine.context import FileContext
 from app.engine.detectors import node_judge
+from app.engine.detectors.evidence import Verdict, as_matched, detail_at_level
 from app.engine.flow import Flow, Source, flow_for
-from app.engine.flow.origin import Node
+from app.engine.flow.origin import Node, first_named_child, named_children
+from app.engine.flow.python_strings import string_text
 
 _UNVERIFIED = re.compile(r"[\"']verify_signature[\"']\s*:\s*False|\bverify\s*=\s*False")
 _PEEK = re.compile(r"ParseUnverified|verify_signature|\bverify\s*=\s*False")
@@ -36,24 +38,20 @@ _ROUTING_CLAIMS = {"iss", "kid", "alg", "typ", "aud", "azp", "owner", "issuer", 
 
 @node_judge("jwt_verification")
 def jwt_verification(ctx: FileContext, node: Node, options: dict[str, Any]) -> str | None:
-    strong = options.get("evidence") == "strong"
     if not _PEEK.search(node.text()):
-        return "" if strong else None  # the `none` algorithm accepted
+        return as_matched(options)  # the `none` algorithm accepted
     flow = flow_for(ctx.language, node)
     function = flow.enclosing_function(node) if flow is not None else None
     if flow is None or function is None:
-        return "" if strong else None
+        return as_matched(options)
     try:
         verdict = _judge(ctx.language or "", flow, function, node)
     except RecursionError:
         verdict = "strong", ""
-    if verdict is None:
-        return None
-    level, detail = verdict
-    return detail if (level == "strong") == strong else None
+    return detail_at_level(verdict, options)
 
 
-def _judge(language: str, flow: Flow, function: Node, node: Node) -> tuple[str, str] | None:
+def _judge(language: str, flow: Flow, function: Node, node: Node) -> Verdict:
     if _verifies_afterwards(language, function, node):
         return None
     if language != "python" or node.kind() != "call":
@@ -78,8 +76,7 @@ def _verifies_afterwards(language: str, function: Node, node: Node) -> bool:
             if callee is None or not _DECODE.search(callee.text()):
                 continue
             if call.range().start.index > start and not _UNVERIFIED.search(call.text()):
-                arguments = call.field("arguments")
-                passed = [a for a in arguments.children() if a.is_named()] if arguments else []
+                passed = named_children(call.field("arguments"))
                 if len(passed) >= 2:  # a token and a key (or algorithms / options with a key)
                     return True
         return False
@@ -125,11 +122,7 @@ def _trusting_use(flow: Flow, use: Node) -> bool:
         if call is not None and call.kind() == "call" and method is not None:
             if method.text() != "get":
                 return True
-            arguments = call.field("arguments")
-            first = (
-                next((a for a in arguments.children() if a.is_named()), None) if arguments else None
-            )
-            return not _routing_key(flow, first)
+            return not _routing_key(flow, first_named_child(call.field("arguments")))
         return True
     if kind == "assignment" and parent.field("left") == use:
         return False  # the assignment itself
@@ -146,7 +139,7 @@ def _routing_key(flow: Flow, key: Node | None) -> bool:
 
 def _constant_string(flow: Flow, node: Node) -> str | None:
     if node.kind() == "string":
-        return "".join(c.text() for c in node.children() if c.kind() == "string_content")
+        return string_text(node)
     if node.kind() != "identifier":
         return None
     for statement in flow.root.children():

@@ -10,7 +10,7 @@ from typing import Any
 from app.engine.context import FileContext
 from app.engine.detectors import node_judge
 from app.engine.flow import Flow, flow_for
-from app.engine.flow.origin import Node, union
+from app.engine.flow.origin import Node, named_children, union
 
 _FALSE = {"False", "None", "0"}
 
@@ -21,7 +21,7 @@ def shell_command(ctx: FileContext, node: Node, options: dict[str, Any]) -> str 
     arguments = node.field("arguments")
     if flow is None or arguments is None:
         return ""
-    args = [a for a in arguments.children() if a.is_named()]
+    args = named_children(arguments)
     positional = [a for a in args if a.kind() != "keyword_argument"]
     try:
         for keyword in args:

@@ -17,7 +17,8 @@ from typing import Any
 
 from app.engine.context import FileContext
 from app.engine.detectors import node_judge
-from app.engine.flow import Source, flow_for
+from app.engine.detectors.evidence import Verdict, as_matched, detail_at_level
+from app.engine.flow import Source, Taints, flow_for
 from app.engine.flow.origin import Node
 
 # A parameter whose name says it holds SQL text: the function's contract is to splice it (its
@@ -35,26 +36,26 @@ _CONCATENATIONS = {"binary_operator", "binary_expression", "concatenated_string"
 def sql_interpolation(ctx: FileContext, node: Node, options: dict[str, Any]) -> str | None:
     flow = flow_for(ctx.language, node)
     if flow is None:
-        return "" if options.get("evidence") == "strong" else None
+        return as_matched(options)
     try:
         taints = flow.origin(_whole_expression(node))
     except RecursionError:  # text built too deep to follow: judged as before, by its shape
-        return "" if options.get("evidence") == "strong" else None
+        return as_matched(options)
+    return detail_at_level(_judge(taints), options)
+
+
+def _judge(taints: Taints) -> Verdict:
     request = sorted(t.name for t in taints if t.source is Source.REQUEST)
+    if request:
+        return "strong", f"request data `{request[0]}`"
     parameters = [t for t in taints if t.source is Source.PARAMETER]
     as_value = sorted({t.name for t in parameters if t.as_value})
+    if as_value:
+        return "strong", f"parameter `{as_value[0]}` spliced in as a value"
     spliced = sorted(
         {t.name for t in parameters if not t.as_value and not _SQL_TEXT_NAME.search(t.name)}
     )
-    if options.get("evidence") == "strong":
-        if request:
-            return f"request data `{request[0]}`"
-        if as_value:
-            return f"parameter `{as_value[0]}` spliced in as a value"
-        return None
-    if request or as_value or not spliced:
-        return None
-    return f"parameter `{spliced[0]}`"
+    return ("weak", f"parameter `{spliced[0]}`") if spliced else None
 
 
 def _whole_expression(node: Node) -> Node:

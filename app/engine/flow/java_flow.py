@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import re
 
+from app.engine.flow.grammar_flow import GrammarFlow, bind_arguments
 from app.engine.flow.origin import (
     NONE,
     SANITISER,
-    Flow,
     Node,
     Piece,
     Scope,
-    Slot,
     Source,
-    Taint,
     Taints,
-    request_only,
-    union,
+    named_children,
+    tainted,
     words,
 )
 from app.engine.flow.string_formats import printf_slots
@@ -47,13 +45,30 @@ _LITERALS = words(
     "decimal_floating_point_literal true false null_literal character_literal "
     "lambda_expression unary_expression class_literal"
 )
+_BINDINGS = {
+    "rule": {
+        "any": [
+            {"kind": "variable_declarator"},
+            {"kind": "assignment_expression"},
+            {"kind": "enhanced_for_statement"},
+            {
+                "kind": "method_invocation",
+                "has": {"field": "name", "regex": "^(" + "|".join(sorted(_MUTATORS)) + ")$"},
+            },
+        ]
+    }
+}
 
 
-class JavaFlow(Flow):
+class JavaFlow(GrammarFlow):
     FUNCTIONS = frozenset({"method_declaration", "constructor_declaration", "lambda_expression"})
+    CONSTANTS = _LITERALS
+    REQUEST = _REQUEST
+    READS_REQUEST = frozenset({"method_invocation"})
+    BINDINGS = _BINDINGS
+    STRINGS = frozenset({"string_literal", "text_block"})
 
-    def build_scope(self, function: Node) -> Scope:
-        scope = Scope()
+    def bind_parameters(self, function: Node, scope: Scope) -> None:
         parameters = function.field("parameters")
         if function.kind() == "lambda_expression":
             derived = _lambda_origin(self, function)
@@ -78,18 +93,11 @@ class JavaFlow(Flow):
                 if kind is not None and _SAFE_TYPE.match(kind.text()):
                     scope.parameters[name.text()] = NONE
                 elif _REQUEST_ANNOTATION.search(parameter.text()):
-                    scope.parameters[name.text()] = frozenset({Taint(Source.REQUEST, name.text())})
+                    scope.parameters[name.text()] = tainted(Source.REQUEST, name.text())
                 else:
-                    scope.parameters[name.text()] = frozenset(
-                        {Taint(Source.PARAMETER, name.text())}
-                    )
-        body = function.field("body")
-        if body is not None:
-            for node in body.find_all(_BINDINGS):
-                self._bind(node, scope)
-        return scope
+                    scope.parameters[name.text()] = tainted(Source.PARAMETER, name.text())
 
-    def _bind(self, node: Node, scope: Scope) -> None:
+    def bind(self, node: Node, scope: Scope) -> None:
         kind = node.kind()
         if kind == "variable_declarator":
             target, value = node.field("name"), node.field("value")
@@ -98,63 +106,45 @@ class JavaFlow(Flow):
         elif kind == "enhanced_for_statement":
             target, value = node.field("name"), node.field("value")
         else:  # list.add(x), sb.append(x)
-            receiver = node.field("object")
-            arguments = node.field("arguments")
-            if receiver is not None and receiver.kind() == "identifier" and arguments is not None:
-                for argument in arguments.children():
-                    if argument.is_named():
-                        scope.bind(receiver.text(), argument)
+            bind_arguments(scope, node.field("object"), node.field("arguments"))
             return
         if target is not None and value is not None and target.kind() == "identifier":
             scope.bind(target.text(), value)
 
-    def evaluate(self, node: Node) -> Taints:
+    def evaluate_by_kind(self, node: Node) -> Taints:
         kind = node.kind()
-        if kind in _LITERALS:
-            return NONE
-        if kind == "identifier":
-            return self.resolve(node.text(), node)
-        if kind == "method_invocation" and _REQUEST.match(node.text()):
-            return frozenset({Taint(Source.REQUEST, node.text()[:60])})
-        pieces = self.pieces(node)
-        if pieces is not None:
-            return self.built(pieces)
         if kind == "field_access":
             target = node.field("object")
             if target is not None and target.kind() == "this":
-                return frozenset({Taint(Source.STATE, node.text()[:60])})
+                return tainted(Source.STATE, node.text()[:60])
             return self.origin(target)
         if kind == "array_access":
             return self.origin(node.field("array"))
         if kind == "method_invocation":
             return self._call(node)
         if kind == "object_creation_expression":
-            return frozenset({Taint(Source.OPAQUE, node.text()[:60])})
+            return tainted(Source.OPAQUE, node.text()[:60])
         if kind == "binary_expression":
             return NONE  # arithmetic and comparisons (a `+` with text is handled above)
         if kind == "ternary_expression":
-            return union(
-                [self.origin(node.field("consequence")), self.origin(node.field("alternative"))]
-            )
+            return self.origins([node.field("consequence"), node.field("alternative")])
         return self.union_of_children(node)
 
     def _call(self, node: Node) -> Taints:
         receiver = node.field("object")
         method = node.field("name")
-        arguments = node.field("arguments")
-        args = [a for a in arguments.children() if a.is_named()] if arguments is not None else []
+        args = named_children(node.field("arguments"))
         method_name = method.text() if method is not None else ""
         qualified = f"{receiver.text()}.{method_name}" if receiver is not None else method_name
         if SANITISER.search(method_name):
             return NONE
         if qualified in _TRANSPARENT:
-            return union(self.origin(a) for a in args)
+            return self.origins(args)
         if receiver is not None and method_name in _JOINING_METHODS:
-            return union([self.origin(receiver), *(self.origin(a) for a in args)])
+            return self.origins([receiver, *args])
         if receiver is not None and method_name in _DATA_METHODS:
             return self.origin(receiver)
-        passed = request_only(union(self.origin(a) for a in args))
-        return frozenset({Taint(Source.OPAQUE, qualified[:60])}) | passed
+        return self.opaque_call(qualified[:60], args)
 
     def pieces(self, node: Node) -> list[Piece] | None:
         kind = node.kind()
@@ -164,51 +154,26 @@ class JavaFlow(Flow):
             arguments = node.field("arguments")
             if receiver is None or method is None or arguments is None:
                 return None
-            args = [a for a in arguments.children() if a.is_named()]
+            args = named_children(arguments)
             if (
                 receiver.text() == "String"
                 and method.text() == "format"
                 and args
-                and args[0].kind() in _STRINGS
+                and args[0].kind() in self.STRINGS
             ):
-                return printf_slots(_literal_text(args[0]), args[1:])
-            if method.text() == "formatted" and receiver.kind() in _STRINGS:
-                return printf_slots(_literal_text(receiver), args)
+                return printf_slots(self.literal_text(args[0]), args[1:])
+            if method.text() == "formatted" and receiver.kind() in self.STRINGS:
+                return printf_slots(self.literal_text(receiver), args)
             return None
         if kind == "binary_expression":
-            operator = node.field("operator")
-            left, right = node.field("left"), node.field("right")
-            if operator is None or operator.text() != "+" or left is None or right is None:
-                return None
-            if not (_is_stringish(left) or _is_stringish(right)):
-                return None
-            return [*self._operand_pieces(left), *self._operand_pieces(right)]
+            return self.concatenation_pieces(node)
         return None
 
-    def _operand_pieces(self, operand: Node) -> list[Piece]:
-        if operand.kind() in _STRINGS:
-            return [_literal_text(operand)]
-        if operand.kind() == "binary_expression":
-            nested = self.pieces(operand)
-            if nested is not None:
-                return nested
-        return [Slot(operand)]
-
-
-_STRINGS = {"string_literal", "text_block"}
-_BINDINGS = {
-    "rule": {
-        "any": [
-            {"kind": "variable_declarator"},
-            {"kind": "assignment_expression"},
-            {"kind": "enhanced_for_statement"},
-            {
-                "kind": "method_invocation",
-                "has": {"field": "name", "regex": "^(" + "|".join(sorted(_MUTATORS)) + ")$"},
-            },
-        ]
-    }
-}
+    def literal_text(self, literal: Node) -> str:
+        text: str = literal.text()
+        if text.startswith('"""'):
+            return text[3:-3]
+        return text[1:-1]
 
 
 def _lambda_origin(flow: JavaFlow, function: Node) -> Taints:
@@ -218,24 +183,3 @@ def _lambda_origin(flow: JavaFlow, function: Node) -> Taints:
         return NONE
     receiver = call.field("object")
     return flow.origin(receiver) if receiver is not None else NONE
-
-
-def _literal_text(node: Node) -> str:
-    text: str = node.text()
-    if text.startswith('"""'):
-        return text[3:-3]
-    return text[1:-1]
-
-
-def _is_stringish(node: Node | None) -> bool:
-    if node is None:
-        return False
-    if node.kind() in _STRINGS:
-        return True
-    operator = node.field("operator")
-    return (
-        node.kind() == "binary_expression"
-        and operator is not None
-        and operator.text() == "+"
-        and (_is_stringish(node.field("left")) or _is_stringish(node.field("right")))
-    )

@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import re
 
+from app.engine.flow.grammar_flow import (
+    GrammarFlow,
+    Membership,
+    bind_arguments,
+    method_call_rule,
+)
 from app.engine.flow.origin import (
     NONE,
     SANITISER,
-    Flow,
     Node,
     Piece,
     Scope,
     Slot,
     Source,
-    Taint,
     Taints,
     callback_receiver_origin,
-    request_only,
-    union,
+    first_named_child,
+    named_children,
+    tainted,
     words,
 )
 
@@ -54,9 +59,21 @@ _INNER = words(
 )
 _LOGICAL = {"||", "&&", "??"}
 _CALLS = frozenset({"call_expression", "new_expression"})
+_FUNCTION_VALUES = {"arrow_function", "function_expression", "function"}
+_BINDINGS = {
+    "rule": {
+        "any": [
+            {"kind": "variable_declarator"},
+            {"kind": "assignment_expression"},
+            {"kind": "augmented_assignment_expression"},
+            {"kind": "for_in_statement"},
+            method_call_rule("call_expression", "member_expression", _MUTATORS),
+        ]
+    }
+}
 
 
-class JsFlow(Flow):
+class JsFlow(GrammarFlow):
     FUNCTIONS = frozenset(
         {
             "function_declaration",
@@ -68,29 +85,25 @@ class JsFlow(Flow):
             "generator_function",
         }
     )
+    CONSTANTS = _LITERALS
+    REQUEST = _REQUEST
+    READS_REQUEST = frozenset({"member_expression", "subscript_expression", "call_expression"})
+    BINDINGS = _BINDINGS
+    STRINGS = frozenset({"string", "template_string"})
+    EARLY_EXITS = frozenset(
+        {"throw_statement", "return_statement", "continue_statement", "break_statement"}
+    )
 
     def __init__(self, root: Node) -> None:
         super().__init__(root)
         self._exported: set[str] | None = None
 
-    def build_scope(self, function: Node) -> Scope:
-        scope = Scope()
-        self._parameters(function, scope)
-        body = function.field("body")
-        if body is None:
-            return scope
-        for node in body.find_all(_BINDINGS):
-            self._bind(node, scope)
-        for guard in body.find_all(kind="if_statement"):
-            _early_exit_guard(self, guard, scope)
-        return scope
-
-    def _parameters(self, function: Node, scope: Scope) -> None:
+    def bind_parameters(self, function: Node, scope: Scope) -> None:
         single = function.field("parameter")  # x => ...
         parameters = [single] if single is not None else []
         listed = function.field("parameters")
         if listed is not None:
-            parameters = [p for p in listed.children() if p.is_named()]
+            parameters = named_children(listed)
         callback = function.parent() is not None and function.parent().kind() == "arguments"
         derived = callback_receiver_origin(self, function, _CALLS) if callback else NONE
         for parameter in parameters:
@@ -105,9 +118,9 @@ class JsFlow(Flow):
                 elif name in _REQUEST_OBJECTS or safe:
                     scope.parameters[name] = NONE
                 else:
-                    scope.parameters[name] = frozenset({Taint(Source.PARAMETER, name)})
+                    scope.parameters[name] = tainted(Source.PARAMETER, name)
 
-    def _bind(self, node: Node, scope: Scope) -> None:
+    def bind(self, node: Node, scope: Scope) -> None:
         kind = node.kind()
         if kind == "variable_declarator":
             target, value = node.field("name"), node.field("value")
@@ -120,11 +133,7 @@ class JsFlow(Flow):
         else:  # values.push(x)
             callee = node.field("function")
             receiver = callee.field("object") if callee is not None else None
-            arguments = node.field("arguments")
-            if receiver is not None and receiver.kind() == "identifier" and arguments is not None:
-                for argument in arguments.children():
-                    if argument.is_named():
-                        scope.bind(receiver.text(), argument)
+            bind_arguments(scope, receiver, node.field("arguments"))
             return
         if target is None or value is None:
             return
@@ -141,7 +150,7 @@ class JsFlow(Flow):
         listed = function.field("parameters")
         if listed is None:
             return None
-        parameters = [p for p in listed.children() if p.is_named()]
+        parameters = named_children(listed)
         index = next(
             (
                 i
@@ -153,7 +162,7 @@ class JsFlow(Flow):
         arguments = call.field("arguments")
         if index is None or arguments is None:
             return None
-        args = [a for a in arguments.children() if a.is_named()]
+        args = named_children(arguments)
         if index >= len(args) or any(a.kind() == "spread_element" for a in args[: index + 1]):
             return None
         return args[index]
@@ -169,22 +178,17 @@ class JsFlow(Flow):
             parent.kind() in ("if_statement", "ternary_expression")
             and parent.field("consequence") == child
         ):
-            return _memberships(parent.field("condition"))
+            return self.memberships(parent.field("condition"))
         return []
 
-    def evaluate(self, node: Node) -> Taints:
+    def membership(self, test: Node) -> Membership | None:
+        return _membership_call(test)
+
+    def negated_membership(self, condition: Node | None) -> Membership | None:
+        return _negated_membership(condition)
+
+    def evaluate_by_kind(self, node: Node) -> Taints:
         kind = node.kind()
-        if kind in _LITERALS:
-            return NONE
-        if kind == "identifier":
-            return self.resolve(node.text(), node)
-        if kind in ("member_expression", "subscript_expression", "call_expression") and (
-            _REQUEST.match(node.text())
-        ):
-            return frozenset({Taint(Source.REQUEST, node.text()[:60])})
-        pieces = self.pieces(node)
-        if pieces is not None:
-            return self.built(pieces)
         if kind == "template_string":
             return NONE
         if kind in _INNER:
@@ -197,37 +201,28 @@ class JsFlow(Flow):
             if self.is_guarded(node.text(), node):
                 return NONE
             if target is not None and target.kind() == "this":
-                return frozenset({Taint(Source.STATE, node.text()[:60])})
+                return tainted(Source.STATE, node.text()[:60])
             return self.origin(target)
         if kind == "subscript_expression":
             return self.origin(node.field("object"))
         if kind == "call_expression":
             return self._call(node)
         if kind == "new_expression":
-            arguments = node.field("arguments")
-            args = (
-                union(self.origin(a) for a in arguments.children() if a.is_named())
-                if (arguments is not None)
-                else NONE
-            )
+            arguments = named_children(node.field("arguments"))
             constructor = node.field("constructor")
             if constructor is not None and constructor.text() in _COLLECTIONS:
-                return args
-            return frozenset({Taint(Source.OPAQUE, node.text()[:60])}) | request_only(args)
+                return self.origins(arguments)
+            return self.opaque_call(node.text()[:60], arguments)
         if kind == "binary_expression":
             operator = node.field("operator")
             if operator is not None and operator.text() in _LOGICAL:
-                return union([self.origin(node.field("left")), self.origin(node.field("right"))])
+                return self.origins([node.field("left"), node.field("right")])
             return NONE  # arithmetic and comparisons (a `+` with text is handled above)
         if kind == "ternary_expression":
-            return union(
-                [self.origin(node.field("consequence")), self.origin(node.field("alternative"))]
-            )
+            return self.origins([node.field("consequence"), node.field("alternative")])
         if kind == "object":
-            return union(
-                self.origin(p.field("value") if p.kind() == "pair" else p)
-                for p in node.children()
-                if p.is_named()
+            return self.origins(
+                p.field("value") if p.kind() == "pair" else p for p in named_children(node)
             )
         return self.union_of_children(node)
 
@@ -238,7 +233,7 @@ class JsFlow(Flow):
             return NONE
         if arguments.kind() == "template_string":
             return NONE  # a tagged template (sql`...`): the tag receives the values apart
-        args = [a for a in arguments.children() if a.is_named()]
+        args = named_children(arguments)
         name = callee.text()
         if callee.kind() == "member_expression":
             method = callee.field("property")
@@ -247,28 +242,18 @@ class JsFlow(Flow):
             if SANITISER.search(method_name):
                 return NONE
             if name in _TRANSPARENT:
-                return union(self.origin(a) for a in args)
-            if (
-                method_name in _MAPPING_METHODS
-                and args
-                and args[0].kind()
-                in (
-                    "arrow_function",
-                    "function_expression",
-                    "function",
-                )
-            ):
+                return self.origins(args)
+            if method_name in _MAPPING_METHODS and args and args[0].kind() in _FUNCTION_VALUES:
                 return _returned(self, args[0])
             if method_name in _JOINING_METHODS:
-                return union([self.origin(receiver), *(self.origin(a) for a in args)])
+                return self.origins([receiver, *args])
             if method_name in _DATA_METHODS:
                 return self.origin(receiver)
         elif SANITISER.search(name):
             return NONE
         elif name in _TRANSPARENT:
-            return union(self.origin(a) for a in args)
-        passed = request_only(union(self.origin(a) for a in args))
-        return frozenset({Taint(Source.OPAQUE, name[:60])}) | passed
+            return self.origins(args)
+        return self.opaque_call(name[:60], args)
 
     def pieces(self, node: Node) -> list[Piece] | None:
         kind = node.kind()
@@ -277,45 +262,13 @@ class JsFlow(Flow):
                 return None
             return _template_pieces(node)
         if kind == "binary_expression":
-            operator = node.field("operator")
-            left, right = node.field("left"), node.field("right")
-            if operator is None or operator.text() != "+" or left is None or right is None:
-                return None
-            if not (_is_stringish(left) or _is_stringish(right)):
-                return None
-            return [*self._operand_pieces(left), *self._operand_pieces(right)]
+            return self.concatenation_pieces(node)
         return None
 
-    def _operand_pieces(self, operand: Node) -> list[Piece]:
-        if operand.kind() == "string":
-            return [operand.text()[1:-1]]
-        if operand.kind() == "template_string":
-            return _template_pieces(operand)
-        if operand.kind() == "binary_expression":
-            nested = self.pieces(operand)
-            if nested is not None:
-                return nested
-        return [Slot(operand)]
-
-
-_BINDINGS = {
-    "rule": {
-        "any": [
-            {"kind": "variable_declarator"},
-            {"kind": "assignment_expression"},
-            {"kind": "augmented_assignment_expression"},
-            {"kind": "for_in_statement"},
-            {
-                "kind": "call_expression",
-                "has": {
-                    "field": "function",
-                    "kind": "member_expression",
-                    "regex": r"\.(" + "|".join(sorted(_MUTATORS)) + r")$",
-                },
-            },
-        ]
-    }
-}
+    def literal_pieces(self, node: Node) -> list[Piece] | None:
+        if node.kind() == "template_string":
+            return _template_pieces(node)
+        return super().literal_pieces(node)
 
 
 def _returned(flow: JsFlow, function: Node) -> Taints:
@@ -325,31 +278,7 @@ def _returned(flow: JsFlow, function: Node) -> Taints:
         return NONE
     if body.kind() != "statement_block":
         return flow.origin(body)
-    return union(
-        flow.origin(next((c for c in r.children() if c.is_named()), None))
-        for r in body.find_all(kind="return_statement")
-    )
-
-
-def _early_exit_guard(flow: JsFlow, statement: Node, scope: Scope) -> None:
-    """`if (!ALLOWED.includes(x)) throw ...` (or return / continue): past it, `x` is allowed."""
-    body = statement.field("consequence")
-    if body is None:
-        return
-    first = body
-    if body.kind() == "statement_block":
-        first = next((c for c in body.children() if c.is_named()), None)
-    if first is None or first.kind() not in (
-        "throw_statement",
-        "return_statement",
-        "continue_statement",
-        "break_statement",
-    ):
-        return
-    condition = statement.field("condition")
-    checked = _negated_membership(condition)
-    if checked is not None and flow.guard_is_constant(checked[1]):
-        scope.guarded.add(checked[0])
+    return flow.origins(first_named_child(r) for r in body.find_all(kind="return_statement"))
 
 
 def _negated_membership(condition: Node | None) -> tuple[str, Node] | None:
@@ -358,31 +287,13 @@ def _negated_membership(condition: Node | None) -> tuple[str, Node] | None:
         return None
     inner = condition
     while inner.kind() == "parenthesized_expression":
-        child = next((c for c in inner.children() if c.is_named()), None)
+        child = first_named_child(inner)
         if child is None:
             return None
         inner = child
     if inner.kind() != "unary_expression" or not inner.text().startswith("!"):
         return None
-    call = next((c for c in inner.children() if c.is_named()), None)
-    return _membership_call(call)
-
-
-def _memberships(condition: Node | None) -> list[tuple[str, Node]]:
-    """The (value, collection) pairs a condition checks, `&&` conjunctions included:
-    `SET.has(x)`, `LIST.includes(x)`."""
-    if condition is None:
-        return []
-    kind = condition.kind()
-    if kind == "parenthesized_expression":
-        return [m for c in condition.children() if c.is_named() for m in _memberships(c)]
-    if kind == "binary_expression":
-        operator = condition.field("operator")
-        if operator is None or operator.text() != "&&":
-            return []
-        return [*_memberships(condition.field("left")), *_memberships(condition.field("right"))]
-    found = _membership_call(condition)
-    return [found] if found is not None else []
+    return _membership_call(first_named_child(inner))
 
 
 def _membership_call(call: Node | None) -> tuple[str, Node] | None:
@@ -394,7 +305,7 @@ def _membership_call(call: Node | None) -> tuple[str, Node] | None:
         return None
     method = callee.field("property")
     collection = callee.field("object")
-    args = [a for a in arguments.children() if a.is_named()]
+    args = named_children(arguments)
     if method is None or collection is None or len(args) != 1:
         return None
     if method.text() not in ("includes", "has"):
@@ -433,21 +344,12 @@ def _pattern_names(pattern: Node) -> list[str]:
     return []
 
 
-def _is_stringish(node: Node) -> bool:
-    return node.kind() in ("string", "template_string") or (
-        node.kind() == "binary_expression"
-        and node.field("operator") is not None
-        and node.field("operator").text() == "+"
-        and (_is_stringish(node.field("left")) or _is_stringish(node.field("right")))
-    )
-
-
 def _template_pieces(node: Node) -> list[Piece]:
     out: list[Piece] = []
     for child in node.children():
         kind = child.kind()
         if kind == "template_substitution":
-            expression = next((c for c in child.children() if c.is_named()), None)
+            expression = first_named_child(child)
             if expression is not None:
                 out.append(Slot(expression))
         elif kind != "`":

@@ -93,9 +93,29 @@ def value_position(before: str) -> bool:
     return _VALUE_CONTEXT.search(before[-_LENGTH_SEARCHED:]) is not None
 
 
+def tainted(source: Source, name: str) -> Taints:
+    """The origin of a value from one place outside the function: `source`, named `name`."""
+    return frozenset({Taint(source, name)})
+
+
 def words(text: str) -> frozenset[str]:
     """A set of names written as one string, space-separated."""
     return frozenset(text.split())
+
+
+def named_children(node: Node | None) -> list[Node]:
+    """The named children of `node` (no punctuation, no keywords); none for None."""
+    return [c for c in node.children() if c.is_named()] if node is not None else []
+
+
+def first_named_child(node: Node | None) -> Node | None:
+    return next((c for c in node.children() if c.is_named()), None) if node is not None else None
+
+
+def field_text(node: Node, name: str) -> str:
+    """The text of `node`'s field `name`; empty when it has none."""
+    child = node.field(name)
+    return child.text() if child is not None else ""
 
 
 def union(parts: Iterable[Taints]) -> Taints:
@@ -298,7 +318,7 @@ class Flow(ABC):
         format call), or None when `node` does not build a string."""
 
     def union_of_children(self, node: Node) -> Taints:
-        return union(self.origin(c) for c in node.children() if c.is_named())
+        return union(self.origin(c) for c in named_children(node))
 
 
 def callback_receiver_origin(flow: Flow, function: Node, call_kinds: frozenset[str]) -> Taints:
@@ -316,4 +336,4 @@ def callback_receiver_origin(flow: Flow, function: Node, call_kinds: frozenset[s
         receiver = callee.field("object") or callee.field("operand")
         if receiver is not None:
             return flow.origin(receiver)
-    return union(flow.origin(a) for a in arguments.children() if a.is_named() and a != function)
+    return union(flow.origin(a) for a in named_children(arguments) if a != function)

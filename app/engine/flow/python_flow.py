@@ -4,23 +4,28 @@ from __future__ import annotations
 
 import re
 
+from app.engine.flow.grammar_flow import (
+    GrammarFlow,
+    Membership,
+    bind_arguments,
+    method_call_rule,
+)
 from app.engine.flow.origin import (
     NONE,
     SANITISER,
-    Flow,
     Node,
     Piece,
     Scope,
-    Slot,
     Source,
-    Taint,
     Taints,
     callback_receiver_origin,
-    request_only,
-    union,
+    field_text,
+    first_named_child,
+    named_children,
+    tainted,
     words,
 )
-from app.engine.flow.string_formats import percent_slots, str_format_slots
+from app.engine.flow.python_strings import formatted_pieces, is_plain_string, string_text
 
 # Request data in Flask, Django (also `self.request` in class-based views), FastAPI/Starlette,
 # aiohttp.
@@ -61,23 +66,34 @@ _EXITS = words("raise_statement return_statement continue_statement break_statem
 _ARITHMETIC = {"-", "*", "/", "//", "**", "<<", ">>", "&", "|", "^"}
 
 
-class PythonFlow(Flow):
+_BINDINGS = {
+    "rule": {
+        "any": [
+            {"kind": "assignment"},
+            {"kind": "augmented_assignment"},
+            {"kind": "for_statement"},
+            {"kind": "for_in_clause"},
+            {"kind": "as_pattern"},
+            {"kind": "named_expression"},
+            method_call_rule("call", "attribute", _MUTATORS),
+        ]
+    }
+}
+
+
+class PythonFlow(GrammarFlow):
     FUNCTIONS = frozenset({"function_definition", "lambda"})
     CALL = "call"
+    CONSTANTS = _NUMBERS
+    REQUEST = _REQUEST
+    READS_REQUEST = frozenset({"attribute", "subscript", "call"})
+    BINDINGS = _BINDINGS
+    STRINGS = frozenset({"string", "concatenated_string"})
+    CONCATENATION = "binary_operator"
+    EARLY_EXITS = _EXITS
+    CONJUNCTION = ("boolean_operator", "and")
 
-    def build_scope(self, function: Node) -> Scope:
-        scope = Scope()
-        self._parameters(function, scope)
-        body = function.field("body")
-        if body is None:
-            return scope
-        for node in body.find_all(_BINDINGS):
-            self._bind(node, scope)
-        for guard in body.find_all(kind="if_statement"):
-            _early_exit_guard(self, guard, scope)
-        return scope
-
-    def _parameters(self, function: Node, scope: Scope) -> None:
+    def bind_parameters(self, function: Node, scope: Scope) -> None:
         parameters = function.field("parameters")
         if parameters is None:
             return
@@ -86,7 +102,7 @@ class PythonFlow(Flow):
             for identifier in _identifiers(parameters):
                 scope.parameters[identifier] = derived
             return
-        declared = [p for p in parameters.children() if p.is_named()]
+        declared = named_children(parameters)
         serves_route = _serves_route(function, declared)
         for parameter in declared:
             name, annotation = _parameter_name(parameter)
@@ -98,9 +114,9 @@ class PythonFlow(Flow):
                 scope.parameters[name] = NONE
             else:
                 source = Source.REQUEST if serves_route else Source.PARAMETER
-                scope.parameters[name] = frozenset({Taint(source, name)})
+                scope.parameters[name] = tainted(source, name)
 
-    def _bind(self, node: Node, scope: Scope) -> None:
+    def bind(self, node: Node, scope: Scope) -> None:
         kind = node.kind()
         if kind in ("assignment", "augmented_assignment"):
             target, value = node.field("left"), node.field("right")
@@ -133,11 +149,7 @@ class PythonFlow(Flow):
         elif kind == "call":  # items.append(value)
             callee = node.field("function")
             receiver = callee.field("object") if callee is not None else None
-            arguments = node.field("arguments")
-            if receiver is not None and receiver.kind() == "identifier" and arguments is not None:
-                for argument in arguments.children():
-                    if argument.is_named():
-                        scope.bind(receiver.text(), argument)
+            bind_arguments(scope, receiver, node.field("arguments"))
 
     def calls_in_file(self, function: Node) -> list[Node]:
         name = function.field("name")
@@ -156,14 +168,12 @@ class PythonFlow(Flow):
         arguments = call.field("arguments")
         if parameters is None or arguments is None:
             return None
-        names = [_parameter_name(p)[0] for p in parameters.children() if p.is_named()]
+        names = [_parameter_name(p)[0] for p in named_children(parameters)]
         if name not in names:
             return None
         index = names.index(name)
         positional: list[Node] = []
-        for argument in arguments.children():
-            if not argument.is_named():
-                continue
+        for argument in named_children(arguments):
             if argument.kind() == "keyword_argument":
                 keyword = argument.field("name")
                 if keyword is not None and keyword.text() == name:
@@ -179,36 +189,38 @@ class PythonFlow(Flow):
         for test in self.root.find_all(kind="comparison_operator"):
             operators = [c.text() for c in test.children() if not c.is_named()]
             if operators in (["in"], ["not in"]):
-                first = next((c for c in test.children() if c.is_named()), None)
+                first = first_named_child(test)
                 if first is not None:
                     values.add(first.text())
         return values
 
     def memberships_guarding(self, parent: Node, child: Node) -> list[tuple[str, Node]]:
         if parent.kind() == "if_statement" and parent.field("consequence") == child:
-            return _memberships(parent.field("condition"))
+            return self.memberships(parent.field("condition"))
         if parent.kind() == "conditional_expression" and parent.child(0) == child:
             condition = next((c for c in parent.children() if c.is_named() and c != child), None)
-            return _memberships(condition)
+            return self.memberships(condition)
         return []
 
-    def evaluate(self, node: Node) -> Taints:
+    def membership(self, test: Node) -> Membership | None:
+        return _comparison(test, "in")
+
+    def negated_membership(self, condition: Node | None) -> Membership | None:
+        return _comparison(condition, "not in")
+
+    def leaves_early(self, statement: Node) -> bool:
+        return super().leaves_early(statement) or (
+            statement.kind() == "expression_statement" and statement.text().startswith("abort(")
+        )
+
+    def evaluate_by_kind(self, node: Node) -> Taints:
         kind = node.kind()
-        if kind in _NUMBERS:
-            return NONE
-        if kind == "identifier":
-            return self.resolve(node.text(), node)
-        if kind in ("attribute", "subscript", "call") and _REQUEST.match(node.text()):
-            return frozenset({Taint(Source.REQUEST, node.text()[:60])})
-        pieces = self.pieces(node)
-        if pieces is not None:
-            return self.built(pieces)
         if kind == "string" or kind == "concatenated_string":
             return NONE
         if kind == "attribute":
             target = node.field("object")
             if target is not None and target.text() in _SELF:
-                return frozenset({Taint(Source.STATE, node.text()[:60])})
+                return tainted(Source.STATE, node.text()[:60])
             if self.is_guarded(node.text(), node):
                 return NONE
             return self.origin(target)
@@ -227,10 +239,8 @@ class PythonFlow(Flow):
             body = node.field("body")
             return self.origin(body.field("value") if body is not None else None)
         if kind == "dictionary":
-            return union(
-                self.origin(pair.field("value"))
-                for pair in node.children()
-                if pair.kind() == "pair"
+            return self.origins(
+                pair.field("value") for pair in node.children() if pair.kind() == "pair"
             )
         if kind == "keyword_argument":
             return self.origin(node.field("value"))
@@ -238,8 +248,7 @@ class PythonFlow(Flow):
 
     def _call(self, node: Node) -> Taints:
         callee = node.field("function")
-        arguments = node.field("arguments")
-        args = [a for a in arguments.children() if a.is_named()] if arguments is not None else []
+        args = named_children(node.field("arguments"))
         if callee is None:
             return NONE
         if callee.kind() == "identifier":
@@ -247,128 +256,50 @@ class PythonFlow(Flow):
             if SANITISER.search(name):
                 return NONE
             if name in _TRANSPARENT:
-                return union(self.origin(a) for a in args)
-            return frozenset({Taint(Source.OPAQUE, name)}) | request_only(
-                union(self.origin(a) for a in args)
-            )
+                return self.origins(args)
+            return self.opaque_call(name, args)
         if callee.kind() == "attribute":
-            method = _field_text(callee, "attribute")
+            method = field_text(callee, "attribute")
             receiver = callee.field("object")
             if SANITISER.search(method) or SANITISER.search(callee.text()):
                 return NONE
             if method in _JOINING_METHODS:
-                return union([self.origin(receiver), *(self.origin(a) for a in args)])
+                return self.origins([receiver, *args])
             if method in _TRANSPARENT:  # urllib.parse.unquote(x), json.loads(x)
-                return union(self.origin(a) for a in args)
+                return self.origins(args)
             if method in _DATA_METHODS:
                 return self.origin(receiver)
-            passed = request_only(union(self.origin(a) for a in args))
-            return frozenset({Taint(Source.OPAQUE, callee.text()[:60])}) | passed
-        return frozenset({Taint(Source.OPAQUE, callee.text()[:60])})
+            return self.opaque_call(callee.text()[:60], args)
+        return tainted(Source.OPAQUE, callee.text()[:60])
 
     def pieces(self, node: Node) -> list[Piece] | None:
-        kind = node.kind()
-        if kind == "string":
-            if not any(c.kind() == "interpolation" for c in node.children()):
-                return None
-            return _fstring_pieces(node)
-        if kind == "concatenated_string":
-            out: list[Piece] = []
-            for part in node.children():
-                if part.kind() == "string":
-                    out.extend(_fstring_pieces(part))
-            return out
-        if kind == "binary_operator":
-            operator = node.field("operator")
-            left, right = node.field("left"), node.field("right")
-            if operator is None or left is None or right is None:
-                return None
-            if operator.text() == "%" and _is_plain_string(left):
-                return _percent_pieces(_string_text(left), right)
-            if operator.text() == "+" and (_is_stringish(left) or _is_stringish(right)):
-                return [*self._operand_pieces(left), *self._operand_pieces(right)]
-            return None
-        if kind == "call":
-            callee = node.field("function")
-            if (
-                callee is not None
-                and callee.kind() == "attribute"
-                and _field_text(callee, "attribute") == "format"
-            ):
-                template = callee.field("object")
-                if template is not None and _is_plain_string(template):
-                    return _format_pieces(_string_text(template), node.field("arguments"))
+        formatted = formatted_pieces(node)
+        if formatted is not None:
+            return formatted
+        if node.kind() == "binary_operator":
+            return self.concatenation_pieces(node)
         return None
 
-    def _operand_pieces(self, operand: Node) -> list[Piece]:
-        if _is_plain_string(operand):
-            return [_string_text(operand)]
-        nested = self.pieces(operand)
-        if nested is not None and operand.kind() == "binary_operator":
-            return nested
-        return [Slot(operand)]
+    def is_text(self, node: Node | None) -> bool:
+        # any `+` counts, its sides not looked into
+        return node is not None and (
+            node.kind() in self.STRINGS
+            or (node.kind() == "binary_operator" and "+" in field_text(node, "operator"))
+        )
+
+    def literal_pieces(self, node: Node) -> list[Piece] | None:
+        return [string_text(node)] if is_plain_string(node) else None
 
 
-_BINDINGS = {
-    "rule": {
-        "any": [
-            {"kind": "assignment"},
-            {"kind": "augmented_assignment"},
-            {"kind": "for_statement"},
-            {"kind": "for_in_clause"},
-            {"kind": "as_pattern"},
-            {"kind": "named_expression"},
-            {
-                "kind": "call",
-                "has": {
-                    "field": "function",
-                    "kind": "attribute",
-                    "regex": r"\.(" + "|".join(sorted(_MUTATORS)) + r")$",
-                },
-            },
-        ]
-    }
-}
-
-
-def _early_exit_guard(flow: PythonFlow, statement: Node, scope: Scope) -> None:
-    """`if x not in ALLOWED: raise ...` (or return / continue / break / abort): past it, `x` is
-    one of the allowed values."""
-    body = statement.field("consequence")
-    first = next((c for c in body.children() if c.is_named()), None) if body else None
-    exits = first is not None and (
-        first.kind() in _EXITS
-        or (first.kind() == "expression_statement" and first.text().startswith("abort("))
-    )
-    condition = statement.field("condition")
-    if not exits or condition is None or condition.kind() != "comparison_operator":
-        return
-    operands = [c for c in condition.children() if c.is_named()]
-    operators = [c.text() for c in condition.children() if not c.is_named()]
-    if len(operands) == 2 and operators == ["not in"] and flow.guard_is_constant(operands[1]):
-        scope.guarded.add(operands[0].text())
-
-
-def _memberships(condition: Node | None) -> list[tuple[str, Node]]:
-    """The (value, collection) pairs a condition checks with `in`, `and` conjunctions
-    included."""
-    if condition is None:
-        return []
-    kind = condition.kind()
-    if kind == "parenthesized_expression":
-        return [m for c in condition.children() if c.is_named() for m in _memberships(c)]
-    if kind == "boolean_operator":
-        operator = condition.field("operator")
-        if operator is None or operator.text() != "and":
-            return []
-        return [*_memberships(condition.field("left")), *_memberships(condition.field("right"))]
-    if kind != "comparison_operator":
-        return []
-    operands = [c for c in condition.children() if c.is_named()]
-    operators = [c.text() for c in condition.children() if not c.is_named()]
-    if len(operands) == 2 and operators == ["in"]:
-        return [(operands[0].text(), operands[1])]
-    return []
+def _comparison(test: Node | None, operator: str) -> Membership | None:
+    """(`x`, `ALLOWED`) for `x in ALLOWED` (with `operator` "in") or `x not in ALLOWED`."""
+    if test is None or test.kind() != "comparison_operator":
+        return None
+    operands = named_children(test)
+    operators = [c.text() for c in test.children() if not c.is_named()]
+    if len(operands) == 2 and operators == [operator]:
+        return operands[0].text(), operands[1]
+    return None
 
 
 def _defined_at_module_level(function: Node) -> bool:
@@ -422,72 +353,3 @@ def _identifiers(node: Node) -> list[str]:
     if node.kind() == "identifier":
         return [node.text()]
     return [n.text() for n in node.find_all(kind="identifier")]
-
-
-def _field_text(node: Node, name: str) -> str:
-    child = node.field(name)
-    return child.text() if child is not None else ""
-
-
-def _is_plain_string(node: Node) -> bool:
-    return node.kind() == "string" and not any(c.kind() == "interpolation" for c in node.children())
-
-
-def _is_stringish(node: Node) -> bool:
-    return node.kind() in ("string", "concatenated_string") or (
-        node.kind() == "binary_operator" and "+" in _field_text(node, "operator")
-    )
-
-
-def _string_text(node: Node) -> str:
-    return "".join(c.text() for c in node.children() if c.kind() == "string_content")
-
-
-def _fstring_pieces(node: Node) -> list[Piece]:
-    out: list[Piece] = []
-    for child in node.children():
-        kind = child.kind()
-        if kind == "string_content":
-            out.append(child.text())
-        elif kind == "interpolation":
-            expression = next((c for c in child.children() if c.is_named()), None)
-            spec = child.find(kind="format_specifier")
-            numeric = spec is not None and spec.text().rstrip()[-1:] in ("d", "f", "n", "e", "g")
-            if expression is not None:
-                out.append(Slot(expression, numeric))
-    return out
-
-
-def _percent_pieces(template: str, values: Node) -> list[Piece]:
-    if values.kind() == "parenthesized_expression":
-        inner = next((c for c in values.children() if c.is_named()), None)
-        values = inner if inner is not None else values
-    if values.kind() == "tuple":
-        positional = [c for c in values.children() if c.is_named()]
-    else:
-        positional = [values]
-    keyed = {}
-    if values.kind() == "dictionary":
-        for pair in values.children():
-            if pair.kind() == "pair" and pair.field("key") is not None:
-                keyed[_string_text(pair.field("key"))] = pair.field("value")
-    return percent_slots(template, positional, keyed, values)
-
-
-def _format_pieces(template: str, arguments: Node | None) -> list[Piece]:
-    positional: list[Node] = []
-    keyed: dict[str, Node] = {}
-    spread: list[Node] = []
-    if arguments is not None:
-        for argument in arguments.children():
-            if not argument.is_named():
-                continue
-            if argument.kind() == "keyword_argument":
-                name, value = argument.field("name"), argument.field("value")
-                if name is not None and value is not None:
-                    keyed[name.text()] = value
-            elif argument.kind() in ("list_splat", "dictionary_splat"):
-                spread.append(argument)
-            else:
-                positional.append(argument)
-    return str_format_slots(template, positional, keyed, spread)

@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from app.engine.flow.origin import Node, Piece, Slot
 
@@ -22,27 +23,17 @@ def percent_slots(
 ) -> list[Piece]:
     """`template % values`: `%s` slots take the positional values in order, `%(name)s` the
     mapping's values; a value that cannot be matched to its slot fills every slot."""
-    out: list[Piece] = []
-    position = 0
-    last = 0
-    for m in _PERCENT.finditer(template):
-        out.append(template[last : m.start()])
-        last = m.end()
+    in_order = iter(positional)
+
+    def slot(m: re.Match[str]) -> list[Piece]:
         conversion = m.group("conv")
         if conversion == "%":
-            out.append("%")
-            continue
+            return ["%"]
         key = m.group("key")
-        if key is not None:
-            node = keyed.get(key, whole)
-        elif position < len(positional):
-            node = positional[position]
-            position += 1
-        else:
-            node = whole
-        out.append(Slot(node, conversion in _NUMERIC_CONVERSIONS))
-    out.append(template[last:])
-    return out
+        node = keyed.get(key, whole) if key is not None else next(in_order, whole)
+        return [Slot(node, conversion in _NUMERIC_CONVERSIONS)]
+
+    return _split(template, _PERCENT, slot)
 
 
 def str_format_slots(
@@ -50,22 +41,14 @@ def str_format_slots(
 ) -> list[Piece]:
     """`template.format(...)`: `{}` / `{0}` / `{name}` (with `.attr` or `[key]` after it)
     take their argument; with `*args` or `**kwargs` an unmatched field takes those."""
-    out: list[Piece] = []
-    position = 0
-    last = 0
-    for m in _BRACES.finditer(template):
-        out.append(template[last : m.start()])
-        last = m.end()
+    automatic = itertools.count()  # `{}` is the next number
+
+    def slot(m: re.Match[str]) -> list[Piece]:
         if m.group(0) in ("{{", "}}"):
-            out.append(m.group(0)[0])
-            continue
-        field = re.split(r"[.\[]", m.group("field") or "", maxsplit=1)[0]
+            return [m.group(0)[0]]
+        field = re.split(r"[.\[]", m.group("field") or "", maxsplit=1)[0] or str(next(automatic))
         nodes: list[Node] = []
-        if field == "":
-            if position < len(positional):
-                nodes = [positional[position]]
-            position += 1
-        elif field.isdigit():
+        if field.isdigit():
             index = int(field)
             if index < len(positional):
                 nodes = [positional[index]]
@@ -75,31 +58,38 @@ def str_format_slots(
             nodes = list(spread)
         spec = (m.group("spec") or "").strip()
         numeric = bool(spec) and spec[-1] in "dfneEgGxXob%"
-        for node in nodes:
-            out.append(Slot(node, numeric))
-    out.append(template[last:])
-    return out
+        return [Slot(node, numeric) for node in nodes]
+
+    return _split(template, _BRACES, slot)
 
 
 def printf_slots(template: str, arguments: Sequence[Node]) -> list[Piece]:
     """printf formats (`fmt.Sprintf`, `String.format`): `%s` / `%v` / `%q` slots take the
     arguments in order (`%2$s` by index); `%d` and the like are numeric."""
-    out: list[Piece] = []
-    position = 0
-    last = 0
-    for m in _PRINTF.finditer(template):
-        out.append(template[last : m.start()])
-        last = m.end()
+    in_order = itertools.count()
+
+    def slot(m: re.Match[str]) -> list[Piece]:
         verb = m.group("verb")
         if verb == "%" or verb == "n":
-            out.append("%" if verb == "%" else "\n")
-            continue
-        if m.group("index"):
-            index = int(m.group("index")) - 1
-        else:
-            index = position
-            position += 1
+            return ["%" if verb == "%" else "\n"]
+        index = int(m.group("index")) - 1 if m.group("index") else next(in_order)
         if 0 <= index < len(arguments):
-            out.append(Slot(arguments[index], verb in _NUMERIC_CONVERSIONS))
+            return [Slot(arguments[index], verb in _NUMERIC_CONVERSIONS)]
+        return []
+
+    return _split(template, _PRINTF, slot)
+
+
+def _split(
+    template: str, placeholder: re.Pattern[str], slot: Callable[[re.Match[str]], list[Piece]]
+) -> list[Piece]:
+    """`template` as its literal text between the `placeholder` matches and the pieces `slot`
+    gives for each match (in template order: `slot` may count the positional ones)."""
+    out: list[Piece] = []
+    last = 0
+    for m in placeholder.finditer(template):
+        out.append(template[last : m.start()])
+        last = m.end()
+        out.extend(slot(m))
     out.append(template[last:])
     return out
