@@ -249,6 +249,14 @@ class _Scan:
 
 @file_detector("hardcoded_secrets")
 def hardcoded_secrets(ctx: FileContext, options: dict[str, Any]) -> Iterable[Hit]:
+    """Every hard-coded secret of the file (found once per file: SEC019 asks for them too)."""
+    found = ctx.memo.get(hardcoded_secrets)
+    if found is None:
+        found = ctx.memo[hardcoded_secrets] = list(_hardcoded_secrets(ctx))
+    return iter(found)
+
+
+def _hardcoded_secrets(ctx: FileContext) -> Iterator[Hit]:
     scan = _Scan(ctx)
     yield from _provider_keys(scan)
     if "documentation" in ctx.roles:
