@@ -52,3 +52,29 @@ def test_no_progress_bar_when_stderr_is_not_a_terminal(monkeypatch: pytest.Monke
     slow(5, 10)
     slow.close()
     assert slow.bar is None and pipe.getvalue() == ""
+
+
+def test_text_from_the_repository_is_data_not_markup() -> None:
+    """Next.js paths (`pages/api/[id]/route.ts`), a fix quoting `[id]` and a message holding
+    `[/x]` print as they are: no lost text, no MarkupError (a traceback and exit 1 read as a
+    failed gate)."""
+    from dataclasses import replace
+
+    from app.engine.model import Finding, Severity
+    from app.engine.report import QuickWin
+    from app.engine.ruleset import load_ruleset
+    from tests.engine.test_gate import report as a_report
+
+    fix = 'db.query("… $1", [id])'
+    finding = Finding(
+        "f" * 40, "SEC002", "sql", "security", Severity.CRITICAL, True,
+        "pages/api/[id]/route.ts", 3, "SQL built from [/x] and [bold]", fix, 15,
+    )  # fmt: skip
+    win = QuickWin("SEC002", "sql", 5, fix, 1)
+    rep = replace(a_report([finding]), quick_wins=[win], repo="octo/[shop]")
+    for color in (True, False):
+        out = render(rep, load_ruleset(), color=color)
+        assert "pages/api/[id]/route.ts:3" in out
+        assert "SQL built from [/x] and [bold]" in out
+        assert 'db.query("… $1", [id])' in out
+        assert "octo/[shop]" in out

@@ -27,9 +27,11 @@ def render(report: Report, ruleset: Ruleset, color: bool = False, width: int = 1
         highlight=False,
         soft_wrap=False,
     )
-    console.print(f"[bold]Production readiness — {report.repo}[/]")
-    console.print(f"Stack: {report.stack.describe()}")
-    console.print(f"Strictness: {report.strictness}")
+    # everything from the audited repository (paths, messages, fixes, names) is data, never
+    # Rich markup: `pages/api/[id]/route.ts` and a message holding `[/x]` print as they are
+    console.print(f"[bold]Production readiness — {escape(report.repo)}[/]")
+    console.print(f"Stack: {report.stack.describe()}", markup=False)
+    console.print(f"Strictness: {report.strictness}", markup=False)
     for line in migrations_line(report):
         console.print(f"Migrations: {line}", markup=False)
     console.print(
@@ -57,13 +59,14 @@ def render(report: Report, ruleset: Ruleset, color: bool = False, width: int = 1
             stop = " [bold red]STOP-SHIP[/]" if f.stop_ship else ""
             console.print(
                 f"  [{_STYLE[f.severity.value]}]{f.severity.value:<8}[/] {f.rule} "
-                f"{where}{stop}\n           {f.message}  [dim]({f.short_id})[/]",
+                f"{escape(where)}{stop}\n           {escape(f.message)}  [dim]({f.short_id})[/]",
                 markup=True,
             )
     if report.quick_wins:
         console.print("\n[bold]Quick wins[/]")
         for w in report.quick_wins:
-            console.print(f"  +{w.points} points — {w.fix.strip().splitlines()[0]} ({w.rule})")
+            fix = w.fix.strip().splitlines()[0]
+            console.print(f"  +{w.points} points — {fix} ({w.rule})", markup=False)
     if report.suppressed:
         console.print(f"\n{len(report.suppressed)} finding(s) suppressed inline.")
     if report.out_of_scope:
@@ -83,5 +86,5 @@ def render(report: Report, ruleset: Ruleset, color: bool = False, width: int = 1
         console.print(f"Not judged by its parser: {path} ({reason})", markup=False)
     for path, problem in failed[:20]:
         console.print(f"[yellow]Could not fully parse[/] {escape(path)}: {escape(problem)}")
-    console.print("\n" + closing_line(report))
+    console.print("\n" + closing_line(report), markup=False)
     return buffer.getvalue()
