@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import time
 from enum import StrEnum
@@ -128,7 +129,9 @@ def check(
     if format is OutputFormat.text:
         from app.render.text import render as render_text
 
-        body = render_text(report, ruleset, color=output is None and sys.stdout.isatty())
+        body = render_text(
+            report, ruleset, color=output is None and wants_color(), width=terminal_width()
+        )
     else:
         body = renderer_for(format.value)(report, ruleset)
     if output is not None:
@@ -220,6 +223,39 @@ def db_upgrade() -> None:
 def version() -> None:
     """Print the version."""
     typer.echo(__version__)
+
+
+def wants_color() -> bool:
+    """Colour on a terminal; `NO_COLOR` (any value) turns it off, `FORCE_COLOR` on (no-color.org,
+    force-color.org)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return sys.stdout.isatty()
+
+
+def terminal_width() -> int:
+    """The terminal's width (`COLUMNS` first; at least 60), 100 when there is no terminal."""
+    return max(60, shutil.get_terminal_size((100, 24)).columns)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"stopship {__version__}")
+        raise typer.Exit(0)
+
+
+@cli.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """stopship: a production-readiness gate for GitHub."""
 
 
 def main() -> None:

@@ -78,3 +78,28 @@ def test_text_from_the_repository_is_data_not_markup() -> None:
         assert "SQL built from [/x] and [bold]" in out
         assert 'db.query("… $1", [id])' in out
         assert "octo/[shop]" in out
+
+
+def test_no_color_force_color_width_and_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from app import __version__
+    from app.cli import cli, terminal_width, wants_color
+
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    assert wants_color()
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not wants_color()  # NO_COLOR wins
+    monkeypatch.setenv("COLUMNS", "80")
+    assert terminal_width() == 80
+    monkeypatch.setenv("COLUMNS", "20")
+    assert terminal_width() == 60
+    result = CliRunner().invoke(cli, ["--version"])
+    assert result.exit_code == 0 and result.stdout.strip() == f"stopship {__version__}"
+
+
+def test_counts_read_as_words() -> None:
+    from app.render.markdown import plural
+
+    assert plural(1, "point") == "1 point" and plural(2, "point") == "2 points"
+    assert plural(1, "quick win") == "1 quick win" and plural(0, "quick win") == "0 quick wins"

@@ -122,7 +122,7 @@ def full_audit(report: Report, ruleset: Ruleset, max_chars: int | None = None) -
     if report.quick_wins:
         out += ["", "### Quick wins", ""]
         out += [
-            f"- **+{w.points} points** — {w.fix.strip().splitlines()[0]} (`{w.rule}`, "
+            f"- **+{plural(w.points, 'point')}** — {w.fix.strip().splitlines()[0]} (`{w.rule}`, "
             f"{w.count} place{'s' if w.count != 1 else ''})"
             for w in report.quick_wins
         ]
@@ -170,12 +170,17 @@ def accepted_risk(report: Report, heading: str, limit: int = 30) -> list[str]:
     return out
 
 
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """`1 quick win`, `2 quick wins`, `+1 point`."""
+    return f"{count} {word if count == 1 else (words or word + 's')}"
+
+
 def closing_line(report: Report, stop_ship: int | None = None) -> str:
     stop_ship = len(report.stop_ship) if stop_ship is None else stop_ship
     return (
-        f"Fix the {stop_ship} stop-ship findings and {len(report.quick_wins)} "
-        f"quick wins first: the score goes from {report.score} to about "
-        f"{report.projected_score}."
+        f"Fix the {plural(stop_ship, 'stop-ship finding')} and "
+        f"{plural(len(report.quick_wins), 'quick win')} first: the score goes from "
+        f"{report.score} to about {report.projected_score}."
     )
 
 

@@ -11,7 +11,7 @@ from rich.table import Table
 from app.engine.model import CATEGORIES
 from app.engine.report import Report
 from app.engine.ruleset import Ruleset
-from app.render.markdown import closing_line, migrations_line
+from app.render.markdown import closing_line, migrations_line, plural
 
 _STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
 _VERDICT = {"READY": "bold green", "READY WITH CONDITIONS": "bold yellow", "NOT READY": "bold red"}
@@ -66,7 +66,7 @@ def render(report: Report, ruleset: Ruleset, color: bool = False, width: int = 1
         console.print("\n[bold]Quick wins[/]")
         for w in report.quick_wins:
             fix = w.fix.strip().splitlines()[0]
-            console.print(f"  +{w.points} points — {fix} ({w.rule})", markup=False)
+            console.print(f"  +{plural(w.points, 'point')} — {fix} ({w.rule})", markup=False)
     if report.suppressed:
         console.print(f"\n{len(report.suppressed)} finding(s) suppressed inline.")
     if report.out_of_scope:
