@@ -140,15 +140,18 @@ def base_branch_config(path: Path, base_sha: str) -> Path | None:
 
 
 def annotation_commands(report: Report) -> list[str]:
-    """Workflow commands, stop-ship first, at most ANNOTATIONS_PER_LEVEL per level."""
+    """Workflow commands, stop-ship first, at most ANNOTATIONS_PER_LEVEL per level; when some
+    are left out, the notice saying so takes one of the notices' places (GitHub drops the 11th)."""
     ordered = sorted(report.findings, key=lambda f: (not f.stop_ship, -f.severity.rank))
+    commands = [command(finding) for finding in ordered]
+    levels = [line[2 : line.index(" ")] for line in commands]
+    too_many = any(levels.count(level) > ANNOTATIONS_PER_LEVEL for level in set(levels))
+    cap = {"notice": ANNOTATIONS_PER_LEVEL - 1} if too_many else {}
     shown: dict[str, int] = {}
     lines: list[str] = []
     left_out = 0
-    for finding in ordered:
-        line = command(finding)
-        level = line[2 : line.index(" ")]
-        if shown.get(level, 0) >= ANNOTATIONS_PER_LEVEL:
+    for line, level in zip(commands, levels, strict=True):
+        if shown.get(level, 0) >= cap.get(level, ANNOTATIONS_PER_LEVEL):
             left_out += 1
             continue
         shown[level] = shown.get(level, 0) + 1

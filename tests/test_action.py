@@ -303,3 +303,25 @@ def test_the_pre_commit_hook_runs_stopship_on_changed_files(tmp_path: Path) -> N
     assert done.returncode == 1
     listed = {f["path"] for f in json.loads(done.stdout)["findings"] if f["path"]}
     assert listed == {"api/new.py"}
+
+
+def test_the_left_out_notice_takes_a_notice_slot_not_an_eleventh() -> None:
+    """GitHub shows at most 10 annotations per level and step: with more findings than that,
+    the notice saying how many were left out is one of the 10 notices, never the 11th."""
+    from dataclasses import replace
+
+    from app.action import annotation_commands
+    from app.engine.model import Finding, Severity
+    from tests.engine.test_gate import report
+
+    def low(n: int) -> Finding:
+        return Finding(f"{n:040d}", "OBS005", "print", "observability", Severity.LOW, False,
+                       f"app/m{n}.py", 1, "print used for logging", "use a logger", 1)  # fmt: skip
+
+    lines = annotation_commands(replace(report([low(n) for n in range(25)])))
+    notices = [line for line in lines if line.startswith("::notice")]
+    assert len(notices) == 10
+    assert (
+        notices[-1]
+        == "::notice title=stopship::16 more finding(s) are in the job summary and SARIF"
+    )
