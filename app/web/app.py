@@ -83,19 +83,22 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
     @app.post("/webhooks/github")
     async def github_webhook(request: Request) -> Response:
         event = request.headers.get("x-github-event", "")
+        # a metric label is never a value a sender chooses (unsigned requests included): the
+        # events handled, else "other"
+        label = event if event in SUPPORTED_EVENTS else "other"
         body = await _read_limited(request, settings.max_webhook_bytes)
         if body is None:
-            metrics.deliveries.labels(event or "-", "too_large").inc()
+            metrics.deliveries.labels(label, "too_large").inc()
             return _error(413, "payload too large")
         if not verify(body, request.headers.get("x-hub-signature-256"), secrets):
-            metrics.deliveries.labels(event or "-", "bad_signature").inc()
+            metrics.deliveries.labels(label, "bad_signature").inc()
             return _error(401, "missing or invalid X-Hub-Signature-256")
         delivery_id = request.headers.get("x-github-delivery", "")
         if not event or not _DELIVERY_ID.match(delivery_id):
             return _error(400, "missing X-GitHub-Event or X-GitHub-Delivery header")
         if event not in SUPPORTED_EVENTS:
             log.debug("event ignored", delivery=delivery_id, gh_event=event)
-            metrics.deliveries.labels(event, "ignored").inc()
+            metrics.deliveries.labels(label, "ignored").inc()
             return Response(status_code=204)
         try:
             text = body.decode("utf-8")

@@ -239,3 +239,19 @@ async def test_health_and_metrics(client: httpx.AsyncClient) -> None:
     assert 'stopship_webhook_deliveries_total{event="push",outcome="bad_signature"} 1.0' in text
     await client.app.state.queue.drain()  # type: ignore[attr-defined]
     assert "stopship_queue_depth 0.0" in (await client.get("/metrics")).text
+
+
+async def test_unsigned_event_names_never_become_metric_labels(client: httpx.AsyncClient) -> None:
+    """The X-GitHub-Event header of an unsigned request is the sender's choice: 1,000 unique
+    names must not grow /metrics (each would be a permanent Prometheus series)."""
+    before = len((await client.get("/metrics")).text)
+    for n in range(1000):
+        response = await client.post(
+            "/webhooks/github",
+            content=b"{}",
+            headers={"X-GitHub-Event": f"evil-{n}", "X-GitHub-Delivery": f"u-{n}"},
+        )
+        assert response.status_code == 401
+    body = (await client.get("/metrics")).text
+    assert "evil-" not in body
+    assert len(body) - before < 400  # one "other" series, not a thousand
