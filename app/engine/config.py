@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from app.engine import yaml_safe
 from app.engine.model import Severity
 from app.engine.release import DEFAULT_RELEASE_TAGS
 
@@ -173,15 +173,11 @@ def parse_config(data: bytes | None, path: str = CONFIG_PATH) -> StopshipConfig:
     if len(data) > MAX_CONFIG_BYTES:
         raise ConfigError(f"{path}: larger than {MAX_CONFIG_BYTES // 1024} KiB")
     try:
-        raw: Any = yaml.safe_load(data.decode("utf-8"))
+        raw: Any = yaml_safe.load(data.decode("utf-8"))
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8 text") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark is not None else ""
-        raise ConfigError(
-            f"{path}: {where}not valid YAML: {getattr(exc, 'problem', exc)}"
-        ) from None
+    except yaml_safe.YamlError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     if raw is None:
         return StopshipConfig()
     if not isinstance(raw, dict):

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from app.engine import yaml_safe
 
 
 class YamlDocumentError(ValueError):
@@ -14,10 +15,11 @@ class YamlDocumentError(ValueError):
 
 
 def documents(text: str) -> list[Node]:
-    """Every document of a (multi-document) YAML file; YamlDocumentError when it does not parse."""
+    """Every document of a (multi-document) YAML file; YamlDocumentError when it does not parse
+    or is beyond the limits of app/engine/yaml_safe.py (an alias bomb, nesting 1,000 deep)."""
     try:
-        return [doc for doc in yaml.compose_all(text, Loader=yaml.SafeLoader) if doc is not None]
-    except yaml.YAMLError as exc:
+        return yaml_safe.compose_all(text)
+    except yaml_safe.YamlError as exc:
         raise YamlDocumentError(str(exc).replace("\n", " ")[:200]) from exc
 
 
