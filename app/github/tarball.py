@@ -15,6 +15,8 @@ outlives the request only while its client is open.
 
 from __future__ import annotations
 
+import gzip
+import io
 import tarfile
 import tempfile
 from collections.abc import Callable
@@ -33,6 +35,40 @@ UNSAFE_NAME = "name that is not a plain relative path"
 
 class TarballTooLarge(Exception):
     """The archive is larger than stopship accepts (compressed or unpacked)."""
+
+
+# Bytes unpacked between two members the reader sees (a member's data, then the next header and
+# its PAX / GNU long-name extensions, which tarfile reads whole into memory): GitHub refuses
+# files over 100 MB, so more is a header built to exhaust memory.
+MAX_BETWEEN_MEMBERS = 256 * 1024 * 1024
+
+
+class _Bounded(io.RawIOBase):
+    """The unpacked stream, counted: more than `limit` bytes in all, or more than `between`
+    since the last member was seen (`mark`), is TarballTooLarge."""
+
+    def __init__(self, stream: Any, limit: int, between: int) -> None:
+        self.stream, self.limit, self.between = stream, limit, between
+        self.done = self.since = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def mark(self) -> None:
+        self.since = 0
+
+    def read(self, size: int = -1) -> bytes:
+        room = min(self.limit - self.done, self.between - self.since) + 1
+        data: bytes = self.stream.read(room if size < 0 else min(size, room))
+        self.done += len(data)
+        self.since += len(data)
+        if self.done > self.limit or self.since > self.between:
+            raise TarballTooLarge(
+                f"the tarball unpacks to more than {self.limit} bytes"
+                if self.done > self.limit
+                else f"a tar header or member of more than {self.between} bytes"
+            )
+        return data
 
 
 async def download(
@@ -81,36 +117,50 @@ def read_members(
     sink: FileSink,
     skipped: dict[str, int],
     unpacked_limit: int = MAX_UNPACKED_BYTES,
+    between_members: int = MAX_BETWEEN_MEMBERS,
 ) -> None:
     """Hand `sink(path, bytes)` every regular file of the archive that `wanted(path, size)`
     accepts, in archive order (blocking: run it in a thread). Links, over-large files and
     unsafe names are counted in `skipped` (by reason), never read."""
-    unpacked = 0
     top: str | None = None  # GitHub's archives hold one folder, `owner-repo-sha/`
-    with tarfile.open(fileobj=archive, mode="r|gz") as tar:
-        for member in tar:
-            unpacked += max(member.size, 0)
-            if unpacked > unpacked_limit:
-                raise TarballTooLarge(f"the tarball unpacks to more than {unpacked_limit} bytes")
-            if top is None and member.name and not member.name.startswith("/"):
-                top = member.name.split("/", 1)[0]
-            if member.isdir() or member.type == tarfile.XGLTYPE:
-                continue
-            path = repository_path(member.name, top)
-            if path is None:
-                count(skipped, UNSAFE_NAME)
-                continue
-            if member.issym() or member.islnk():
-                count(skipped, SYMLINK)
-                continue
-            if not member.isfile():
-                continue  # devices, fifos: nothing a repository should hold
-            if too_large(path, member.size):
-                count(skipped, TOO_LARGE)
-                continue
-            if not wanted(path, member.size):
-                continue
-            handle = tar.extractfile(member)
-            if handle is None:
-                continue
-            sink(path, handle.read(member.size))
+    # every unpacked byte counts, headers and their extensions too (a PAX header or a GNU long
+    # name of gigabytes is read whole by tarfile before a member is seen): refused before read
+    with gzip.GzipFile(fileobj=archive, mode="rb") as unzipped:
+        bounded = _Bounded(unzipped, unpacked_limit, between_members)
+        with tarfile.open(fileobj=bounded, mode="r|") as tar:
+            for member in tar:
+                bounded.mark()
+                top = _member(tar, member, top, wanted, sink, skipped)
+
+
+def _member(
+    tar: tarfile.TarFile,
+    member: tarfile.TarInfo,
+    top: str | None,
+    wanted: Wanted,
+    sink: FileSink,
+    skipped: dict[str, int],
+) -> str | None:
+    """Hand one member to `sink` when it is a wanted plain file; the archive's top folder."""
+    if top is None and member.name and not member.name.startswith("/"):
+        top = member.name.split("/", 1)[0]
+    if member.isdir() or member.type == tarfile.XGLTYPE:
+        return top
+    path = repository_path(member.name, top)
+    if path is None:
+        count(skipped, UNSAFE_NAME)
+        return top
+    if member.issym() or member.islnk():
+        count(skipped, SYMLINK)
+        return top
+    if not member.isfile():
+        return top  # devices, fifos: nothing a repository should hold
+    if too_large(path, member.size):
+        count(skipped, TOO_LARGE)
+        return top
+    if not wanted(path, member.size):
+        return top
+    handle = tar.extractfile(member)
+    if handle is not None:
+        sink(path, handle.read(member.size))
+    return top

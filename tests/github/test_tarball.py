@@ -76,6 +76,26 @@ def test_an_archive_that_unpacks_too_large_is_refused() -> None:
         read_members(data, lambda _p, _s: True, lambda _p, _d: None, {}, unpacked_limit=20_000)
 
 
+def test_tar_metadata_counts_towards_the_limits() -> None:
+    """A PAX header (or a GNU long name) is unpacked too: one of 2 MB, which tarfile reads whole
+    before any member is seen, is refused like a member of that size, in all and between two
+    members."""
+    huge = entry(TOP + "a.py")
+    huge.pax_headers = {"comment": "z" * 2_000_000}
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:gz", format=tarfile.PAX_FORMAT) as tar:
+        huge.size = 2
+        tar.addfile(huge, io.BytesIO(b"a\n"))
+    for limits in ({"unpacked_limit": 1_000_000}, {"between_members": 1_000_000}):
+        out.seek(0)
+        with pytest.raises(TarballTooLarge):
+            read_members(out, lambda _p, _s: True, lambda _p, _d: None, {}, **limits)
+    out.seek(0)
+    read: dict[str, bytes] = {}
+    read_members(out, lambda _p, _s: True, read.__setitem__, {})  # within the defaults
+    assert read == {"a.py": b"a\n"}
+
+
 @pytest.mark.parametrize(
     ("name", "path"),
     [
