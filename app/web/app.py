@@ -16,7 +16,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.github.events import MalformedDelivery, parse_stored
@@ -53,6 +53,26 @@ async def _read_limited(request: Request, limit: int) -> bytes | None:
     return bytes(body)
 
 
+RETRY_AFTER_SECONDS = 30
+
+
+class _Outage:
+    """Says once when deliveries cannot be stored, and once when they can again."""
+
+    def __init__(self) -> None:
+        self.down = False
+
+    def failed(self, exc: BaseException) -> None:
+        if not self.down:
+            self.down = True
+            log.error("database unavailable: deliveries answered 503", error=type(exc).__name__)
+
+    def recovered(self) -> None:
+        if self.down:
+            self.down = False
+            log.info("database available again: deliveries accepted")
+
+
 def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI:
     engine = engine or make_engine(settings.database_url)
     sessions = make_sessions(engine)
@@ -60,6 +80,7 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
     github = github_factory(settings, sessions)
     queue = make_queue(settings, sessions, make_processor(settings, github, metrics))
     secrets = settings.webhook_secrets()
+    outage = _Outage()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -110,25 +131,38 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
             return _error(400, f"malformed payload: {str(exc)[:300]}")
         repository = parsed.repository.full_name if parsed.repository else None
         installation = parsed.installation.id if parsed.installation else None
-        async with sessions() as session:
-            session.add(
-                Delivery(
-                    id=delivery_id,
-                    event=event,
-                    action=parsed.action[:64] if parsed.action else None,
-                    installation_id=installation,
-                    repository=repository,
-                    payload=text,
-                    status="accepted",
+        try:
+            async with sessions() as session:
+                session.add(
+                    Delivery(
+                        id=delivery_id,
+                        event=event,
+                        action=parsed.action[:64] if parsed.action else None,
+                        installation_id=installation,
+                        repository=repository,
+                        payload=text,
+                        status="accepted",
+                    )
                 )
+                # the newest delivery per branch / pull request, for superseding (same
+                # transaction)
+                await supersede.record(session, delivery_id, parsed)
+                try:
+                    await session.commit()
+                except IntegrityError:
+                    metrics.deliveries.labels(event, "duplicate").inc()
+                    return JSONResponse({"status": "duplicate", "delivery": delivery_id})
+        except (DBAPIError, OSError, TimeoutError) as exc:
+            # not stored, so not accepted: GitHub is told to come back (and the delivery can
+            # be redelivered); one log line per outage, not one per request
+            outage.failed(exc)
+            metrics.deliveries.labels(event, "unavailable").inc()
+            return JSONResponse(
+                {"error": "the database is unavailable; deliver again later"},
+                status_code=503,
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
             )
-            # the newest delivery per branch / pull request, for superseding (same transaction)
-            await supersede.record(session, delivery_id, parsed)
-            try:
-                await session.commit()
-            except IntegrityError:
-                metrics.deliveries.labels(event, "duplicate").inc()
-                return JSONResponse({"status": "duplicate", "delivery": delivery_id})
+        outage.recovered()
         try:
             await queue.submit(delivery_id, job_lock(delivery_id, parsed))
         except Exception:  # stored is enough: recovery queues it later

@@ -255,3 +255,30 @@ async def test_unsigned_event_names_never_become_metric_labels(client: httpx.Asy
     body = (await client.get("/metrics")).text
     assert "evil-" not in body
     assert len(body) - before < 400  # one "other" series, not a thousand
+
+
+async def test_a_database_outage_is_503_with_retry_after_and_logged_once(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Deliveries that cannot be stored are not accepted: 503 with Retry-After (GitHub's
+    redelivery, or the sender, comes back), never a 500 with a traceback, never a 202 for a
+    delivery that is not stored; the outage is one log line, not one per request."""
+    settings = Settings(
+        database_url="postgresql+asyncpg://postgres@127.0.0.1:9/nowhere",  # nothing listens
+        github_webhook_secret=SECRET.decode(),
+    )
+    engine = make_engine(settings.database_url)
+    app = create_app(settings, engine)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
+        body = json.dumps(example("push")).encode()
+        for n in range(3):
+            response = await http.post(
+                "/webhooks/github", content=body, headers=headers(body, "push", f"down-{n}")
+            )
+            assert response.status_code == 503
+            assert response.headers["Retry-After"] == "30"
+    await engine.dispose()
+    logged = capsys.readouterr().out
+    assert logged.count("database unavailable") == 1
+    assert "Traceback" not in logged
