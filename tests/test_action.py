@@ -325,3 +325,20 @@ def test_the_left_out_notice_takes_a_notice_slot_not_an_eleventh() -> None:
         notices[-1]
         == "::notice title=stopship::16 more finding(s) are in the job summary and SARIF"
     )
+
+
+def test_the_workspaces_own_app_package_is_never_imported(
+    runner_temp: Path, tmp_path: Path
+) -> None:
+    """Most FastAPI and Flask services have an `app/` package: the Action runs isolated from the
+    audited tree (`python -I`), so that package's code is never executed."""
+    marker = tmp_path / "imported"
+    repo, event = pull_request_repo(
+        tmp_path,
+        "fastapi-good",
+        {"app/__init__.py": f"open({str(marker)!r}, 'w').write('ran')\nraise SystemExit(3)\n"},
+    )
+    run = run_action(runner_temp, repo, event, tmp_path)
+    assert not marker.exists(), "the workspace's app/__init__.py was executed"
+    assert run.code == 0, run.stdout
+    assert run.outputs["grade"] in {"A", "B"}
