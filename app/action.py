@@ -143,7 +143,7 @@ def annotation_commands(report: Report) -> list[str]:
     """Workflow commands, stop-ship first, at most ANNOTATIONS_PER_LEVEL per level; when some
     are left out, the notice saying so takes one of the notices' places (GitHub drops the 11th)."""
     ordered = sorted(report.findings, key=lambda f: (not f.stop_ship, -f.severity.rank))
-    commands = [command(finding) for finding in ordered]
+    commands = [command(finding, report.root_prefix) for finding in ordered]
     levels = [line[2 : line.index(" ")] for line in commands]
     too_many = any(levels.count(level) > ANNOTATIONS_PER_LEVEL for level in set(levels))
     cap = {"notice": ANNOTATIONS_PER_LEVEL - 1} if too_many else {}

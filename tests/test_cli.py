@@ -252,3 +252,21 @@ def test_a_sql_file_in_another_dialect_is_skipped_with_its_reason_not_a_parse_pr
     _, markdown, _ = check(str(tmp_path), "--format", "markdown")
     assert "`db/mysql/schema.sql` (MySQL dialect)" in markdown
     assert "could not be fully parsed" not in markdown
+
+
+def test_annotations_and_sarif_name_files_from_the_repository_root(tmp_path: Path) -> None:
+    """Auditing a folder inside a repository (the Action's `path:`), GitHub places annotations
+    and code-scanning results by the path from the repository's root."""
+    service = tmp_path / "services" / "api"
+    shutil.copytree(BAD, service)
+    git(tmp_path, "init", "-q", "-b", "main")
+    _, sarif, _ = check(str(service), "--format", "sarif")
+    uris = {
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        for r in json.loads(sarif)["runs"][0]["results"]
+    }
+    assert "services/api/api/main.py" in uris
+    _, commands, _ = check(str(service), "--format", "github")
+    assert "file=services/api/api/main.py," in commands
+    _, text, _ = check(str(service))
+    assert "api/main.py:" in text and "services/api/api/main.py" not in text  # the folder's own

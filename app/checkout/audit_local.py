@@ -14,7 +14,7 @@ from pathlib import Path
 from platformdirs import user_cache_dir
 
 from app.checkout.directory import Listing, list_files, snapshot_stream
-from app.checkout.git import GitError, release_baseline, repository_name_later
+from app.checkout.git import GitError, release_baseline, repository_name_later, root_prefix
 from app.checkout.git import changed_since as git_changed_since
 from app.checkout.result_cache import ResultCache, TreeRecord
 from app.checkout.scan import Progress, scan_snapshot
@@ -172,6 +172,7 @@ def _audit(
         suppression_policy=suppression_policy,
     )
     report = build_report(ruleset, config, audit)
+    report.root_prefix = root_prefix(root)
     if cache and suppression_policy is None:
         _remember(
             cache,

@@ -155,3 +155,11 @@ def suppressions_at(root: Path, sha: str, paths: set[str]) -> dict[str, FileResu
             suppressions = parse_suppressions(text) + parse_foreign_suppressions(text)
             found[path] = FileResult(suppressions=suppressions)
     return found
+
+
+def root_prefix(root: Path) -> str:
+    """Where `root` lies in its git repository (`services/api/`), "" at the top or outside git."""
+    try:
+        return _git(root, "rev-parse", "--show-prefix").strip()
+    except GitError:
+        return ""

@@ -124,6 +124,13 @@ class Report:
     migrations: MigrationHistory | None = None
     # The gate policy's one-line reason (app/engine/gate.py), set by the face that judged it.
     gate_reason: str = ""
+    # Where the audited folder lies in its repository (`services/api/`, or ""): annotations and
+    # SARIF name files from the repository's root, as GitHub places them.
+    root_prefix: str = ""
+
+    def from_root(self, path: str | None) -> str | None:
+        """A finding's path from the repository's root."""
+        return None if path is None else self.root_prefix + path
 
     @property
     def stop_ship(self) -> list[Finding]:

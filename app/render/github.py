@@ -21,10 +21,11 @@ def level_of(f: Finding) -> str:
     return "warning" if f.severity.rank >= 2 else "notice"
 
 
-def command(f: Finding) -> str:
+def command(f: Finding, root_prefix: str = "") -> str:
+    """The workflow command of one finding; its file named from the repository's root."""
     props = []
     if f.path:
-        props.append(f"file={_escape_property(f.path)}")
+        props.append(f"file={_escape_property(root_prefix + f.path)}")
         if f.line:
             props.append(f"line={f.line}")
     title = f"{f.rule} {f.name}" + (" (stop-ship)" if f.stop_ship else "")
@@ -37,7 +38,7 @@ def render(report: Report, ruleset: Ruleset, limit: int | None = None) -> str:
     findings = sorted(report.findings, key=lambda f: (not f.stop_ship, -f.severity.rank))
     if limit is not None:
         findings = findings[:limit]
-    lines = [command(f) for f in findings]
+    lines = [command(f, report.root_prefix) for f in findings]
     lines.append(
         f"::notice title=stopship::Score {report.score}/100 ({report.grade}) — {report.verdict}"
     )

@@ -43,9 +43,9 @@ def _rule(rule: Rule) -> dict[str, Any]:
     }
 
 
-def _location(f: Finding) -> dict[str, Any]:
+def _location(f: Finding, report: Report) -> dict[str, Any]:
     physical: dict[str, Any] = {
-        "artifactLocation": {"uri": f.path or ".", "uriBaseId": "%SRCROOT%"}
+        "artifactLocation": {"uri": report.from_root(f.path) or ".", "uriBaseId": "%SRCROOT%"}
     }
     if f.line:
         physical["region"] = {"startLine": f.line}
@@ -63,7 +63,7 @@ def sarif_log(report: Report, ruleset: Ruleset) -> dict[str, Any]:
                 "ruleIndex": index[f.rule],
                 "level": _level(f),
                 "message": {"text": f"{f.message}. Fix: {f.fix.strip()}"},
-                "locations": [_location(f)],
+                "locations": [_location(f, report)],
                 "partialFingerprints": {"stopship/v1": f.fingerprint},
                 "properties": {
                     "severity": str(f.severity),
