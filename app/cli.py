@@ -219,6 +219,16 @@ def db_upgrade() -> None:
     raise typer.Exit(upgrade_head())
 
 
+@db_cli.command("downgrade")
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help="The revision to go back to (e.g. 0007).")],
+) -> None:
+    """Undo the migrations after REVISION, to roll back to the release whose head it is."""
+    from app.store.migrate import downgrade_to
+
+    raise typer.Exit(downgrade_to(revision))
+
+
 @cli.command()
 def version() -> None:
     """Print the version."""

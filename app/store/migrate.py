@@ -49,6 +49,27 @@ async def at_head(engine: AsyncEngine) -> bool:
     return await current_revision(engine) == head_revision()
 
 
+def downgrade_to(revision: str) -> int:
+    """`stopship db downgrade REVISION`: undo the migrations after `revision` (a rollback to the
+    release whose head it is); 0 on success, 2 on a settings error or an unknown revision."""
+    from alembic.util import CommandError
+
+    from app.settings import SettingsError, load_settings
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        sys.stderr.write(f"stopship: {exc}\n")
+        return 2
+    try:
+        command.downgrade(alembic_config(settings.database_url), revision)
+    except CommandError as exc:
+        sys.stderr.write(f"stopship: cannot downgrade to {revision!r}: {exc}\n")
+        return 2
+    sys.stdout.write(f"stopship: database at {revision}\n")
+    return 0
+
+
 def upgrade_head() -> int:
     """`stopship db upgrade`: 0 on success, 2 on a settings error."""
     from app.settings import SettingsError, load_settings

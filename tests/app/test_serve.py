@@ -41,6 +41,33 @@ def test_db_upgrade_creates_the_schema(env: Path) -> None:
     assert again.exit_code == 0
 
 
+
+def test_db_downgrade_rolls_back_to_a_release_and_upgrade_returns(env: Path) -> None:
+    """The runbook's rollback: the schema goes back to an earlier release's revision (the
+    waivers table is 0002's), and the next upgrade restores it."""
+    assert runner.invoke(cli, ["db", "upgrade"]).exit_code == 0
+
+    def state() -> tuple[set[str], str]:
+        with sqlite3.connect(env) as db:
+            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+            (revision,) = db.execute("SELECT version_num FROM alembic_version").fetchone()
+        return tables, revision
+
+    result = runner.invoke(cli, ["db", "downgrade", "0001"])
+    assert result.exit_code == 0, result.output
+    tables, revision = state()
+    assert revision == "0001" and "waivers" not in tables and "deliveries" in tables
+    assert runner.invoke(cli, ["db", "upgrade"]).exit_code == 0
+    tables, revision = state()
+    assert "waivers" in tables and revision != "0001"
+
+
+def test_db_downgrade_to_an_unknown_revision_says_so(env: Path) -> None:
+    assert runner.invoke(cli, ["db", "upgrade"]).exit_code == 0
+    result = runner.invoke(cli, ["db", "downgrade", "v9-nonsense"])
+    assert result.exit_code == 2
+    assert "cannot downgrade to 'v9-nonsense'" in result.stderr
+
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [

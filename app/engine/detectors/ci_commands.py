@@ -35,6 +35,14 @@ GATES = {
         r"go\s+(build|vet|test)|mvnw?\b|gradlew?\b|javac|kotlinc|cargo\s+(build|check|clippy|test)|"
         r"dotnet\s+build)"
     ),
+    # security scanners: code (SAST), dependencies, secrets, images (not a gate DEP011 asks for;
+    # DEP020 looks for one)
+    "ci-security": re.compile(
+        r"\b(codeql|trivy|grype|snyk|semgrep|bandit|gosec|govulncheck|pip-audit|safety\s+(check|scan)|"
+        r"(npm|yarn|pnpm|bun)\s+audit|audit-ci|better-npm-audit|osv-scanner|gitleaks|trufflehog|"
+        r"detect-secrets|dependency-check|cargo\s+(audit|deny)|brakeman|checkov|tfsec|kics|zizmor|"
+        r"stopship\s+check)\b"
+    ),
 }
 # A Maven or Gradle build that runs the plugins bound to its lifecycle (see BUILD_LINT_PLUGINS).
 BUILD_RUN = re.compile(
@@ -53,6 +61,13 @@ USES_GATES = {
         r"actions-rs/clippy-check|reviewdog/action-eslint)"
     ),
     "ci-typecheck": re.compile(r"(action-mypy|mypy-check)"),
+    "ci-security": re.compile(
+        r"(github/codeql-action|actions/dependency-review-action|aquasecurity/trivy-action|"
+        r"anchore/scan-action|snyk/actions|semgrep/semgrep-action|returntocorp/semgrep-action|"
+        r"gitleaks/gitleaks-action|trufflesecurity/trufflehog|google/osv-scanner-action|"
+        r"securego/gosec|golang/govulncheck-action|pypa/gh-action-pip-audit|zizmorcore/|"
+        r"ossf/scorecard-action|/stopship@)"
+    ),
 }
 
 # Installing a tool, printing or commenting is not running it (`pip install pytest`).
@@ -82,7 +97,8 @@ def runs_build(scripts: Iterable[str]) -> bool:
 
 
 def gates_of(scripts: Iterable[str]) -> set[str]:
-    """The gate kinds (`ci-tests`, `ci-lint`, `ci-typecheck`) that these scripts run."""
+    """The gate kinds (`ci-tests`, `ci-lint`, `ci-typecheck`, `ci-security`) that these scripts
+    run."""
     found: set[str] = set()
     for script in scripts:
         if script.startswith("uses: "):
