@@ -270,7 +270,7 @@ def build_report(ruleset: Ruleset, config: StopshipConfig, audit: AuditInput) ->
     listed.sort(
         key=lambda f: (not f.stop_ship, -f.severity.rank, f.category, f.path or "", f.line or 0)
     )
-    wins = quick_wins(open_findings)
+    wins = quick_wins(open_findings, efforts=ruleset.efforts)
     return assemble_report(
         ruleset,
         config,

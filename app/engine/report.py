@@ -28,6 +28,8 @@ class QuickWin:
     points: int
     fix: str
     count: int
+    # Minutes to fix every place (the rule's effort x count); None when efforts were not known.
+    effort: int | None = None
 
 
 @dataclass(frozen=True)

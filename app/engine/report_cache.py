@@ -585,7 +585,7 @@ class ReportState:
         for first, n in groups:
             seen = by_rule.get(first.rule)
             by_rule[first.rule] = (first, n) if seen is None else (seen[0], seen[1] + n)
-        wins = quick_wins_of(by_rule.values(), deductions)
+        wins = quick_wins_of(by_rule.values(), deductions, efforts=ruleset.efforts)
         disabled = self._factory.disabled
         praise = [
             rule.praise

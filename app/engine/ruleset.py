@@ -189,6 +189,10 @@ class Rule(_Strict):
     stop_ship: bool = False
     points: int = Field(ge=0, le=100)
     max_points: int | None = Field(default=None, ge=0, le=100)
+    # Minutes an engineer who knows the code needs to fix one instance (quick wins: under 5).
+    effort: int = Field(ge=1, le=480)
+    # What happens in production if it ships (the issue register's and the JSON's `impact`).
+    impact: str = Field(min_length=1)
     status: Literal["stable", "preview", "deprecated"] = "stable"
     since: str = "0.1.0"
     # Bump when what the rule finds changes without its YAML changing (its detector's code): the
@@ -310,6 +314,11 @@ class Ruleset:
 
         key = f"{__version__}:{engine_digest()}:{self._source_digest}"
         return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+    @cached_property
+    def efforts(self) -> dict[str, int]:
+        """Minutes to fix one instance, by rule id (quick wins are the fixes under 5 minutes)."""
+        return {r.id: r.effort for r in self.rules}
 
     def file_rules(self) -> list[Rule]:
         return [r for r in self.rules if not r.is_repo_rule]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from app.engine.config import StopshipConfig
 from app.engine.model import CATEGORIES, Finding
@@ -13,6 +13,22 @@ GRADES = ((90, "A"), (80, "B"), (70, "C"), (50, "D"), (0, "F"))
 NOT_READY = "NOT READY"
 CONDITIONS = "READY WITH CONDITIONS"
 READY = "READY"
+# What each grade tells a team, in the words of the production-readiness audits the scoring model
+# follows.
+GRADE_MEANINGS = {
+    "A": "Production-ready. Ship it.",
+    "B": "Nearly ready: fix the high-priority findings first or soon after launch.",
+    "C": "Significant gaps: fix the high-priority findings before launch.",
+    "D": "Not ready: major work is needed before real users depend on it.",
+    "F": "Not ready: critical problems; do not deploy.",
+}
+# A quick win is a rule whose fix takes under this many minutes in one place.
+QUICK_WIN_MINUTES = 5
+
+
+def grade_meaning(grade: str) -> str:
+    """The sentence that explains a grade (A: "Production-ready. Ship it.")."""
+    return GRADE_MEANINGS.get(grade, "")
 
 
 def grade_for(score: int) -> str:
@@ -98,9 +114,13 @@ def verdict_for(
     return READY
 
 
-def quick_wins(findings: list[Finding], limit: int = 8) -> list[QuickWin]:
+def quick_wins(
+    findings: list[Finding], limit: int = 8, efforts: Mapping[str, int] | None = None
+) -> list[QuickWin]:
     """Per rule, the points the total would gain if every instance were fixed, best gain per effort
-    first (effort = the number of places to change)."""
+    first. With `efforts` (minutes per instance, by rule id: the rules' `effort`), only rules fixed
+    in under QUICK_WIN_MINUTES per place are quick wins and effort is those minutes times the
+    places to change; without, effort is the number of places."""
     first: dict[str, Finding] = {}
     counts: dict[str, int] = defaultdict(int)
     for f in findings:
@@ -108,11 +128,14 @@ def quick_wins(findings: list[Finding], limit: int = 8) -> list[QuickWin]:
             first[f.rule] = f
         counts[f.rule] += 1
     by_rule = [(f, counts[rule]) for rule, f in first.items()]
-    return quick_wins_of(by_rule, deductions_by_category(findings), limit)
+    return quick_wins_of(by_rule, deductions_by_category(findings), limit, efforts)
 
 
 def quick_wins_of(
-    by_rule: Iterable[Group], deductions: dict[str, int], limit: int = 8
+    by_rule: Iterable[Group],
+    deductions: dict[str, int],
+    limit: int = 8,
+    efforts: Mapping[str, int] | None = None,
 ) -> list[QuickWin]:
     """quick_wins() from one group per rule and the deductions of all the open findings."""
     weights = {c.id: c.weight for c in CATEGORIES}
@@ -127,10 +150,16 @@ def quick_wins_of(
     base = total()
     wins = []
     for first, count in by_rule:
+        minutes = None
+        if efforts is not None:
+            each = efforts.get(first.rule, 0)
+            if not 0 < each < QUICK_WIN_MINUTES:
+                continue
+            minutes = each * count
         gain = total(first.category, _deducted(first, count)) - base
         if gain >= 1:
-            wins.append(QuickWin(first.rule, first.name, gain, first.fix, count))
-    wins.sort(key=lambda w: (-w.points / w.count, -w.points, w.rule))
+            wins.append(QuickWin(first.rule, first.name, gain, first.fix, count, minutes))
+    wins.sort(key=lambda w: (-w.points / (w.effort or w.count), -w.points, w.rule))
     return wins[:limit]
 
 

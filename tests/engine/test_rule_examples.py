@@ -31,3 +31,12 @@ def test_rule_example(rule_id: str, kind: str, index: int, files: dict[str, str]
 def test_every_rule_has_examples_of_both_kinds() -> None:
     for rule in RULESET.rules:
         assert rule.examples.bad and rule.examples.good, rule.id
+
+
+def test_every_rule_says_why_what_it_costs_and_how_long_the_fix_takes() -> None:
+    for rule in RULESET.rules:
+        assert rule.why.strip() and rule.impact.strip() and rule.fix.strip(), rule.id
+        # minutes for one place, from a one-line change to half a day of design work
+        assert 1 <= rule.effort <= 480, rule.id
+    quick = {r.id for r in RULESET.rules if r.effort < 5}
+    assert {"ERR002", "CTR006", "DEP006"} <= quick and "OBS001" not in quick

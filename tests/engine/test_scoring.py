@@ -10,6 +10,7 @@ from app.engine.scoring import (
     category_scores,
     deductions_by_category,
     grade_for,
+    grade_meaning,
     quick_wins,
     total_score,
     verdict_for,
@@ -131,3 +132,26 @@ def test_quick_wins_report_the_points_each_fix_adds() -> None:
     # without OBS001: observability 100 -> +2.4 on the total (97.4 -> 99.8, rounded 97 -> 100)
     assert wins["OBS001"] == 3
     assert "DB004" not in wins or wins["DB004"] >= 1
+
+
+def test_quick_wins_are_the_fixes_under_five_minutes_best_gain_per_minute_first() -> None:
+    findings = [
+        finding("OBS001", "observability", points=12, max_points=None),
+        finding("ERR002", points=6, max_points=None, n=1),
+        finding("ERR002", points=6, max_points=None, n=2),
+        finding("SEC017", "security", points=4, max_points=None),
+    ]
+    efforts = {"OBS001": 120, "ERR002": 2, "SEC017": 3}
+    wins = quick_wins(findings, efforts=efforts)
+    # OBS001 adds the most points but takes two hours: not a quick win
+    assert [(w.rule, w.effort) for w in wins] == [("ERR002", 4), ("SEC017", 3)]
+    assert all(w.points >= 1 for w in wins)
+
+
+@pytest.mark.parametrize(
+    ("grade", "meaning"),
+    [("A", "Production-ready. Ship it."), ("F", "Not ready: critical problems; do not deploy.")],
+)
+def test_every_grade_has_its_meaning(grade: str, meaning: str) -> None:
+    assert grade_meaning(grade) == meaning
+    assert all(grade_meaning(g) for g in "ABCDF")

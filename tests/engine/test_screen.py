@@ -131,6 +131,8 @@ rules:
     category: security
     severity: low
     points: 1
+    effort: 1
+    impact: i
     matcher:
       regex: {pattern: 'danger\\(', keywords: [import danger]}
     message: m
@@ -144,6 +146,8 @@ rules:
     category: security
     severity: low
     points: 1
+    effort: 1
+    impact: i
     matcher:
       regex: {pattern: 'drop\\s+table', ignore_case: true, keywords: [DROP]}
     message: m
@@ -157,6 +161,8 @@ rules:
     category: security
     severity: low
     points: 1
+    effort: 1
+    impact: i
     languages: [python]
     matcher:
       ast_grep:
