@@ -31,6 +31,8 @@ class OutputFormat(StrEnum):
     markdown = "markdown"
     sarif = "sarif"
     github = "github"
+    summary = "summary"  # the quick score of `/production score`
+    report = "report"  # the stakeholder report of `/production report`
 
 
 def _die(message: str) -> typer.Exit:
@@ -102,6 +104,9 @@ def check(
     jobs: Annotated[
         int | None, typer.Option(min=1, help="Worker processes (default: every core).")
     ] = None,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Give each finding's why, impact, fix and effort.")
+    ] = False,
 ) -> None:
     """Audit a checkout: exit 0 when the gate passes, 1 when it fails, 2 on usage/config errors."""
     from app.checkout.audit_local import LocalAuditError, audit_checkout
@@ -130,10 +135,14 @@ def check(
         from app.render.text import render as render_text
 
         body = render_text(
-            report, ruleset, color=output is None and wants_color(), width=terminal_width()
+            report,
+            ruleset,
+            color=output is None and wants_color(),
+            width=terminal_width(),
+            explain=explain,
         )
     else:
-        body = renderer_for(format.value)(report, ruleset)
+        body = renderer_for(format.value, explain=explain)(report, ruleset)
     if output is not None:
         try:
             output.write_text(body, encoding="utf-8")
@@ -144,6 +153,49 @@ def check(
     if not outcome.passed or output is not None or format is not OutputFormat.text:
         typer.echo(f"stopship: gate {outcome.reason}", err=True)
     raise typer.Exit(outcome.exit_code)
+
+
+@cli.command()
+def report(
+    path: Annotated[Path, typer.Argument(help="The checkout to audit.")] = Path("."),
+    output_dir: Annotated[
+        Path, typer.Option("--output-dir", "-d", help="Where to write the deliverables.")
+    ] = Path("."),
+    config: Annotated[
+        Path | None, typer.Option(help="Config file (default PATH/.github/stopship.yml).")
+    ] = None,
+    baseline: Annotated[
+        str | None, typer.Option(help="The release the next deployment builds on (git ref).")
+    ] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Analyse every file again.")] = False,
+    jobs: Annotated[
+        int | None, typer.Option(min=1, help="Worker processes (default: every core).")
+    ] = None,
+) -> None:
+    """Write the audit deliverables to keep in the repository: production-readiness-audit.md,
+    production-readiness-issues.json and release-gate-checklist.md (exit 0; 2 on errors)."""
+    from app.checkout.audit_local import LocalAuditError, audit_checkout
+    from app.engine.gate import GateContext, decide
+    from app.render.deliverables import write_deliverables
+
+    try:
+        audited, ruleset = audit_checkout(
+            path,
+            config_file=config,
+            baseline=baseline,
+            use_cache=not no_cache and not os.environ.get("STOPSHIP_NO_CACHE"),
+            jobs=jobs,
+        )
+    except LocalAuditError as exc:
+        raise _die(str(exc)) from None
+    audited.gate_reason = decide(audited, GateContext("local")).reason
+    try:
+        written = write_deliverables(audited, ruleset, output_dir)
+    except OSError as exc:
+        raise _die(f"--output-dir {output_dir}: {exc.strerror or exc}") from None
+    for target in written:
+        typer.echo(f"wrote {target}")
+    typer.echo(f"stopship: gate {audited.gate_reason}", err=True)
 
 
 @cli.command()

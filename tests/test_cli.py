@@ -174,7 +174,8 @@ def test_bad_config_exits_2_naming_file_key_and_reason(
 def test_a_malformed_rule_file_names_file_rule_and_field(tmp_path: Path) -> None:
     (tmp_path / "security.yml").write_text(
         "rules:\n  - id: SEC004\n    name: x\n    category: security\n    severity: high\n"
-        "    points: 8\n    effort: 5\n    impact: i\n    matcher: {}\n    message: m\n    why: w\n    fix: f\n"
+        "    points: 8\n    effort: 5\n    impact: i\n    matcher: {}\n    message: m\n"
+        "    why: w\n    fix: f\n"
         "    examples: {bad: {files: {a.py: x}}, good: {files: {a.py: y}}}\n"
     )
     with pytest.raises(RuleError, match=r"^rules/security\.yml: SEC004: matcher: "):

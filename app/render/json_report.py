@@ -7,10 +7,12 @@ from typing import Any
 
 from app.engine.model import Finding
 from app.engine.report import Report
-from app.engine.ruleset import Ruleset
+from app.engine.ruleset import Rule, Ruleset
+from app.engine.scoring import QUICK_WIN_MINUTES, grade_meaning
 
 
-def finding_dict(f: Finding) -> dict[str, Any]:
+def finding_dict(f: Finding, rule: Rule | None = None) -> dict[str, Any]:
+    """One finding; with its rule, also `why`, `impact` and `effort` (minutes to fix it)."""
     return {
         "id": f.fingerprint,
         "short_id": f.short_id,
@@ -23,15 +25,21 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "line": f.line,
         "message": f.message,
         "fix": f.fix,
+        "why": rule.why.strip() if rule else None,
+        "impact": rule.impact.strip() if rule else None,
+        "effort": rule.effort if rule else None,
+        "quick_win": rule.effort < QUICK_WIN_MINUTES if rule else None,
     }
 
 
-def report_dict(report: Report) -> dict[str, Any]:
+def report_dict(report: Report, ruleset: Ruleset | None = None) -> dict[str, Any]:
+    rules = ruleset.by_id if ruleset is not None else {}
     return {
         "repo": report.repo,
         "date": report.date,
         "score": report.score,
         "grade": report.grade,
+        "grade_meaning": grade_meaning(report.grade),
         "verdict": report.verdict,
         "strictness": report.strictness,
         "min_score": report.min_score,
@@ -40,13 +48,23 @@ def report_dict(report: Report) -> dict[str, Any]:
             {"id": c.id, "name": c.name, "weight": c.weight, "score": c.score}
             for c in report.categories
         ],
-        "findings": [finding_dict(f) for f in report.findings],
+        "findings": [finding_dict(f, rules.get(f.rule)) for f in report.findings],
         "quick_wins": [
-            {"rule": w.rule, "name": w.name, "points": w.points, "fix": w.fix, "count": w.count}
+            {
+                "rule": w.rule,
+                "name": w.name,
+                "points": w.points,
+                "fix": w.fix,
+                "count": w.count,
+                "effort": w.effort,
+            }
             for w in report.quick_wins
         ],
         "gates": [{"name": g.name, "passed": g.passed, "detail": g.detail} for g in report.gates],
-        "suppressed": [dict(finding_dict(f), reason=f.suppressed_by) for f in report.suppressed],
+        "suppressed": [
+            dict(finding_dict(f, rules.get(f.rule)), reason=f.suppressed_by)
+            for f in report.suppressed
+        ],
         "projected_score": report.projected_score,
         "gate": report.gate_reason,
         "migrations": None
@@ -70,4 +88,4 @@ def report_dict(report: Report) -> dict[str, Any]:
 
 
 def render(report: Report, ruleset: Ruleset) -> str:
-    return json.dumps(report_dict(report), indent=2) + "\n"
+    return json.dumps(report_dict(report, ruleset), indent=2) + "\n"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from app.engine.model import CATEGORY_BY_ID, Finding
 from app.engine.report import Report
 from app.engine.ruleset import Ruleset
+from app.engine.scoring import GRADES, grade_meaning
 
 MARKER = "<!-- stopship:report -->"
 GITHUB_TEXT_LIMIT = 65_535
@@ -18,19 +19,36 @@ def location(f: Finding) -> str:
 
 
 def headline(report: Report) -> str:
-    return f"**Score {report.score}/100 — Grade {report.grade}** · {report.verdict}"
+    meaning = grade_meaning(report.grade)
+    return f"**Score {report.score}/100 — Grade {report.grade}** · {report.verdict}" + (
+        f"  \n_Grade {report.grade}: {meaning}_" if meaning else ""
+    )
 
 
-def _finding_line(f: Finding, ruleset: Ruleset | None = None, detailed: bool = False) -> str:
+def _finding_line(
+    f: Finding, ruleset: Ruleset | None = None, detailed: bool = False, with_fix: bool = True
+) -> str:
+    """What (rule, message), where, severity and the fix's first line; `detailed` adds why, what
+    it costs in production and the effort, and gives the whole fix."""
     category = CATEGORY_BY_ID[f.category].name
     head = f"- `{f.short_id}` **{f.rule} {f.name}** ({category}, {f.severity})"
     line = f"{head} — {location(f)}: {f.message}"
+    rule = ruleset.by_id.get(f.rule) if ruleset else None
     if detailed:
-        rule = ruleset.by_id.get(f.rule) if ruleset else None
         if rule is not None:
             line += f"\n  - Why: {rule.why.strip()}"
+            line += f"\n  - Impact: {rule.impact.strip()}"
         line += f"\n  - Fix: {f.fix.strip()}"
+        if rule is not None:
+            line += f"\n  - Effort: about {plural(rule.effort, 'minute')}"
+    elif with_fix:
+        line += f"\n  - Fix: {first_line(f.fix)}"
     return line
+
+
+def first_line(text: str) -> str:
+    """The first line of a (rule's) text: its one-sentence summary."""
+    return text.strip().splitlines()[0] if text.strip() else ""
 
 
 def category_table(report: Report) -> list[str]:
@@ -75,23 +93,27 @@ def baseline_section(report: Report, limit: int = 30) -> list[str]:
     for title, findings in groups:
         if findings:
             out += ["", f"**{title}**", ""]
-            out += [_finding_line(f) for f in findings[:limit]]
+            out += [_finding_line(f, with_fix=False) for f in findings[:limit]]
             if len(findings) > limit:
                 out.append(f"- … and {len(findings) - limit} more")
     if diff.existing:
         out += ["", f"<details><summary>There before ({len(diff.existing)})</summary>", ""]
-        out += [_finding_line(f) for f in diff.existing[:limit]]
+        out += [_finding_line(f, with_fix=False) for f in diff.existing[:limit]]
         if len(diff.existing) > limit:
             out.append(f"- … and {len(diff.existing) - limit} more")
         out += ["", "</details>"]
     return [*out, ""]
 
 
-def full_audit(report: Report, ruleset: Ruleset, max_chars: int | None = None) -> str:
-    """The full audit body; cut to `max_chars` with a pointer when it would not fit."""
+def full_audit(
+    report: Report, ruleset: Ruleset, max_chars: int | None = None, explain: bool = False
+) -> str:
+    """The full audit body; cut to `max_chars` with a pointer when it would not fit. Stop-ship
+    findings are explained in full (why, impact, fix, effort), the others too with `explain`."""
     stops: list[Finding] = []
     high: list[Finding] = []
     medium: list[Finding] = []
+    low: list[Finding] = []
     for f in report.findings:  # one pass: a monorepo's report lists tens of thousands
         if f.stop_ship:
             stops.append(f)
@@ -99,6 +121,8 @@ def full_audit(report: Report, ruleset: Ruleset, max_chars: int | None = None) -
             medium.append(f)
         elif f.severity.rank >= 3:
             high.append(f)
+        else:
+            low.append(f)
     out = [
         MARKER,
         f"## Production readiness — {report.repo}",
@@ -118,15 +142,19 @@ def full_audit(report: Report, ruleset: Ruleset, max_chars: int | None = None) -
     ]
     out += [f"- [{'x' if g.passed else ' '}] {g.name} — {g.detail}" for g in report.gates]
     out += _section("Stop-ship", stops, ruleset, detailed=True)
-    out += _section("High priority", high, ruleset, detailed=False)
+    out += _section("High priority", high, ruleset, detailed=explain)
     if report.quick_wins:
         out += ["", "### Quick wins", ""]
         out += [
-            f"- **+{plural(w.points, 'point')}** — {w.fix.strip().splitlines()[0]} (`{w.rule}`, "
-            f"{w.count} place{'s' if w.count != 1 else ''})"
+            f"- **+{plural(w.points, 'point')}** — {first_line(w.fix)} (`{w.rule}`, "
+            f"{w.count} place{'s' if w.count != 1 else ''}"
+            + (f", about {plural(w.effort, 'minute')}" if w.effort else "")
+            + ")"
             for w in report.quick_wins
         ]
-    out += _section("Medium priority", medium, ruleset, detailed=False, limit=30)
+    out += _section("Medium priority", medium, ruleset, detailed=explain, limit=30)
+    if explain:
+        out += _section("Low priority", low, ruleset, detailed=True, limit=30)
     out += accepted_risk(report, "### ")
     if report.done_well:
         out += ["", "### What's done well", ""] + [f"- {d}" for d in report.done_well]
@@ -191,8 +219,13 @@ def migrations_line(report: Report) -> list[str]:
     return [line] if line else []
 
 
-def quick_score(report: Report) -> str:
-    """`/production score`: the headline, the verdict, the top 3 findings."""
+COMMENT_POINTER = "Run `/production check` for the full audit."
+CLI_POINTER = "Run `stopship check --format markdown` for the full audit."
+
+
+def quick_score(report: Report, pointer: str = COMMENT_POINTER) -> str:
+    """`/production score` (and `stopship check --format summary`, with the CLI's `pointer`):
+    the headline, the verdict, the top 3 findings with their fixes, and where the full audit is."""
     out = [
         MARKER,
         f"## Production readiness — {report.repo}",
@@ -210,7 +243,7 @@ def quick_score(report: Report) -> str:
         out += [_finding_line(f) for f in top]
     else:
         out.append("No open findings.")
-    out += ["", "Run `/production check` for the full audit."]
+    out += ["", pointer]
     return "\n".join(out) + "\n"
 
 
@@ -223,7 +256,7 @@ def stakeholder_report(report: Report, ruleset: Ruleset, max_chars: int | None =
         "",
         "## Executive summary",
         "",
-        f"- Score: **{report.score}/100**, grade **{report.grade}**",
+        f"- Score: **{report.score}/100**, grade **{report.grade}**: {grade_meaning(report.grade)}",
         f"- Verdict: **{report.verdict}**",
         f"- Strictness: {report.strictness}; minimum score {report.min_score}",
         *[f"- Migrations: {line}" for line in migrations_line(report)],
@@ -258,17 +291,26 @@ def stakeholder_report(report: Report, ruleset: Ruleset, max_chars: int | None =
         "## Methodology",
         "",
         "Six weighted categories; each starts at 100 and loses the points of each open finding "
-        "(per rule, capped); the total is the weighted sum. Grades: A 90–100, B 80–89, C 70–79, "
-        "D 50–69, F 0–49.",
+        "(per rule, capped); the total is the weighted sum.",
         "",
     ]
     out += [f"- {c.name}: weight {c.weight}%" for c in report.categories]
+    out += ["", "Grades:", "", *grade_scale()]
     out += [
         "",
         f"Strictness {report.strictness} decides which findings are stop-ship and the "
         f"minimum score ({report.min_score}).",
     ]
     return truncate("\n".join(out) + "\n", max_chars)
+
+
+def grade_scale() -> list[str]:
+    """`- **A** (90–100): Production-ready. Ship it.` … `- **F** (0–49): …`."""
+    out, ceiling = [], 100
+    for floor, grade in GRADES:
+        out.append(f"- **{grade}** ({floor}–{ceiling}): {grade_meaning(grade)}")
+        ceiling = floor - 1
+    return out
 
 
 def truncate(text: str, max_chars: int | None) -> str:

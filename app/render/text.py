@@ -8,16 +8,21 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from app.engine.model import CATEGORIES
+from app.engine.model import CATEGORIES, Finding
 from app.engine.report import Report
 from app.engine.ruleset import Ruleset
-from app.render.markdown import closing_line, migrations_line, plural
+from app.engine.scoring import grade_meaning
+from app.render.markdown import closing_line, first_line, migrations_line, plural
 
 _STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
 _VERDICT = {"READY": "bold green", "READY WITH CONDITIONS": "bold yellow", "NOT READY": "bold red"}
 
 
-def render(report: Report, ruleset: Ruleset, color: bool = False, width: int = 100) -> str:
+def render(
+    report: Report, ruleset: Ruleset, color: bool = False, width: int = 100, explain: bool = False
+) -> str:
+    """Each finding: severity, rule, where, what and the fix's first line; `explain` adds why,
+    the impact in production, the whole fix and the effort in minutes."""
     buffer = io.StringIO()
     console = Console(
         file=buffer,
@@ -38,6 +43,7 @@ def render(report: Report, ruleset: Ruleset, color: bool = False, width: int = 1
         f"Score {report.score}/100 — Grade {report.grade} — "
         f"[{_VERDICT.get(report.verdict, 'bold')}]{report.verdict}[/]"
     )
+    console.print(f"Grade {report.grade}: {grade_meaning(report.grade)}", markup=False)
     if report.gate_reason:
         console.print(f"Gate: {report.gate_reason}", markup=False)
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
@@ -62,11 +68,16 @@ def render(report: Report, ruleset: Ruleset, color: bool = False, width: int = 1
                 f"{escape(where)}{stop}\n           {escape(f.message)}  [dim]({f.short_id})[/]",
                 markup=True,
             )
+            for label, text in _details(f, ruleset, explain):
+                console.print(f"           {label}: {text}", markup=False)
     if report.quick_wins:
         console.print("\n[bold]Quick wins[/]")
         for w in report.quick_wins:
-            fix = w.fix.strip().splitlines()[0]
-            console.print(f"  +{plural(w.points, 'point')} — {fix} ({w.rule})", markup=False)
+            minutes = f", about {plural(w.effort, 'minute')}" if w.effort else ""
+            console.print(
+                f"  +{plural(w.points, 'point')} — {first_line(w.fix)} ({w.rule}{minutes})",
+                markup=False,
+            )
     if report.suppressed:
         console.print(f"\n{len(report.suppressed)} finding(s) suppressed inline.")
     if report.out_of_scope:
@@ -88,3 +99,16 @@ def render(report: Report, ruleset: Ruleset, color: bool = False, width: int = 1
         console.print(f"[yellow]Could not fully parse[/] {escape(path)}: {escape(problem)}")
     console.print("\n" + closing_line(report), markup=False)
     return buffer.getvalue()
+
+
+def _details(f: Finding, ruleset: Ruleset, explain: bool) -> list[tuple[str, str]]:
+    """The fix's first line; explained: why, impact, the whole fix and the effort."""
+    rule = ruleset.by_id.get(f.rule)
+    if not explain or rule is None:
+        return [("Fix", first_line(f.fix))]
+    return [
+        ("Why", " ".join(rule.why.split())),
+        ("Impact", " ".join(rule.impact.split())),
+        ("Fix", " ".join(f.fix.split())),
+        ("Effort", f"about {plural(rule.effort, 'minute')}"),
+    ]
