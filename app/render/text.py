@@ -63,13 +63,16 @@ def render(
         for f in items:
             where = "repository" if f.path is None else (f"{f.path}:{f.line}" if f.line else f.path)
             stop = " [bold red]STOP-SHIP[/]" if f.stop_ship else ""
+            details = "".join(
+                f"\n           {label}: {escape(text)}"
+                for label, text in _details(f, ruleset, explain)
+            )
             console.print(
                 f"  [{_STYLE[f.severity.value]}]{f.severity.value:<8}[/] {f.rule} "
-                f"{escape(where)}{stop}\n           {escape(f.message)}  [dim]({f.short_id})[/]",
+                f"{escape(where)}{stop}\n           {escape(f.message)}  [dim]({f.short_id})[/]"
+                f"{details}",
                 markup=True,
             )
-            for label, text in _details(f, ruleset, explain):
-                console.print(f"           {label}: {text}", markup=False)
     if report.quick_wins:
         console.print("\n[bold]Quick wins[/]")
         for w in report.quick_wins:
