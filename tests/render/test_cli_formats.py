@@ -100,3 +100,19 @@ def test_report_is_the_stakeholder_report(tmp_path: Path) -> None:
     for heading in ("## Executive summary", "## Findings by category", "## Action plan"):
         assert heading in out
     assert "- **A** (90–100): Production-ready. Ship it." in out
+
+
+def test_summary_and_report_are_the_comment_commands_bodies(tmp_path: Path) -> None:
+    """One implementation: what `/production score` and `/production report` post."""
+    from app.checkout.audit_local import audit_checkout
+    from app.engine.gate import GateContext, decide
+    from app.render.markdown import CLI_POINTER, COMMENT_POINTER, quick_score, stakeholder_report
+
+    repo = write_sample(tmp_path)
+    report, ruleset = audit_checkout(repo, use_cache=False, jobs=1)
+    report.gate_reason = decide(report, GateContext("local")).reason
+    _, summary = check(repo, "--format", "summary")
+    assert summary == quick_score(report, CLI_POINTER)
+    assert summary.replace(CLI_POINTER, COMMENT_POINTER) == quick_score(report)
+    _, stakeholder = check(repo, "--format", "report")
+    assert stakeholder == stakeholder_report(report, ruleset)
