@@ -1,14 +1,14 @@
 # syntax=docker/dockerfile:1
-# Build stage: a wheel of stopship and its dependencies.
+# Build stage: stopship with the GitHub App's server stack (the `app` extra) in a virtualenv.
 FROM python:3.11.10-slim-bookworm AS build
 WORKDIR /src
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 COPY app ./app
 COPY rules ./rules
 COPY migrations ./migrations
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir ".[app]"
 
 # Runtime stage: only the virtualenv, run as an unprivileged user.
 FROM python:3.11.10-slim-bookworm

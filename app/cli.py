@@ -40,6 +40,18 @@ def _die(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
+def _require_app_extra(command: str) -> None:
+    """Stop with exit 2 and the command to run when the App's server stack is not installed."""
+    from app.app_extra import INSTALL_HINT, missing_app_modules
+
+    missing = missing_app_modules()
+    if missing:
+        raise _die(
+            f"stopship {command} runs the GitHub App, whose dependencies are not installed "
+            f"({', '.join(missing)}): {INSTALL_HINT}"
+        )
+
+
 class _LazyProgress:
     """A progress bar on stderr that appears only once a scan has run for more than a second."""
 
@@ -227,6 +239,7 @@ def serve(
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8000,
 ) -> None:
     """Run the webhook service (it also runs the jobs with STOPSHIP_QUEUE=inline)."""
+    _require_app_extra("serve")
     from app.web.serve import run_server
 
     raise typer.Exit(run_server(host, port))
@@ -254,6 +267,7 @@ def worker(
     ] = "127.0.0.1",
 ) -> None:
     """Run queued deliveries (STOPSHIP_QUEUE=procrastinate); SIGTERM finishes running jobs."""
+    _require_app_extra("worker")
     from app.jobs.worker import run_worker
 
     raise typer.Exit(run_worker(concurrency, shutdown_timeout, metrics_port, metrics_host))
@@ -266,6 +280,7 @@ cli.add_typer(db_cli, name="db")
 @db_cli.command("upgrade")
 def db_upgrade() -> None:
     """Apply stopship's database migrations (alembic upgrade head)."""
+    _require_app_extra("db upgrade")
     from app.store.migrate import upgrade_head
 
     raise typer.Exit(upgrade_head())

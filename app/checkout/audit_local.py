@@ -27,6 +27,7 @@ from app.engine.config import (
     parse_config,
 )
 from app.engine.release import ReleaseBaseline, is_migration_file
+from app.engine.repo_anchor import repo_anchor
 from app.engine.report import Report, ScanStats
 from app.engine.report_codec import report_from_json, report_to_json
 from app.engine.ruleset import RuleError, Ruleset, load_ruleset
@@ -173,6 +174,7 @@ def _audit(
     )
     report = build_report(ruleset, config, audit)
     report.root_prefix = root_prefix(root)
+    report.repo_anchor = repo_anchor(snapshot.paths)
     if cache and suppression_policy is None:
         _remember(
             cache,

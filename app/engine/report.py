@@ -129,6 +129,9 @@ class Report:
     # Where the audited folder lies in its repository (`services/api/`, or ""): annotations and
     # SARIF name files from the repository's root, as GitHub places them.
     root_prefix: str = ""
+    # The file that stands for the repository (its README or manifest, app/engine/repo_anchor.py):
+    # where SARIF shows repository-level findings, since GitHub needs a file for each.
+    repo_anchor: str | None = None
 
     def from_root(self, path: str | None) -> str | None:
         """A finding's path from the repository's root."""

@@ -12,6 +12,7 @@ from app.engine.model import Finding
 from app.engine.report import Report
 from app.engine.ruleset import Ruleset
 from app.render.markdown import full_audit
+from app.render.rule_docs import doc_url
 
 CHECK_NAME = "Production readiness"
 BATCH = 50
@@ -38,6 +39,7 @@ def annotations_of(report: Report, findings: list[Finding] | None = None) -> lis
     out = []
     for f in located:
         line = f.line or 1
+        docs = f"\n\nRule documentation: {doc_url(f.rule)}"
         out.append(
             {
                 "path": f.path,
@@ -46,7 +48,7 @@ def annotations_of(report: Report, findings: list[Finding] | None = None) -> lis
                 "annotation_level": level_of(f),
                 "title": f"{f.rule} {f.name}"[:255],
                 "message": f"{f.message} [{f.short_id}]"[:MESSAGE_LIMIT],
-                "raw_details": f"Fix: {f.fix.strip()}"[:MESSAGE_LIMIT],
+                "raw_details": (f"Fix: {f.fix.strip()}"[: MESSAGE_LIMIT - len(docs)] + docs),
             }
         )
     return out

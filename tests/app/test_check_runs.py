@@ -125,3 +125,13 @@ def test_the_fake_rejects_what_github_would_reject() -> None:
     assert problems_with("POST", "/repos/o/r/check-runs", {"name": "x"})  # no head_sha
     assert problems_with("GET", "/no/such/endpoint", None)
     assert problems_with("POST", "/repos/o/r/check-runs", {"name": "x", "head_sha": "a"}) == []
+
+
+def test_each_annotation_links_to_its_rules_page(ruleset: Ruleset) -> None:
+    annotations = check_runs.annotations_of(report_with(2, ruleset))
+    assert annotations
+    for annotation in annotations:
+        rule = annotation["title"].split()[0]
+        assert annotation["raw_details"].endswith(
+            f"\n\nRule documentation: https://github.com/stopship/stopship/blob/main/docs/rules/{rule}.md"
+        )
