@@ -92,6 +92,7 @@ def full_audit(report: Report, ruleset: Ruleset, max_chars: int | None = None) -
     stops: list[Finding] = []
     high: list[Finding] = []
     medium: list[Finding] = []
+    low = 0
     for f in report.findings:  # one pass: a monorepo's report lists tens of thousands
         if f.stop_ship:
             stops.append(f)
@@ -99,6 +100,8 @@ def full_audit(report: Report, ruleset: Ruleset, max_chars: int | None = None) -
             medium.append(f)
         elif f.severity.rank >= 3:
             high.append(f)
+        else:
+            low += 1
     out = [
         MARKER,
         f"## Production readiness — {report.repo}",
@@ -130,6 +133,12 @@ def full_audit(report: Report, ruleset: Ruleset, max_chars: int | None = None) -
     out += accepted_risk(report, "### ")
     if report.done_well:
         out += ["", "### What's done well", ""] + [f"- {d}" for d in report.done_well]
+    if low:
+        out += [
+            "",
+            f"_{plural(low, 'low-severity finding')} not listed here (they count in the score): "
+            "`stopship check` or `--format json` lists every finding._",
+        ]
     if report.out_of_scope:
         out += [
             "",
