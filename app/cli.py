@@ -91,6 +91,14 @@ def check(
     changed_since: Annotated[
         str | None, typer.Option(help="List findings only in files changed since this git ref.")
     ] = None,
+    staged: Annotated[
+        bool,
+        typer.Option(
+            "--staged",
+            help="Audit the staged tree (git's index) against HEAD and fail only on what the "
+            "staged change introduces (the pre-commit hook).",
+        ),
+    ] = False,
     baseline: Annotated[
         str | None,
         typer.Option(
@@ -105,26 +113,41 @@ def check(
 ) -> None:
     """Audit a checkout: exit 0 when the gate passes, 1 when it fails, 2 on usage/config errors."""
     from app.checkout.audit_local import LocalAuditError, audit_checkout
+    from app.checkout.staged import audit_staged
     from app.render import renderer_for
 
+    if staged and changed_since:
+        raise _die("--staged and --changed-since exclude each other")
     progress = _LazyProgress()
+    use_cache = not no_cache and not os.environ.get("STOPSHIP_NO_CACHE")
     try:
-        report, ruleset = audit_checkout(
-            path,
-            config_file=config,
-            changed_since=changed_since,
-            baseline=baseline,
-            use_cache=not no_cache and not os.environ.get("STOPSHIP_NO_CACHE"),
-            jobs=jobs,
-            progress=progress,
-        )
+        if staged:
+            report, ruleset = audit_staged(
+                path,
+                config_file=config,
+                use_cache=use_cache,
+                jobs=jobs,
+                progress=progress,
+                release=baseline,
+            )
+        else:
+            report, ruleset = audit_checkout(
+                path,
+                config_file=config,
+                changed_since=changed_since,
+                baseline=baseline,
+                use_cache=use_cache,
+                jobs=jobs,
+                progress=progress,
+            )
     except LocalAuditError as exc:
         raise _die(str(exc)) from None
     finally:
         progress.close()
     from app.engine.gate import GateContext, decide
 
-    outcome = decide(report, GateContext("local", fail_on=fail_on, min_score=min_score))
+    context = GateContext("commit" if staged else "local", fail_on=fail_on, min_score=min_score)
+    outcome = decide(report, context)
     report.gate_reason = outcome.reason
     if format is OutputFormat.text:
         from app.render.text import render as render_text

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from app.engine.model import CATEGORIES
+from app.engine.model import CATEGORIES, Finding
 from app.engine.report import Report
 from app.engine.ruleset import Ruleset
 from app.render.markdown import closing_line, migrations_line, plural
@@ -49,19 +49,14 @@ def render(report: Report, ruleset: Ruleset, color: bool = False, width: int = 1
         table.add_row(c.name, f"{c.score}/100", f"{c.weight}%", f"{c.weighted:.1f}")
     table.add_row("[bold]Total[/]", "", "100%", f"[bold]{report.score}[/]")
     console.print(table)
+    _against_base(console, report)
     for category in CATEGORIES:
         items = [f for f in report.findings if f.category == category.id]
         if not items:
             continue
         console.print(f"\n[bold]{category.name}[/] ({len(items)})")
         for f in items:
-            where = "repository" if f.path is None else (f"{f.path}:{f.line}" if f.line else f.path)
-            stop = " [bold red]STOP-SHIP[/]" if f.stop_ship else ""
-            console.print(
-                f"  [{_STYLE[f.severity.value]}]{f.severity.value:<8}[/] {f.rule} "
-                f"{escape(where)}{stop}\n           {escape(f.message)}  [dim]({f.short_id})[/]",
-                markup=True,
-            )
+            _finding(console, f)
     if report.quick_wins:
         console.print("\n[bold]Quick wins[/]")
         for w in report.quick_wins:
@@ -88,3 +83,34 @@ def render(report: Report, ruleset: Ruleset, color: bool = False, width: int = 1
         console.print(f"[yellow]Could not fully parse[/] {escape(path)}: {escape(problem)}")
     console.print("\n" + closing_line(report), markup=False)
     return buffer.getvalue()
+
+
+def _finding(console: Console, f: Finding) -> None:
+    where = "repository" if f.path is None else (f"{f.path}:{f.line}" if f.line else f.path)
+    stop = " [bold red]STOP-SHIP[/]" if f.stop_ship else ""
+    console.print(
+        f"  [{_STYLE[f.severity.value]}]{f.severity.value:<8}[/] {f.rule} "
+        f"{escape(where)}{stop}\n           {escape(f.message)}  [dim]({f.short_id})[/]",
+        markup=True,
+    )
+
+
+def _against_base(console: Console, report: Report) -> None:
+    """What the change (a staged commit) introduces against its base, with the new findings."""
+    diff = report.baseline
+    if diff is None:
+        return
+    stops = sum(1 for f in diff.introduced if f.stop_ship)
+    new = f"{plural(len(diff.introduced), 'new finding')} ({stops} stop-ship)"
+    if diff.base_sha:
+        console.print(
+            f"\nAgainst {diff.base_sha[:7]}: the change introduces {new}, fixes "
+            f"{len(diff.fixed)}; {len(diff.existing)} were there before.",
+            markup=False,
+        )
+    else:
+        console.print(f"\nFirst commit: everything staged is new: {new}.", markup=False)
+    if diff.introduced:
+        console.print("\n[bold]Introduced[/]")
+        for f in diff.introduced:
+            _finding(console, f)
