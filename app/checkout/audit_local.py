@@ -26,6 +26,7 @@ from app.engine.config import (
     check_rule_ids,
     parse_config,
 )
+from app.engine.overrides import Overrides, apply_overrides
 from app.engine.release import ReleaseBaseline, is_migration_file
 from app.engine.report import Report, ScanStats
 from app.engine.report_codec import report_from_json, report_to_json
@@ -50,13 +51,15 @@ def audit_checkout(
     suppression_policy: SuppressionPolicy | None = None,
     git_root: Path | None = None,
     changed_paths: set[str] | None = None,
+    overrides: Overrides | None = None,
 ) -> tuple[Report, Ruleset]:
     """Audit the checkout at `path`. Migrations are judged against the release baseline:
     `baseline` (a git ref), else the config's `baseline:`, else the latest release tag.
 
     `git_root`: the checkout git is asked about (name, release, folder) when `path` holds a
     copy of its files made elsewhere (the staged tree); such a copy keeps no tree record.
-    `changed_paths`: the files to list findings of, when known otherwise than `changed_since`."""
+    `changed_paths`: the files to list findings of, when known otherwise than `changed_since`.
+    `overrides`: the command line's rule selection and launch context, over the config's."""
     if not path.is_dir():
         raise LocalAuditError(f"{path}: not a directory")
     root = path.resolve()
@@ -78,6 +81,7 @@ def audit_checkout(
             suppression_policy,
             git_root.resolve() if git_root is not None else None,
             changed_paths,
+            overrides,
         )
     finally:
         if collecting:
@@ -124,6 +128,7 @@ def _audit(
     suppression_policy: SuppressionPolicy | None,
     git_root: Path | None = None,
     changed_paths: set[str] | None = None,
+    overrides: Overrides | None = None,
 ) -> tuple[Report, Ruleset]:
     repo_root = git_root or root
     try:
@@ -138,6 +143,8 @@ def _audit(
         raw = config_path.read_bytes() if config_path.is_file() else None
         config = parse_config(raw, label)
         check_rule_ids(config, set(ruleset.by_id), label)
+        if overrides is not None:
+            config = apply_overrides(config, overrides, set(ruleset.by_id))
     except ConfigError as exc:
         raise LocalAuditError(str(exc)) from None
     changed = changed_paths

@@ -23,6 +23,7 @@ from app.checkout.audit_local import LocalAuditError, audit_checkout
 from app.checkout.scan import Progress
 from app.engine import baseline
 from app.engine.config import CONFIG_PATH
+from app.engine.overrides import Overrides
 from app.engine.report import FindingsDiff, Report
 from app.engine.ruleset import Ruleset
 
@@ -37,6 +38,7 @@ def audit_staged(
     jobs: int | None = None,
     progress: Progress | None = None,
     release: str | None = None,
+    overrides: Overrides | None = None,
 ) -> tuple[Report, Ruleset]:
     """The staged tree of the folder `path` (in a git repository) audited, listing the findings of
     the staged files, with `report.baseline` saying what the staged change introduces against
@@ -71,6 +73,7 @@ def audit_staged(
             baseline=release,
             git_root=root,
             changed_paths=changed,
+            overrides=overrides,
         )
         report, ruleset = audit(staged_dir, config_file=config_file)
         if head is None:
