@@ -120,3 +120,15 @@ def test_outside_a_git_repository_is_a_usage_error(tmp_path: Path) -> None:
     (tmp_path / "a.py").write_text(CLEAN)
     code, _, err = staged(tmp_path)
     assert code == 2 and "not in a git repository" in err
+
+
+def test_quiet_lists_only_what_the_staged_change_introduces(tmp_path: Path) -> None:
+    repo = new_repo(tmp_path, {"app/db.py": INJECTION})
+    git(repo, "commit", "-qm", "old")
+    (repo / "app" / "db.py").write_text("# comment\n" + INJECTION + INJECTION.replace("q", "r"))
+    git(repo, "add", ".")
+    code, out, err = staged(repo, "--quiet")
+    assert code == 1
+    assert out.splitlines() == [line for line in out.splitlines() if "app/db.py:5:" in line]
+    assert len(out.splitlines()) == 1 and "SEC002" in out
+    assert "introduced in the staged change" in err
