@@ -54,6 +54,8 @@ def audit_staged(
     spec = prefix or "."
     head = _head(top)
     staged = _index_entries(top, spec, prefix)
+    if not staged:
+        raise LocalAuditError(f"--staged: no file of {path} is in git's index (git add them)")
     before = _tree_entries(top, head, spec, prefix) if head else {}
     moved = baseline.renames(
         {p: sha for p, (_, sha) in before.items()},

@@ -132,3 +132,13 @@ def test_quiet_lists_only_what_the_staged_change_introduces(tmp_path: Path) -> N
     assert out.splitlines() == [line for line in out.splitlines() if "app/db.py:5:" in line]
     assert len(out.splitlines()) == 1 and "SEC002" in out
     assert "introduced in the staged change" in err
+
+
+def test_nothing_in_the_index_is_a_usage_error_that_says_so(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    (repo / "a.py").write_text(CLEAN)
+    code, _, err = staged(repo)
+    assert code == 2 and "no file of" in err and "git add" in err
+    assert "stopship-staged-" not in err
