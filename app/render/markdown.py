@@ -60,8 +60,9 @@ def baseline_section(report: Report, limit: int = 30) -> list[str]:
     if diff is None:
         return []
     stops = sum(1 for f in diff.introduced if f.stop_ship)
+    title = f"the base `{diff.base_sha[:7]}`" if diff.base_sha else "no base (a first commit)"
     out = [
-        f"### Against the base `{diff.base_sha[:7]}`",
+        f"### Against {title}",
         "",
         f"This change introduces **{len(diff.introduced)}** finding"
         f"{'s' if len(diff.introduced) != 1 else ''} ({stops} stop-ship), fixes "

@@ -142,3 +142,10 @@ def test_nothing_in_the_index_is_a_usage_error_that_says_so(tmp_path: Path) -> N
     code, _, err = staged(repo)
     assert code == 2 and "no file of" in err and "git add" in err
     assert "stopship-staged-" not in err
+
+
+def test_markdown_of_a_first_commit_names_no_base(tmp_path: Path) -> None:
+    repo = new_repo(tmp_path, {"app/db.py": INJECTION})
+    _, out, _ = staged(repo, "--format", "markdown")
+    assert "### Against no base (a first commit)" in out
+    assert "This change introduces **" in out
