@@ -18,8 +18,11 @@ from app.engine.gate import FailOn
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
+    from app.engine.report import Report
+    from app.engine.ruleset import Ruleset
+
 cli = typer.Typer(
-    add_completion=False,
+    rich_markup_mode=None,
     no_args_is_help=True,
     help="stopship: a production-readiness gate for GitHub.",
 )
@@ -33,6 +36,25 @@ class OutputFormat(StrEnum):
     github = "github"
     summary = "summary"  # the quick score of `/production score`
     report = "report"  # the stakeholder report of `/production report`
+
+
+class LaunchStage(StrEnum):
+    internal = "internal"
+    beta = "beta"
+    public = "public"
+    paid = "paid"
+
+
+LaunchOption = Annotated[
+    LaunchStage | None,
+    typer.Option(help="Launch stage; sets the strictness (DESIGN.md), over the config's."),
+]
+UserDataOption = Annotated[
+    bool | None, typer.Option("--user-data/--no-user-data", help="The service stores user data.")
+]
+PaymentsOption = Annotated[
+    bool | None, typer.Option("--payments/--no-payments", help="The service takes payments.")
+]
 
 
 def _die(message: str) -> typer.Exit:
@@ -105,6 +127,14 @@ def check(
     changed_since: Annotated[
         str | None, typer.Option(help="List findings only in files changed since this git ref.")
     ] = None,
+    staged: Annotated[
+        bool,
+        typer.Option(
+            "--staged",
+            help="Audit the staged tree (git's index) against HEAD and fail only on what the "
+            "staged change introduces (the pre-commit hook).",
+        ),
+    ] = False,
     baseline: Annotated[
         str | None,
         typer.Option(
@@ -119,42 +149,86 @@ def check(
     explain: Annotated[
         bool, typer.Option("--explain", help="Give each finding's why, impact, fix and effort.")
     ] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet",
+            "-q",
+            help="Text: one line per finding (with --staged: those it introduces), nothing "
+            "else; the gate line only when it fails.",
+        ),
+    ] = False,
+    select: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="RULES", help="Only these rules: ids or id prefixes, comma-separated."
+        ),
+    ] = None,
+    ignore: Annotated[
+        list[str] | None,
+        typer.Option(metavar="RULES", help="Leave out these rules: ids or id prefixes."),
+    ] = None,
+    statistics: Annotated[
+        bool,
+        typer.Option("--statistics", help="Print the count of findings per rule (text or json)."),
+    ] = False,
+    launch: LaunchOption = None,
+    user_data: UserDataOption = None,
+    payments: PaymentsOption = None,
 ) -> None:
     """Audit a checkout: exit 0 when the gate passes, 1 when it fails, 2 on usage/config errors."""
     from app.checkout.audit_local import LocalAuditError, audit_checkout
-    from app.render import renderer_for
+    from app.checkout.staged import audit_staged
+    from app.engine.overrides import Overrides, rule_selectors
 
+    if staged and changed_since:
+        raise _die("--staged and --changed-since exclude each other")
+    if statistics and format not in (OutputFormat.text, OutputFormat.json):
+        raise _die("--statistics prints text or json")
+    overrides = Overrides(
+        select=rule_selectors(select or ()),
+        ignore=rule_selectors(ignore or ()),
+        stage=launch.value if launch is not None else None,
+        user_data=user_data,
+        payments=payments,
+    )
     progress = _LazyProgress()
+    progress.enabled = progress.enabled and not quiet
+    use_cache = not no_cache and not os.environ.get("STOPSHIP_NO_CACHE")
     try:
-        report, ruleset = audit_checkout(
-            path,
-            config_file=config,
-            changed_since=changed_since,
-            baseline=baseline,
-            use_cache=not no_cache and not os.environ.get("STOPSHIP_NO_CACHE"),
-            jobs=jobs,
-            progress=progress,
-        )
+        if staged:
+            report, ruleset = audit_staged(
+                path,
+                config_file=config,
+                use_cache=use_cache,
+                jobs=jobs,
+                progress=progress,
+                release=baseline,
+                overrides=overrides,
+            )
+        else:
+            report, ruleset = audit_checkout(
+                path,
+                config_file=config,
+                changed_since=changed_since,
+                baseline=baseline,
+                use_cache=use_cache,
+                jobs=jobs,
+                progress=progress,
+                overrides=overrides,
+            )
     except LocalAuditError as exc:
         raise _die(str(exc)) from None
     finally:
         progress.close()
     from app.engine.gate import GateContext, decide
 
-    outcome = decide(report, GateContext("local", fail_on=fail_on, min_score=min_score))
+    context = GateContext("commit" if staged else "local", fail_on=fail_on, min_score=min_score)
+    outcome = decide(report, context)
     report.gate_reason = outcome.reason
-    if format is OutputFormat.text:
-        from app.render.text import render as render_text
-
-        body = render_text(
-            report,
-            ruleset,
-            color=output is None and wants_color(),
-            width=terminal_width(),
-            explain=explain,
-        )
-    else:
-        body = renderer_for(format.value, explain=explain)(report, ruleset)
+    body = _body(
+        report, ruleset, format, output, quiet=quiet, statistics=statistics, explain=explain
+    )
     if output is not None:
         try:
             output.write_text(body, encoding="utf-8")
@@ -162,9 +236,43 @@ def check(
             raise _die(f"--output {output}: {exc.strerror or exc}") from None
     else:
         sys.stdout.write(body)
-    if not outcome.passed or output is not None or format is not OutputFormat.text:
+    shown = format is OutputFormat.text and output is None and not (quiet or statistics)
+    if not outcome.passed or not (shown or quiet):
         typer.echo(f"stopship: gate {outcome.reason}", err=True)
     raise typer.Exit(outcome.exit_code)
+
+
+def _body(
+    report: Report,
+    ruleset: Ruleset,
+    format: OutputFormat,
+    output: Path | None,
+    *,
+    quiet: bool,
+    statistics: bool,
+    explain: bool = False,
+) -> str:
+    """What `check` prints: the report in `format`, or per-rule counts, or (quiet) the
+    findings alone."""
+    if statistics:
+        from app.render import statistics as counts
+
+        json_wanted = format is OutputFormat.json
+        return counts.render_json(report) if json_wanted else counts.render_text(report)
+    if format is OutputFormat.text and quiet:
+        from app.render.concise import render as render_concise
+
+        return render_concise(report)
+    if format is OutputFormat.text:
+        from app.render.text import render as render_text
+
+        color = output is None and wants_color()
+        return render_text(
+            report, ruleset, color=color, width=terminal_width(), explain=explain
+        )
+    from app.render import renderer_for
+
+    return renderer_for(format.value, explain=explain)(report, ruleset)
 
 
 @cli.command()
@@ -231,6 +339,34 @@ def rules(
     if rule is None:
         raise _die(f"no rule {rule_id!r}; `stopship rules` lists them")
     typer.echo(rule_page(rule))
+
+
+@cli.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="The repository's root.")] = Path("."),
+    launch: LaunchOption = None,
+    user_data: UserDataOption = None,
+    payments: PaymentsOption = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented .github/stopship.yml that editors check against its JSON Schema."""
+    from app.engine.config import CONFIG_PATH, Launch, strictness_for
+    from app.engine.config_template import config_template
+
+    if not path.is_dir():
+        raise _die(f"{path}: not a directory")
+    target = path / CONFIG_PATH
+    if target.exists() and not force:
+        raise _die(f"{target} exists (--force overwrites it)")
+    chosen = {"stage": launch.value if launch else None, "user_data": user_data}
+    chosen["payments"] = payments
+    settings = Launch.model_validate({k: v for k, v in chosen.items() if v is not None})
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(config_template(settings), encoding="utf-8")
+    except OSError as exc:
+        raise _die(f"{target}: {exc.strerror or exc}") from None
+    typer.echo(f"wrote {target} ({strictness_for(settings).describe()} strictness)")
 
 
 @cli.command()

@@ -291,18 +291,21 @@ def test_actionlint_is_clean_on_the_example_workflows() -> None:
 def test_the_pre_commit_hook_runs_stopship_on_changed_files(tmp_path: Path) -> None:
     hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     hook = next(h for h in hooks if h["id"] == "stopship")
-    assert hook["entry"] == "stopship check --changed-since HEAD"
+    assert hook["entry"] == "stopship check --staged"
     assert hook["language"] == "python" and hook["pass_filenames"] is False
     repo, _ = pull_request_repo(tmp_path, "fastapi-good")
     (repo / "api" / "new.py").write_text(
         'def f(c, x):\n    c.execute(f"DELETE FROM t WHERE id={x}")\n'
     )
+    git(repo, "add", "api/new.py")
     stopship = Path(sys.executable).with_name("stopship")
     argv = [str(stopship), *hook["entry"].split()[1:], "--format", "json", "--no-cache"]
     done = subprocess.run(argv, cwd=repo, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 1
-    listed = {f["path"] for f in json.loads(done.stdout)["findings"] if f["path"]}
+    report = json.loads(done.stdout)
+    listed = {f["path"] for f in report["findings"] if f["path"]}
     assert listed == {"api/new.py"}
+    assert [f["path"] for f in report["against_base"]["introduced"]] == ["api/new.py"]
 
 
 def test_the_left_out_notice_takes_a_notice_slot_not_an_eleventh() -> None:

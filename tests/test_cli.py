@@ -274,3 +274,38 @@ def test_annotations_and_sarif_name_files_from_the_repository_root(tmp_path: Pat
     assert "file=services/api/api/main.py," in commands
     _, text, _ = check(str(service))
     assert "api/main.py:" in text and "services/api/api/main.py" not in text  # the folder's own
+
+
+def test_changed_since_quick_wins_and_closing_line_speak_of_listed_findings_only(
+    tmp_path: Path,
+) -> None:
+    old = (
+        "import requests\n\n"
+        "def a(url):\n    print('fetching', url)\n    return requests.get(url)\n"
+    )
+    (tmp_path / "old.py").write_text(old)
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-qm", "one")
+    (tmp_path / "new.py").write_text("def b(x):\n    return x + 1\n")
+    _, full, _ = check(str(tmp_path), "--format", "json")
+    assert json.loads(full)["quick_wins"], "the old file's findings have quick wins"
+    _, changed, _ = check(str(tmp_path), "--format", "json", "--changed-since", "HEAD")
+    report = json.loads(changed)
+    listed_rules = {f["rule"] for f in report["findings"]}
+    assert {w["rule"] for w in report["quick_wins"]} <= listed_rules
+    _, text, _ = check(str(tmp_path), "--changed-since", "HEAD")
+    stops = sum(1 for f in report["findings"] if f["stop_ship"])
+    wins = len(report["quick_wins"])
+    assert f"Fix the {stops} stop-ship finding" in text
+    assert f" and {wins} quick win{'' if wins == 1 else 's'} first" in text
+
+
+def test_markdown_says_how_many_low_findings_it_leaves_out_and_how_to_see_them() -> None:
+    _, out, _ = check(str(BAD), "--format", "json")
+    lows = [f for f in json.loads(out)["findings"] if f["severity"] == "low" and not f["stop_ship"]]
+    assert lows, "the planted sample has low-severity findings"
+    _, markdown, _ = check(str(BAD), "--format", "markdown")
+    n = len(lows)
+    assert f"{n} low-severity finding{'' if n == 1 else 's'} not listed here" in markdown
+    assert "`stopship check` or `--format json` lists every finding" in markdown

@@ -12,6 +12,7 @@ import pytest
 
 from app.checkout.audit_local import audit_checkout
 from app.cli import _LazyProgress
+from app.engine.model import CATEGORIES
 from app.render.text import render
 
 CORPUS = Path(__file__).parent / "corpus"
@@ -103,3 +104,23 @@ def test_counts_read_as_words() -> None:
 
     assert plural(1, "point") == "1 point" and plural(2, "point") == "2 points"
     assert plural(1, "quick win") == "1 quick win" and plural(0, "quick win") == "0 quick wins"
+
+
+def test_wrapped_finding_lines_keep_their_indentation() -> None:
+    """On an 80-column (or narrower) terminal a long message and fix wrap between words, and the
+    continuation lines stay under the message (a hanging indent), never at column 0."""
+    report, ruleset = audit_checkout(CORPUS / "fastapi-bad", use_cache=False)
+    for width in (60, 80):
+        out = render(report, ruleset, width=width, explain=True)
+        body = out[out.index("Security fundamentals (") : out.index("\nFiles: ")]
+        body = body.split("\nQuick wins")[0]
+        lines = [line for line in body.splitlines()[1:] if line.strip()]
+        assert lines and all(len(line) <= width and line == line.rstrip() for line in lines)
+        headers = [line for line in lines if not line.startswith(" " * 11)]
+        # every line is a finding's header ("  critical SEC002 path:line") or a category title
+        assert all(
+            line.startswith("  ") or line.split(" (")[0] in {c.name for c in CATEGORIES}
+            for line in headers
+        ), headers
+    wins = out[out.index("\nQuick wins") + 1 :].split("\n\n")[0].splitlines()[1:]
+    assert wins and all(line.startswith("  +") or line.startswith(" " * 14) for line in wins)

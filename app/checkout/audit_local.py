@@ -26,6 +26,7 @@ from app.engine.config import (
     check_rule_ids,
     parse_config,
 )
+from app.engine.overrides import Overrides, apply_overrides
 from app.engine.release import ReleaseBaseline, is_migration_file
 from app.engine.repo_anchor import repo_anchor
 from app.engine.report import Report, ScanStats
@@ -49,9 +50,17 @@ def audit_checkout(
     rules_dir: Path | None = None,
     baseline: str | None = None,
     suppression_policy: SuppressionPolicy | None = None,
+    git_root: Path | None = None,
+    changed_paths: set[str] | None = None,
+    overrides: Overrides | None = None,
 ) -> tuple[Report, Ruleset]:
     """Audit the checkout at `path`. Migrations are judged against the release baseline:
-    `baseline` (a git ref), else the config's `baseline:`, else the latest release tag."""
+    `baseline` (a git ref), else the config's `baseline:`, else the latest release tag.
+
+    `git_root`: the checkout git is asked about (name, release, folder) when `path` holds a
+    copy of its files made elsewhere (the staged tree); such a copy keeps no tree record.
+    `changed_paths`: the files to list findings of, when known otherwise than `changed_since`.
+    `overrides`: the command line's rule selection and launch context, over the config's."""
     if not path.is_dir():
         raise LocalAuditError(f"{path}: not a directory")
     root = path.resolve()
@@ -71,6 +80,9 @@ def audit_checkout(
             rules_dir,
             baseline,
             suppression_policy,
+            git_root.resolve() if git_root is not None else None,
+            changed_paths,
+            overrides,
         )
     finally:
         if collecting:
@@ -115,7 +127,11 @@ def _audit(
     rules_dir: Path | None,
     baseline: str | None,
     suppression_policy: SuppressionPolicy | None,
+    git_root: Path | None = None,
+    changed_paths: set[str] | None = None,
+    overrides: Overrides | None = None,
 ) -> tuple[Report, Ruleset]:
+    repo_root = git_root or root
     try:
         ruleset = load_ruleset(rules_dir, store=cache)
     except RuleError as exc:
@@ -128,19 +144,22 @@ def _audit(
         raw = config_path.read_bytes() if config_path.is_file() else None
         config = parse_config(raw, label)
         check_rule_ids(config, set(ruleset.by_id), label)
+        if overrides is not None:
+            config = apply_overrides(config, overrides, set(ruleset.by_id))
     except ConfigError as exc:
         raise LocalAuditError(str(exc)) from None
-    changed: set[str] | None = None
+    changed = changed_paths
     if changed_since:
         try:
-            changed = git_changed_since(root, changed_since)
+            changed = git_changed_since(repo_root, changed_since)
         except GitError as exc:
             raise LocalAuditError(str(exc)) from None
-    release = _release(root, baseline, config, label, changed)
-    repo_name = repository_name_later(root)  # git answers while the files are listed
+    release = _release(repo_root, baseline, config, label, changed)
+    repo_name = repository_name_later(repo_root)  # git answers while the files are listed
     listing = list_files(root)
     repo = repo_name()
-    tree = cache.tree(root) if cache else None
+    keep_tree = cache is not None and git_root is None
+    tree = cache.tree(root) if cache and keep_tree else None
     if cache and tree and tree.listing == listing.identity and suppression_policy is None:
         # The same files with the same stamps as last time: the same report, if one was kept.
         key = _report_key(tree.snapshot, ruleset, config, repo, changed, release)
@@ -173,9 +192,9 @@ def _audit(
         suppression_policy=suppression_policy,
     )
     report = build_report(ruleset, config, audit)
-    report.root_prefix = root_prefix(root)
+    report.root_prefix = root_prefix(repo_root)
     report.repo_anchor = repo_anchor(snapshot.paths)
-    if cache and suppression_policy is None:
+    if cache and keep_tree and suppression_policy is None:
         _remember(
             cache,
             root,

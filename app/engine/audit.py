@@ -30,10 +30,12 @@ from app.engine.scoring import (
     category_scores,
     gates,
     grade_for,
+    groups_of,
     projected_score,
     quick_wins,
     total_score,
     verdict_for,
+    wins_within,
 )
 from app.engine.stack import detect_stack
 from app.engine.suppressions import suppression_for
@@ -270,7 +272,13 @@ def build_report(ruleset: Ruleset, config: StopshipConfig, audit: AuditInput) ->
     listed.sort(
         key=lambda f: (not f.stop_ship, -f.severity.rank, f.category, f.path or "", f.line or 0)
     )
-    wins = quick_wins(open_findings, efforts=ruleset.efforts)
+    if audit.changed_paths is None:
+        wins = quick_wins(open_findings, efforts=ruleset.efforts)
+        projected = projected_score(open_findings, wins)
+    else:  # quick wins and the closing line speak of the listed findings only
+        wins, projected = wins_within(
+            groups_of(open_findings), listed, efforts=ruleset.efforts
+        )
     return assemble_report(
         ruleset,
         config,
@@ -282,7 +290,7 @@ def build_report(ruleset: Ruleset, config: StopshipConfig, audit: AuditInput) ->
         suppressed=suppressed,
         wins=wins,
         done_well=praised(ruleset, categories, praise, fired, factory.disabled),
-        projected=projected_score(open_findings, wins),
+        projected=projected,
         stats=audit.stats,
         out_of_scope=len(open_findings) - len(listed),
         migrations=history_of(paths, audit.release),

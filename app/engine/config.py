@@ -26,7 +26,8 @@ class ConfigError(ValueError):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # attribute docstrings are the descriptions of the JSON Schema (schemas/stopship.schema.json)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 def _valid_glob(value: str) -> str:
@@ -38,14 +39,25 @@ def _valid_glob(value: str) -> str:
 
 
 class Launch(_Strict):
+    """The launch context: it sets the strictness (which findings are stop-ship, the minimum
+    score)."""
+
     stage: Literal["internal", "beta", "public", "paid"] = "beta"
+    """internal: Low strictness (minimum score 50); beta: Medium (70); public: High (80,
+    security at least 90); paid: High, and findings in payment paths are stop-ship."""
     user_data: bool = False
+    """The service stores personal data."""
     payments: bool = False
+    """The service takes payments: as strict as `paid`."""
 
 
 class RulesConfig(_Strict):
+    """Rules switched off and severities changed (`stopship rules` lists the ids)."""
+
     disable: tuple[str, ...] = ()
+    """Rule ids switched off, like OBS005."""
     severity: dict[str, Severity] = Field(default_factory=dict)
+    """A new severity per rule id, like `DEP011: low`."""
 
     @field_validator("disable")
     @classmethod
@@ -57,16 +69,27 @@ class RulesConfig(_Strict):
 
 
 class Annotations(_Strict):
+    """The App's check-run annotations."""
+
     level: Literal["notice", "warning", "failure"] | None = None
+    """One level for every annotation (default: by severity)."""
     max: int = Field(default=1000, ge=0, le=10_000)
+    """At most this many annotations per check run."""
 
 
 class StopshipConfig(_Strict):
+    """stopship's configuration of a repository: `.github/stopship.yml`."""
+
     release_branches: tuple[str, ...] = ("main", "master", "release/*", "releases/*")
+    """Globs of the branches the gate applies to (pull requests into them, pushes to them)."""
     launch: Launch = Launch()
+    """The launch context: it sets the strictness."""
     min_score: int | None = Field(default=None, ge=0, le=100)
+    """Fail below this score (default: the strictness' minimum)."""
     rules: RulesConfig = RulesConfig()
+    """Rules switched off and severities changed."""
     ignore_paths: tuple[str, ...] = ()
+    """Globs of paths never audited."""
     payment_paths: tuple[str, ...] = (
         "**/payment*/**",
         "**/payments*",
@@ -77,14 +100,18 @@ class StopshipConfig(_Strict):
         "**/invoice*",
         "**/webhooks/stripe*",
     )
+    """Globs of paths where findings are stop-ship at the paid / payments strictness."""
     annotations: Annotations = Annotations()
-    # Conclusion when the gate does not apply (not a release branch) or passes with findings.
+    """The App's check-run annotations."""
     conclusion_outside_release: Literal["neutral", "success"] = "neutral"
-    # What the next deployment builds on (a tag, branch or commit): migrations up to it are
-    # history. Unset: the latest tag matching `release_tags` reachable from the judged commit.
+    """Check-run conclusion when the gate does not apply (not a release branch) or passes with
+    findings."""
     baseline: str | None = Field(default=None, min_length=1, max_length=255)
-    # Globs of release tag names; a glob starting with `!` excludes (`"!*-*"`: no pre-releases).
+    """What the next deployment builds on (a tag, branch or commit): migrations up to it are
+    history. Unset: the latest tag matching `release_tags` reachable from the judged commit."""
     release_tags: tuple[str, ...] = DEFAULT_RELEASE_TAGS
+    """Globs of release tag names; a glob starting with `!` excludes (`"!*-*"`: no
+    pre-releases)."""
 
     @field_validator("baseline")
     @classmethod

@@ -11,7 +11,10 @@ Contexts and what fails them:
   score under the minimum, security under the strictness' floor);
 - a local run (`stopship check`, the Action on a push): fails on findings at `fail_on`, or a
   score under `min_score` (the explicit one, else the strictness profile's unless `fail_on` is
-  `never`).
+  `never`);
+- a commit being made (`stopship check --staged`, the pre-commit hook): fails only on findings at
+  `fail_on` that the staged change introduces (`report.baseline`), or a score under an explicit
+  `min_score`: the tree's older findings and score are not the commit's doing.
 
 Trust: a pull request or merge group is judged with its *base's* config, and an inline
 suppression (ours or another tool's) of a stop-ship finding counts only when the base already had
@@ -31,7 +34,7 @@ from app.engine.model import FileResult, Finding, Suppression
 from app.engine.report import Report
 from app.engine.scoring import NOT_READY
 
-Kind = Literal["push", "pull_request", "merge_group", "deployment", "local"]
+Kind = Literal["push", "pull_request", "merge_group", "deployment", "local", "commit"]
 
 
 class FailOn(StrEnum):
@@ -63,7 +66,7 @@ class GateContext:
     def release(self) -> bool:
         """Whether the gate applies: the branch is a release branch (a deployment and a local
         run always gate)."""
-        if self.kind in ("deployment", "local"):
+        if self.kind in ("deployment", "local", "commit"):
             return True
         return any(fnmatchcase(self.branch, glob) for glob in self.release_branches)
 
@@ -82,6 +85,8 @@ class GateContext:
             return f"in the merge queue of {self.branch or 'its base'}"
         if self.kind == "deployment":
             return f"for a deployment to {self.environment or 'an environment'}"
+        if self.kind == "commit":
+            return "in the staged change"
         return ""
 
 
@@ -100,17 +105,26 @@ def _plural(n: int, word: str) -> str:
 
 def blocking(report: Report, fail_on: FailOn) -> list[Finding]:
     """The open findings that fail the gate at `fail_on`."""
+    return _blocking(report.findings, fail_on)
+
+
+def _blocking(findings: list[Finding], fail_on: FailOn) -> list[Finding]:
     if fail_on == "never":
         return []
     if fail_on == "high":
-        return [f for f in report.findings if f.stop_ship or f.severity.rank >= 3]
-    return report.stop_ship
+        return [f for f in findings if f.stop_ship or f.severity.rank >= 3]
+    return [f for f in findings if f.stop_ship]
 
 
-def _what(found: list[Finding], fail_on: FailOn) -> str:
-    if fail_on == "high":
-        return f"{_plural(len(found), 'stop-ship or high-severity finding')} open"
-    return f"{_plural(len(found), 'stop-ship finding')} open"
+def _state(context: GateContext) -> str:
+    return "introduced" if context.kind == "commit" else "open"
+
+
+def _what(found: list[Finding], context: GateContext) -> str:
+    state = _state(context)
+    if context.fail_on == "high":
+        return f"{_plural(len(found), 'stop-ship or high-severity finding')} {state}"
+    return f"{_plural(len(found), 'stop-ship finding')} {state}"
 
 
 def decide(report: Report, context: GateContext) -> GateOutcome:
@@ -122,9 +136,12 @@ def decide(report: Report, context: GateContext) -> GateOutcome:
         if report.verdict == NOT_READY:
             problems.append(_verdict_reason(report))
     else:
-        found = blocking(report, context.fail_on)
+        judged = report.findings
+        if context.kind == "commit":
+            judged = report.baseline.introduced if report.baseline is not None else judged
+        found = _blocking(judged, context.fail_on)
         if found:
-            problems.append(_what(found, context.fail_on))
+            problems.append(_what(found, context))
         floor = context.min_score
         if floor is None and context.kind == "local" and context.fail_on != "never":
             floor = report.min_score  # a local run gates on the strictness' minimum too
@@ -149,7 +166,7 @@ def _nothing_open(report: Report, context: GateContext) -> str:
     if context.fail_on == "never":
         return "nothing fails the gate (fail-on never)"
     high = context.fail_on == "high"
-    return f"no {'stop-ship or high-severity' if high else 'stop-ship'} finding open"
+    return f"no {'stop-ship or high-severity' if high else 'stop-ship'} finding {_state(context)}"
 
 
 def _verdict_reason(report: Report) -> str:

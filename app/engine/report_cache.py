@@ -55,6 +55,7 @@ from app.engine.scoring import (
     deductions_of,
     projected_score_of,
     quick_wins_of,
+    wins_within,
 )
 from app.engine.stack import detect_stack
 from app.engine.suppressions import suppression_for
@@ -585,7 +586,11 @@ class ReportState:
         for first, n in groups:
             seen = by_rule.get(first.rule)
             by_rule[first.rule] = (first, n) if seen is None else (seen[0], seen[1] + n)
-        wins = quick_wins_of(by_rule.values(), deductions, efforts=ruleset.efforts)
+        if changed_paths is None:
+            wins = quick_wins_of(by_rule.values(), deductions, efforts=ruleset.efforts)
+            projected = projected_score_of(not_stop_ship, wins)
+        else:  # quick wins and the closing line speak of the listed findings only
+            wins, projected = wins_within(groups, listed, efforts=ruleset.efforts)
         disabled = self._factory.disabled
         praise = [
             rule.praise
@@ -604,7 +609,7 @@ class ReportState:
             suppressed=[f for _, _, f in suppressed] + [f for _, _, f in repo_waived],
             wins=wins,
             done_well=praised(ruleset, categories, praise, self._counts.fired, disabled),
-            projected=projected_score_of(not_stop_ship, wins),
+            projected=projected,
             stats=stats or ScanStats(),
             out_of_scope=total - len(listed),
             migrations=self.history(),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 
 from app.engine.config import StopshipConfig
@@ -136,8 +136,11 @@ def quick_wins_of(
     deductions: dict[str, int],
     limit: int = 8,
     efforts: Mapping[str, int] | None = None,
+    open_counts: Mapping[str, int] | None = None,
 ) -> list[QuickWin]:
-    """quick_wins() from one group per rule and the deductions of all the open findings."""
+    """quick_wins() from one group per rule and the deductions of all the open findings. With
+    `open_counts` (per rule, how many findings are open), the groups count only some of them (the
+    listed ones): a win fixes those, the others stay."""
     weights = {c.id: c.weight for c in CATEGORIES}
 
     def total(changed: str | None = None, minus: int = 0) -> int:
@@ -156,7 +159,11 @@ def quick_wins_of(
             if not 0 < each < QUICK_WIN_MINUTES:
                 continue
             minutes = each * count
-        gain = total(first.category, _deducted(first, count)) - base
+        minus = _deducted(first, count)
+        if open_counts is not None:
+            n = open_counts.get(first.rule, count)
+            minus = _deducted(first, n) - _deducted(first, n - count)
+        gain = total(first.category, minus) - base
         if gain >= 1:
             wins.append(QuickWin(first.rule, first.name, gain, first.fix, count, minutes))
     wins.sort(key=lambda w: (-w.points / (w.effort or w.count), -w.points, w.rule))
@@ -174,6 +181,30 @@ def projected_score_of(not_stop_ship: Iterable[Group], wins: list[QuickWin]) -> 
     fixed_rules = {w.rule for w in wins}
     kept = [(f, n) for f, n in not_stop_ship if f.rule not in fixed_rules]
     return total_score(category_scores_of(deductions_of(kept)))
+
+
+def wins_within(
+    groups: Iterable[Group],
+    listed: list[Finding],
+    limit: int = 8,
+    efforts: Mapping[str, int] | None = None,
+) -> tuple[list[QuickWin], int]:
+    """Quick wins and the projected score of a report that lists only some of the open findings
+    (`groups`: all of them, one group per rule): a win fixes the listed findings of its rule,
+    the projection fixes those and the listed stop-ship findings; the findings not listed stay."""
+    open_counts: dict[str, int] = defaultdict(int)
+    kept = list(groups)
+    for first, n in kept:
+        open_counts[first.rule] += n
+    wins = quick_wins_of(groups_of(listed), deductions_of(kept), limit, efforts, open_counts)
+    win_rules = {w.rule for w in wins}
+    fixed = Counter(f.rule for f in listed if f.stop_ship or f.rule in win_rules)
+    after: list[Group] = []
+    for first, n in kept:
+        taken = min(n, fixed[first.rule])
+        fixed[first.rule] -= taken
+        after.append((first, n - taken))
+    return wins, total_score(category_scores_of(deductions_of(after)))
 
 
 def gates(

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from app.engine.model import Finding
-from app.engine.report import Report
+from app.engine.report import FindingsDiff, Report
 from app.engine.ruleset import Rule, Ruleset
 from app.engine.scoring import QUICK_WIN_MINUTES, grade_meaning
 
@@ -77,6 +77,7 @@ def report_dict(report: Report, ruleset: Ruleset | None = None) -> dict[str, Any
             "summary": report.migrations.describe(),
         },
         "out_of_scope_findings": report.out_of_scope,
+        **({} if report.baseline is None else {"against_base": _against_base(report.baseline)}),
         "stats": {
             "files_total": report.stats.files_total,
             "files_analyzed": report.stats.files_analyzed,
@@ -84,6 +85,16 @@ def report_dict(report: Report, ruleset: Ruleset | None = None) -> dict[str, Any
             "skipped": report.stats.skipped,
             "parse_problems": [{"path": p, "problem": m} for p, m in report.stats.parse_problems],
         },
+    }
+
+
+def _against_base(diff: FindingsDiff) -> dict[str, Any]:
+    """A change against its base (`--staged`: the index against HEAD; base null: none)."""
+    return {
+        "base": diff.base_sha or None,
+        "introduced": [finding_dict(f) for f in diff.introduced],
+        "fixed": [finding_dict(f) for f in diff.fixed],
+        "existing": len(diff.existing),
     }
 
 

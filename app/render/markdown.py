@@ -78,8 +78,9 @@ def baseline_section(report: Report, limit: int = 30) -> list[str]:
     if diff is None:
         return []
     stops = sum(1 for f in diff.introduced if f.stop_ship)
+    title = f"the base `{diff.base_sha[:7]}`" if diff.base_sha else "no base (a first commit)"
     out = [
-        f"### Against the base `{diff.base_sha[:7]}`",
+        f"### Against {title}",
         "",
         f"This change introduces **{len(diff.introduced)}** finding"
         f"{'s' if len(diff.introduced) != 1 else ''} ({stops} stop-ship), fixes "
@@ -158,6 +159,12 @@ def full_audit(
     out += accepted_risk(report, "### ")
     if report.done_well:
         out += ["", "### What's done well", ""] + [f"- {d}" for d in report.done_well]
+    if low and not explain:
+        out += [
+            "",
+            f"_{plural(len(low), 'low-severity finding')} not listed here (they count in the "
+            "score): `--explain`, `stopship check` or `--format json` lists every finding._",
+        ]
     if report.out_of_scope:
         out += [
             "",

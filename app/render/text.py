@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import io
+import re
+from collections.abc import Sequence
 
 from rich.console import Console
 from rich.markup import escape
+from rich.padding import Padding
 from rich.table import Table
+from rich.text import Text
 
 from app.engine.model import CATEGORIES, Finding
 from app.engine.report import Report
@@ -15,6 +19,8 @@ from app.engine.scoring import grade_meaning
 from app.render.markdown import closing_line, first_line, migrations_line, plural
 
 _STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
+_TRAILING_BLANKS = re.compile(r" +((?:\x1b\[[0-9;]*m)*)$", re.MULTILINE)
+_INDENT = 11  # under the rule id: "  critical " is 11 columns
 _VERDICT = {"READY": "bold green", "READY WITH CONDITIONS": "bold yellow", "NOT READY": "bold red"}
 
 
@@ -55,32 +61,23 @@ def render(
         table.add_row(c.name, f"{c.score}/100", f"{c.weight}%", f"{c.weighted:.1f}")
     table.add_row("[bold]Total[/]", "", "100%", f"[bold]{report.score}[/]")
     console.print(table)
+    _against_base(console, report, ruleset, explain)
     for category in CATEGORIES:
         items = [f for f in report.findings if f.category == category.id]
         if not items:
             continue
         console.print(f"\n[bold]{category.name}[/] ({len(items)})")
         for f in items:
-            where = "repository" if f.path is None else (f"{f.path}:{f.line}" if f.line else f.path)
-            stop = " [bold red]STOP-SHIP[/]" if f.stop_ship else ""
-            details = "".join(
-                f"\n           {label}: {escape(text)}"
-                for label, text in _details(f, ruleset, explain)
-            )
-            console.print(
-                f"  [{_STYLE[f.severity.value]}]{f.severity.value:<8}[/] {f.rule} "
-                f"{escape(where)}{stop}\n           {escape(f.message)}  [dim]({f.short_id})[/]"
-                f"{details}",
-                markup=True,
-            )
+            _finding(console, f, ruleset, explain)
     if report.quick_wins:
         console.print("\n[bold]Quick wins[/]")
+        wins = []
         for w in report.quick_wins:
             minutes = f", about {plural(w.effort, 'minute')}" if w.effort else ""
-            console.print(
-                f"  +{plural(w.points, 'point')} — {first_line(w.fix)} ({w.rule}{minutes})",
-                markup=False,
+            wins.append(
+                (f"+{plural(w.points, 'point')} —", f"{first_line(w.fix)} ({w.rule}{minutes})")
             )
+        console.print(_hanging(wins))
     if report.suppressed:
         console.print(f"\n{len(report.suppressed)} finding(s) suppressed inline.")
     if report.out_of_scope:
@@ -101,7 +98,8 @@ def render(
     for path, problem in failed[:20]:
         console.print(f"[yellow]Could not fully parse[/] {escape(path)}: {escape(problem)}")
     console.print("\n" + closing_line(report), markup=False)
-    return buffer.getvalue()
+    # the grids pad their last column to the width: no trailing blanks in a pipe or a log
+    return _TRAILING_BLANKS.sub(r"\1", buffer.getvalue())
 
 
 def _details(f: Finding, ruleset: Ruleset, explain: bool) -> list[tuple[str, str]]:
@@ -115,3 +113,51 @@ def _details(f: Finding, ruleset: Ruleset, explain: bool) -> list[tuple[str, str
         ("Fix", " ".join(f.fix.split())),
         ("Effort", f"about {plural(rule.effort, 'minute')}"),
     ]
+
+
+def _finding(console: Console, f: Finding, ruleset: Ruleset, explain: bool) -> None:
+    """A finding's header line, then its message and details indented under it: wrapped lines
+    keep the indentation (a hanging indent), on any width."""
+    where = "repository" if f.path is None else (f"{f.path}:{f.line}" if f.line else f.path)
+    header = Text(f"{f.rule} {where}")
+    if f.stop_ship:
+        header.append(" STOP-SHIP", "bold red")
+    rows: list[tuple[str | Text, str | Text]] = [
+        (Text(f.severity.value, _STYLE[f.severity.value]), header),
+        ("", Text.assemble(f.message, "  ", (f"({f.short_id})", "dim"))),
+    ]
+    rows += [("", f"{label}: {text}") for label, text in _details(f, ruleset, explain)]
+    console.print(_hanging(rows))
+
+
+def _hanging(rows: Sequence[tuple[str | Text, str | Text]]) -> Padding:
+    """Rows of (label, text), indented by 2, the texts in a column of their own: a wrapped line
+    stays under its text's first word (a hanging indent) on any width, never back at column 0.
+    Text, not markup: what comes from the audited repository prints as it is."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(min_width=_INDENT - 3, no_wrap=True)
+    grid.add_column(overflow="fold")
+    for label, text in rows:
+        grid.add_row(*(Text(x) if isinstance(x, str) else x for x in (label, text)))
+    return Padding(grid, (0, 0, 0, 2))
+
+
+def _against_base(console: Console, report: Report, ruleset: Ruleset, explain: bool) -> None:
+    """What the change (a staged commit) introduces against its base, with the new findings."""
+    diff = report.baseline
+    if diff is None:
+        return
+    stops = sum(1 for f in diff.introduced if f.stop_ship)
+    new = f"{plural(len(diff.introduced), 'new finding')} ({stops} stop-ship)"
+    if diff.base_sha:
+        console.print(
+            f"\nAgainst {diff.base_sha[:7]}: the change introduces {new}, fixes "
+            f"{len(diff.fixed)}; {len(diff.existing)} were there before.",
+            markup=False,
+        )
+    else:
+        console.print(f"\nFirst commit: everything staged is new: {new}.", markup=False)
+    if diff.introduced:
+        console.print("\n[bold]Introduced[/]")
+        for f in diff.introduced:
+            _finding(console, f, ruleset, explain)

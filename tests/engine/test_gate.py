@@ -9,7 +9,7 @@ import pytest
 
 from app.engine.gate import FailOn, GateContext, decide, suppression_trust
 from app.engine.model import FileResult, Finding, Severity, Suppression
-from app.engine.report import CategoryScore, Report, Stack
+from app.engine.report import CategoryScore, FindingsDiff, Report, Stack
 
 RELEASE = ("main", "release/*")
 
@@ -186,3 +186,42 @@ def test_each_strictness_minimum_gates_a_local_run_and_a_deployment_not_a_check_
     assert decide(rep, LOCAL).exit_code == local_code
     assert decide(rep, DEPLOY).deployment == deploy
     assert decide(rep, PR_MAIN).conclusion == "success"
+
+
+def _against_head(rep: Report, introduced: list[Finding]) -> Report:
+    return replace(
+        rep,
+        baseline=FindingsDiff(
+            "abc", introduced, [], [f for f in rep.findings if f not in introduced]
+        ),
+    )
+
+
+OLD_STOP = _against_head(STOP, [])
+NEW_STOP = _against_head(STOP, list(STOP.findings))
+NEW_HIGH = _against_head(HIGH, list(HIGH.findings))
+LOW_SCORE_STAGED = _against_head(LOW_SCORE, [])
+COMMIT = GateContext("commit")
+
+
+@pytest.mark.parametrize(
+    ("rep", "context", "code", "reason"),
+    [
+        (OLD_STOP, COMMIT, 0, "passes: no stop-ship finding introduced in the staged change"),
+        (NEW_STOP, COMMIT, 1, "fails: 1 stop-ship finding introduced in the staged change"),
+        (NEW_HIGH, COMMIT, 0, "passes: no stop-ship finding introduced in the staged change"),
+        (NEW_HIGH, replace(COMMIT, fail_on=FailOn.high), 1,
+         "fails: 1 stop-ship or high-severity finding introduced in the staged change"),
+        # the score is the whole tree's: a commit is not held to the profile's minimum...
+        (LOW_SCORE_STAGED, COMMIT, 0,
+         "passes: no stop-ship finding introduced in the staged change"),
+        # ...only to one asked for
+        (LOW_SCORE_STAGED, replace(COMMIT, min_score=70), 1,
+         "fails: score 64 is under the minimum 70 in the staged change"),
+    ],
+)  # fmt: skip
+def test_a_staged_change_fails_only_on_what_it_introduces(
+    rep: Report, context: GateContext, code: int, reason: str
+) -> None:
+    outcome = decide(rep, context)
+    assert (outcome.exit_code, outcome.reason) == (code, reason)

@@ -11,9 +11,13 @@ from app.engine.scoring import (
     deductions_by_category,
     grade_for,
     grade_meaning,
+    groups_of,
+    projected_score,
     quick_wins,
+    score_of,
     total_score,
     verdict_for,
+    wins_within,
 )
 
 
@@ -155,3 +159,24 @@ def test_quick_wins_are_the_fixes_under_five_minutes_best_gain_per_minute_first(
 def test_every_grade_has_its_meaning(grade: str, meaning: str) -> None:
     assert grade_meaning(grade) == meaning
     assert all(grade_meaning(g) for g in "ABCDF")
+
+
+def test_quick_wins_of_a_limited_listing_fix_only_the_listed_findings() -> None:
+    # ERR002: 6 points each, capped at 12: four open, one listed. Fixing the listed one leaves
+    # three (18 -> still the cap of 12): no gain, so no quick win; the others gain.
+    capped = [finding(n=i) for i in range(4)]
+    # OBS: 5 points each, no cap: three open, one listed -> fixing it gains 5 x 20% = 1 point.
+    plain = [
+        finding("OBS003", "observability", Severity.MEDIUM, 5, None, n=10 + i) for i in range(3)
+    ]
+    stop = finding("SEC002", "security", Severity.CRITICAL, 20, None, stop_ship=True, n=20)
+    everything = capped + plain + [stop]
+    listed = [capped[0], plain[0], stop]
+    wins, projected = wins_within(groups_of(everything), listed)
+    assert [(w.rule, w.points, w.count) for w in wins] == [("SEC002", 5, 1), ("OBS003", 1, 1)]
+    # the projection fixes the listed stop-ship and the listed OBS003 finding, nothing else
+    assert projected == score_of(capped + plain[1:])
+    # listing everything, it is the full report's arithmetic
+    full_wins, full_projected = wins_within(groups_of(everything), everything)
+    assert full_wins == quick_wins(everything)
+    assert full_projected == projected_score(everything, quick_wins(everything))
