@@ -31,6 +31,8 @@ from typing import Any
 
 import jsonschema
 
+from app.app_manifest import OPERATIONS, grants, required_permissions
+
 ROOT = Path(__file__).resolve().parents[2]
 OPENAPI = ROOT / ".cache" / "github" / "openapi" / "generated" / "api.github.com.deref.json"
 
@@ -86,6 +88,20 @@ def problems_with(method: str, path: str, body: Any) -> list[str]:
         if not any(set(body) <= keys for keys in declared):
             found.append(f"{method} {template}: no variant of the body declares {sorted(body)}")
     return found
+
+
+def permission_problems(method: str, path: str) -> list[str]:
+    """The App's permission table (app/app_manifest.py) must list every operation it calls, and
+    its manifest must grant what the operation needs."""
+    found = operation(method, path)
+    if found is None:
+        return []  # reported by problems_with
+    operation_id = found[1].get("operationId", "")
+    if operation_id not in OPERATIONS:
+        return [f"{method} {path}: {operation_id} is not in app/app_manifest.py's OPERATIONS"]
+    if not grants(required_permissions(), OPERATIONS[operation_id]):
+        return [f"{method} {path}: the App's manifest does not grant {operation_id}"]
+    return []
 
 
 def credential_problems(path: str, authorization: str | None) -> list[str]:
@@ -583,6 +599,7 @@ def start(fake: FakeGitHub) -> ThreadingHTTPServer:
             if not path.startswith(CODELOAD):
                 fake.problems.extend(problems_with(self.command, path, body))
                 fake.problems.extend(credential_problems(path, self.headers.get("Authorization")))
+                fake.problems.extend(permission_problems(self.command, path))
             status, payload = fake.respond(self.command, path, body, query)
             if not isinstance(payload, Raw):
                 encoded = b"" if status == 204 else json.dumps(payload).encode()
