@@ -5,7 +5,9 @@ of pages, and each item is checked before it is used."""
 
 from __future__ import annotations
 
+import math
 import re
+import time
 from datetime import datetime
 from typing import Any
 
@@ -63,14 +65,21 @@ def _valid(raw: Any) -> HookDelivery | None:
 
 
 async def recent_deliveries(
-    gh: GitHub[AppAuthStrategy], since: datetime, max_pages: int, per_page: int = PER_PAGE
+    gh: GitHub[AppAuthStrategy],
+    since: datetime,
+    max_pages: int,
+    per_page: int = PER_PAGE,
+    deadline: float = math.inf,
 ) -> tuple[list[HookDelivery], int]:
     """The attempts delivered at `since` or later (newest first), read until an older one, the
-    last page or `max_pages` pages; and how many listed items were unreadable (skipped)."""
+    last page, `max_pages` pages or the `deadline` (time.monotonic()); and how many listed items
+    were unreadable (skipped)."""
     found: list[HookDelivery] = []
     skipped = 0
     cursor: str | None = None
-    for _ in range(max_pages):
+    for page in range(max_pages):
+        if page and time.monotonic() > deadline:
+            break
         if cursor is None:
             response = await gh.rest.apps.async_list_webhook_deliveries(per_page=per_page)
         else:

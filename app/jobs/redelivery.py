@@ -10,8 +10,9 @@ and asks GitHub to redeliver each (`POST /app/hook/deliveries/{id}/attempts`), o
 - once per event: every request is remembered (`redelivery_requests`), so a second run does not
   ask again, even if the redelivery fails too; GitHub's redelivery carries the same GUID, so the
   webhook route's duplicate check keeps a late original and its redelivery from running twice;
-- only within WINDOW (GitHub keeps three days of deliveries) and at most MAX_PER_RUN requests per
-  run (the rest wait for the next run); attempts younger than SETTLE may still be in flight;
+- only within WINDOW (GitHub keeps three days of deliveries), at most MAX_PER_RUN requests and
+  RUN_BUDGET of time per run (the rest wait for the next run); attempts younger than SETTLE may
+  still be in flight;
 - not for answers a redelivery would get again (400 malformed, 413 too large);
 - one process at a time, through a lease row in the database, whichever queue runs it: the
   procrastinate workers (a periodic task) or `serve` with the inline queue (a loop every EVERY).
@@ -21,6 +22,7 @@ Each run logs one line, `queue-recovery`, with its counts.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
@@ -44,7 +46,8 @@ WINDOW = timedelta(hours=24)
 MAX_PER_RUN = 50
 MAX_PAGES = 20  # 2,000 attempts listed per run at most
 SETTLE = timedelta(seconds=60)
-LEASE_TTL = timedelta(minutes=10)  # longer than a run can take (bounded pages and requests)
+RUN_BUDGET = timedelta(minutes=5)  # no new request after this: the rest waits for the next run
+LEASE_TTL = timedelta(minutes=10)  # longer than a run can take (its budget + one request)
 HOPELESS = frozenset({400, 413})  # the same body would get the same answer
 _CHUNK = 500  # GUIDs per IN (...) look-up
 
@@ -98,7 +101,10 @@ async def _recover(
     max_pages: int,
     per_page: int,
 ) -> None:
-    attempts, run.unreadable = await recent_deliveries(gh, now - window, max_pages, per_page)
+    deadline = time.monotonic() + RUN_BUDGET.total_seconds()
+    attempts, run.unreadable = await recent_deliveries(
+        gh, now - window, max_pages, per_page, deadline
+    )
     run.listed = len(attempts)
     by_guid: dict[str, list[HookDelivery]] = {}
     for attempt in attempts:
@@ -120,7 +126,7 @@ async def _recover(
         latest = max(tries, key=lambda t: t.delivered_at)
         if latest.guid in asked:
             run.already_asked += 1
-        elif run.redelivered + run.refused >= limit or run.failed:
+        elif run.redelivered + run.refused >= limit or run.failed or time.monotonic() > deadline:
             run.postponed += 1
         else:
             await _ask(sessions, gh, run, latest, now)
