@@ -93,12 +93,19 @@ def problems_with(method: str, path: str, body: Any) -> list[str]:
 def permission_problems(method: str, path: str) -> list[str]:
     """The App's permission table (app/app_manifest.py) must list every operation it calls, and
     its manifest must grant what the operation needs."""
-    found = operation(method, path)
-    if found is None:
+    # a path can match two operations (`compare/{basehead}` and `compare/{base}...{head}`)
+    matching = [
+        op["operationId"]
+        for pattern, template in _routes()
+        if pattern.match(path)
+        and (op := openapi()["paths"][template].get(method.lower())) is not None
+    ]
+    if not matching:
         return []  # reported by problems_with
-    operation_id = found[1].get("operationId", "")
-    if operation_id not in OPERATIONS:
-        return [f"{method} {path}: {operation_id} is not in app/app_manifest.py's OPERATIONS"]
+    listed = [operation_id for operation_id in matching if operation_id in OPERATIONS]
+    if not listed:
+        return [f"{method} {path}: {matching[0]} is not in app/app_manifest.py's OPERATIONS"]
+    operation_id = listed[0]
     if not grants(required_permissions(), OPERATIONS[operation_id]):
         return [f"{method} {path}: the App's manifest does not grant {operation_id}"]
     return []
