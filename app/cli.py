@@ -14,6 +14,7 @@ import typer
 
 from app import __version__
 from app.engine.gate import FailOn
+from app.manifest_command import app_manifest
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -408,6 +409,8 @@ def worker(
 
     raise typer.Exit(run_worker(concurrency, shutdown_timeout, metrics_port, metrics_host))
 
+
+cli.command("app-manifest")(app_manifest)
 
 db_cli = typer.Typer(no_args_is_help=True, help="stopship's own database.")
 cli.add_typer(db_cli, name="db")

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from githubkit import AppAuthStrategy, GitHub
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.github.client import app_client, installation_client
@@ -12,16 +14,18 @@ from app.github.token_cache import SharedTokenCache
 from app.jobs.analyse import GitHubFactory
 from app.jobs.handlers import process
 from app.jobs.queue import DeliveryQueue, InlineQueue, Processor
+from app.jobs.redelivery import RecoveryRun, redeliver_missed
 from app.metrics import Metrics, recording
 from app.settings import Settings
 from app.store.db import libpq_conninfo
 
 
-def github_factory(
+def app_github(
     settings: Settings, sessions: async_sessionmaker[AsyncSession] | None = None
-) -> GitHubFactory | None:
-    """Installation clients from the App's credentials (one client per installation, so token
-    caches are not shared), or None when the App is not configured."""
+) -> GitHub[AppAuthStrategy] | None:
+    """The App's own client (its JWT; installation clients derive from it), or None when the
+    App is not configured. With the database at hand, tokens are shared with every other
+    process of the App."""
     if settings.github_app_id is None:
         return None
     if settings.github_private_key is not None:
@@ -30,9 +34,18 @@ def github_factory(
         key = settings.github_private_key_file.read_text()
     else:
         return None
-    # with the database at hand, tokens are shared with every other process of the App
     tokens = SharedTokenCache(sessions, key) if sessions is not None else None
-    app_gh = app_client(settings.github_app_id, key, settings.github_api_url, tokens)
+    return app_client(settings.github_app_id, key, settings.github_api_url, tokens)
+
+
+def github_factory(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession] | None = None
+) -> GitHubFactory | None:
+    """Installation clients from the App's credentials (one client per installation, so token
+    caches are not shared), or None when the App is not configured."""
+    app_gh = app_github(settings, sessions)
+    if app_gh is None:
+        return None
     clients: dict[int, Any] = {}
 
     def for_installation(installation_id: int) -> Any:
@@ -41,6 +54,22 @@ def github_factory(
         return clients[installation_id]
 
     return for_installation
+
+
+def make_redeliverer(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession]
+) -> Callable[[], Awaitable[RecoveryRun]] | None:
+    """One run of the missed-deliveries task (app/jobs/redelivery.py) as the App, or None when
+    the App is not configured."""
+    app_gh = app_github(settings, sessions)
+    if app_gh is None:
+        return None
+    gh = app_gh
+
+    async def run() -> RecoveryRun:
+        return await redeliver_missed(sessions, gh)
+
+    return run
 
 
 def make_processor(

@@ -16,11 +16,14 @@ recovery racing the web process) is a no-op.
 Nothing accepted is lost: a delivery stored but never deferred (the web process stopped between
 its commit and the defer, or the defer failed), or whose job ended without recording an outcome,
 is deferred again by `recover()`; a job left `doing` by a worker that died is put back in line
-(keeping its place). Workers recover at start and once a minute (a periodic job).
+(keeping its place). Workers recover at start and once a minute (a periodic job). Deliveries
+that never reached the App are asked of GitHub again every five minutes (another periodic job,
+app/jobs/redelivery.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import procrastinate
@@ -38,12 +41,14 @@ log = structlog.get_logger()
 
 RUN_DELIVERY = "stopship.run_delivery"
 RECOVER = "stopship.recover"
+REDELIVER = "stopship.redeliver_missed"
 QUEUE_NAME = "deliveries"
 # A worker whose heartbeat (every 10 s) is older than this is gone: its jobs are run again.
 STALLED_AFTER_SECONDS = 120.0
 # A new job wakes workers at once (LISTEN/NOTIFY), but a job waiting for its lock is only seen
 # again by polling once the job holding the lock ends: this bounds that wait.
 POLL_SECONDS = 1.0
+REDELIVER_CRON = "*/5 * * * *"  # redelivery.EVERY
 # A delivery accepted this long ago with no job waiting or running for it is deferred again.
 ORPHAN_GRACE = timedelta(seconds=60)
 
@@ -83,9 +88,11 @@ class ProcrastinateQueue:
         processor: Processor | None = None,
         *,
         pool_size: int = 10,
+        redeliver: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self._sessions = sessions
         self._processor = processor
+        self._redeliver = redeliver
         self.app = procrastinate.App(
             connector=procrastinate.PsycopgConnector(
                 conninfo=conninfo, min_size=1, max_size=pool_size, timeout=10, name="procrastinate"
@@ -104,6 +111,14 @@ class ProcrastinateQueue:
         @self.app.task(name=RECOVER, queue=QUEUE_NAME, lock=RECOVER, queueing_lock=RECOVER)
         async def recover(timestamp: int) -> int:
             return await self.recover(ORPHAN_GRACE)
+
+        # missed webhook deliveries asked for again (app/jobs/redelivery.py); the task's lease
+        # keeps it to one process even beside `serve` processes with the inline queue
+        @self.app.periodic(cron=REDELIVER_CRON, periodic_id="redeliver-missed")
+        @self.app.task(name=REDELIVER, queue=QUEUE_NAME, lock=REDELIVER, queueing_lock=REDELIVER)
+        async def redeliver_missed(timestamp: int) -> None:
+            if self._redeliver is not None:
+                await self._redeliver()
 
     async def open(self) -> None:
         await self.app.open_async()

@@ -11,7 +11,7 @@ from wsgiref.simple_server import WSGIServer
 import structlog
 from prometheus_client import start_http_server
 
-from app.jobs.backends import make_processor
+from app.jobs.backends import make_processor, make_redeliverer
 from app.jobs.procrastinate_queue import ProcrastinateQueue
 from app.jobs.queue import Processor
 from app.jobs.startup import database_problem
@@ -80,6 +80,7 @@ async def work(
         libpq_conninfo(settings.database_url),
         processor or make_processor(settings, metrics=metrics, sessions=sessions),
         pool_size=concurrency + 4,  # + fetching, heartbeats, abort polling, periodic defers
+        redeliver=make_redeliverer(settings, sessions),
     )
     await queue.open()
     log.info("worker started", worker=name, concurrency=concurrency)

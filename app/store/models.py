@@ -239,3 +239,28 @@ class GitHubToken(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class TaskLease(Base):
+    """A periodic task's lease: the process whose `holder` is written here, until `expires_at`,
+    is the only one running it (SQLite and PostgreSQL alike; a process that dies lets it lapse)."""
+
+    __tablename__ = "task_leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RedeliveryRequest(Base):
+    """A webhook delivery (by GitHub's GUID, our `deliveries.id`) that never reached the
+    `deliveries` table and that the App asked GitHub to deliver again: asked once, never twice."""
+
+    __tablename__ = "redelivery_requests"
+
+    guid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    hook_delivery_id: Mapped[int] = mapped_column(BigInteger)  # the attempt asked to be redone
+    event: Mapped[str] = mapped_column(String(64))
+    # accepted (GitHub queued the redelivery) | refused (GitHub answered 4xx: never again)
+    outcome: Mapped[str] = mapped_column(String(16))
+    asked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

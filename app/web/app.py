@@ -20,9 +20,10 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.github.events import MalformedDelivery, parse_stored
-from app.jobs import supersede
-from app.jobs.backends import github_factory, make_processor, make_queue
+from app.jobs import redelivery, supersede
+from app.jobs.backends import github_factory, make_processor, make_queue, make_redeliverer
 from app.jobs.handlers import SUPPORTED_EVENTS
+from app.jobs.periodic import repeating
 from app.jobs.queue import job_lock
 from app.metrics import Metrics
 from app.settings import Settings
@@ -79,6 +80,8 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
     metrics = Metrics()
     github = github_factory(settings, sessions)
     queue = make_queue(settings, sessions, make_processor(settings, github, metrics))
+    # with the procrastinate queue, the workers run it (a periodic task)
+    redeliver = make_redeliverer(settings, sessions) if settings.queue == "inline" else None
     secrets = settings.webhook_secrets()
     outage = _Outage()
 
@@ -88,7 +91,8 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
         resumed = await queue.resume()
         if resumed:
             log.info("resumed unfinished deliveries", count=resumed)
-        yield
+        async with repeating(redelivery.EVERY, redeliver, "redeliver-missed"):
+            yield
         await queue.drain()  # SIGTERM: let running jobs finish before the process exits
         await queue.close()
         await engine.dispose()

@@ -31,6 +31,8 @@ from typing import Any
 
 import jsonschema
 
+from app.app_manifest import OPERATIONS, grants, required_permissions
+
 ROOT = Path(__file__).resolve().parents[2]
 OPENAPI = ROOT / ".cache" / "github" / "openapi" / "generated" / "api.github.com.deref.json"
 
@@ -86,6 +88,62 @@ def problems_with(method: str, path: str, body: Any) -> list[str]:
         if not any(set(body) <= keys for keys in declared):
             found.append(f"{method} {template}: no variant of the body declares {sorted(body)}")
     return found
+
+
+def permission_problems(method: str, path: str) -> list[str]:
+    """The App's permission table (app/app_manifest.py) must list every operation it calls, and
+    its manifest must grant what the operation needs."""
+    # a path can match two operations (`compare/{basehead}` and `compare/{base}...{head}`)
+    matching = [
+        op["operationId"]
+        for pattern, template in _routes()
+        if pattern.match(path)
+        and (op := openapi()["paths"][template].get(method.lower())) is not None
+    ]
+    if not matching:
+        return []  # reported by problems_with
+    listed = [operation_id for operation_id in matching if operation_id in OPERATIONS]
+    if not listed:
+        return [f"{method} {path}: {matching[0]} is not in app/app_manifest.py's OPERATIONS"]
+    operation_id = listed[0]
+    if not grants(required_permissions(), OPERATIONS[operation_id]):
+        return [f"{method} {path}: the App's manifest does not grant {operation_id}"]
+    return []
+
+
+def credential_problems(path: str, authorization: str | None) -> list[str]:
+    """`/app/...` is GitHub's API for the App itself: only its JWT (`Bearer`) is accepted there,
+    and only an installation's token (`token`) on a repository."""
+    scheme = (authorization or "").split(" ", 1)[0]
+    if path.startswith("/app/") and scheme != "Bearer":
+        return [f"{path}: needs the App's JWT, got {scheme or 'no credentials'}"]
+    if path.startswith("/repos/") and scheme != "token":
+        return [f"{path}: needs an installation token, got {scheme or 'no credentials'}"]
+    return []
+
+
+def hook_delivery(
+    delivery_id: int,
+    guid: str,
+    event: str,
+    status_code: int,
+    delivered_at: datetime,
+    redelivery: bool = False,
+) -> dict[str, Any]:
+    """One attempt as `GET /app/hook/deliveries` lists it (its description's example, filled)."""
+    item = example("GET", "/app/hook/deliveries", "200")[0]
+    item.update(
+        id=delivery_id,
+        guid=guid,
+        event=event,
+        action=None,
+        status_code=status_code,
+        status="OK" if 200 <= status_code < 300 else f"Invalid HTTP Response: {status_code}",
+        delivered_at=delivered_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        redelivery=redelivery,
+        throttled_at=None,
+    )
+    return item
 
 
 def example(method: str, path: str, status: str) -> Any:
@@ -162,6 +220,10 @@ class FakeGitHub:
     # deployments, newest first: {"id": 7, "sha": ..., "environment": "production",
     # "state": "success"} (the state of its latest status)
     deployments: list[dict[str, Any]] = field(default_factory=list)
+    # the App's webhook deliveries as `GET /app/hook/deliveries` lists them, newest first
+    # ({"id", "guid", "delivered_at", "status_code", "event", ...}: see `hook_delivery`)
+    hook_deliveries: list[dict[str, Any]] = field(default_factory=list)
+    redelivered: list[int] = field(default_factory=list)  # attempt ids asked to be redone
     # "GET /git/trees/" -> headers added to the next such response (e.g. a spent rate limit)
     response_headers: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     _trees: dict[str, bytes] = field(default_factory=dict)
@@ -461,6 +523,29 @@ class FakeGitHub:
             return 200, self._page([dict(template, state=found[0]["state"])], query)
         return None
 
+    def _hook_response(
+        self, method: str, path: str, query: dict[str, str]
+    ) -> tuple[int, Any] | None:
+        """The App's webhook deliveries: listed newest first, `per_page` at a time, the next
+        page named by a `cursor` in the Link header as GitHub does; redeliveries recorded."""
+        if method == "GET" and path == "/app/hook/deliveries":
+            per_page = min(int(query.get("per_page", "30")), 100)
+            start = int(query.get("cursor", "v1_0").removeprefix("v1_"))
+            page = self.hook_deliveries[start : start + per_page]
+            headers = {}
+            if start + per_page < len(self.hook_deliveries):
+                following = f"{self.url}/app/hook/deliveries?per_page={per_page}"
+                headers["Link"] = f'<{following}&cursor=v1_{start + per_page}>; rel="next"'
+            return 200, Raw(json.dumps(page).encode(), headers, "application/json")
+        parts = path.split("/")
+        if method == "POST" and len(parts) == 6 and parts[1:4] == ["app", "hook", "deliveries"]:
+            delivery_id = int(parts[4])
+            if not any(d["id"] == delivery_id for d in self.hook_deliveries):
+                return 404, {"message": "Not Found"}
+            self.redelivered.append(delivery_id)
+            return 202, {}
+        return None
+
     def respond(
         self, method: str, path: str, body: Any, query: dict[str, str] | None = None
     ) -> tuple[int, Any]:
@@ -483,6 +568,9 @@ class FakeGitHub:
         if answered is not None:
             return answered
         answered = self._deployment_response(method, path, query or {})
+        if answered is not None:
+            return answered
+        answered = self._hook_response(method, path, query or {})
         if answered is not None:
             return answered
         if method == "POST" and path.endswith("/access_tokens"):
@@ -517,6 +605,8 @@ def start(fake: FakeGitHub) -> ThreadingHTTPServer:
             fake.requests.append(Recorded(self.command, path, dict(self.headers), body))
             if not path.startswith(CODELOAD):
                 fake.problems.extend(problems_with(self.command, path, body))
+                fake.problems.extend(credential_problems(path, self.headers.get("Authorization")))
+                fake.problems.extend(permission_problems(self.command, path))
             status, payload = fake.respond(self.command, path, body, query)
             if not isinstance(payload, Raw):
                 encoded = b"" if status == 204 else json.dumps(payload).encode()

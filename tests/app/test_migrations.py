@@ -61,7 +61,9 @@ async def test_every_revision_rolls_back_and_forward(database_url: str) -> None:
         "config_blobs",
         "finding_lineages",
         "github_tokens",
+        "redelivery_requests",
         "supersede_marks",
+        "task_leases",
         "waivers",
     ]
     await asyncio.to_thread(upgrade, database_url)
