@@ -12,6 +12,9 @@ context produces no second analysis. Rate limits are honoured for the whole job 
 wait; past it the check run is completed `cancelled`, saying when GitHub's quota comes back, and
 the delivery is left `rate_limited` with `retry_at`, to be run again then (or by the check run's
 Re-run button). No failure leaves the check run `in_progress` while GitHub accepts the update.
+The check run is named in the job's claim as soon as it is created: a job run again (its process
+died, or GitHub was unavailable: a 5xx, a timeout, a lost connection) completes that check run
+instead of adding another, and one stopped by an outage leaves it `in_progress` for its next try.
 
 A push is judged from the commit this process judged before it: the tree listing, the commit's
 files and the report state are each made from the previous commit's by redoing what changed
@@ -43,7 +46,7 @@ from app.engine.model import FileResult as EngineResult
 from app.engine.model import Finding, Waiver
 from app.engine.report import Report, ScanStats
 from app.engine.ruleset import Ruleset, load_ruleset
-from app.github import check_runs, rate_limit
+from app.github import check_runs, outages, rate_limit
 from app.github.events import Place
 from app.jobs import supersede
 from app.jobs.commit_files import CommitFiles, CommitReader, Superseded
@@ -232,6 +235,8 @@ async def _judge_claimed(
             raise Superseded(newer)
 
     try:
+        if run_id != held.open_check_run_id:  # named at once: a job run again completes it
+            await supersede.hold_check_run(sessions, held, run_id)
         reader = CommitReader(gh, owner, name, sessions, rules, check_newer)
         waivers = await _waivers(sessions, place.repository.id)
         try:
@@ -301,7 +306,12 @@ async def _end_unfinished(
     exc: BaseException,
 ) -> None:
     """Close the check run of a job that cannot finish and release its claim; raise
-    JobRateLimited (from `exc`) when GitHub's quota is what stopped it."""
+    JobRateLimited (from `exc`) when GitHub's quota is what stopped it. A job GitHub's outage
+    stopped keeps both: the delivery is tried again and completes the same check run
+    (app/jobs/handlers.py gives up on it after a while)."""
+    if outages.is_outage(exc):
+        log.warning("GitHub unavailable", delivery=delivery_id, sha=target.sha, check_run=run_id)
+        return
     until = rate_limit.exhausted_until(exc)
     if until is not None:
         title = f"Not analysed: GitHub API rate limit (until {until:%H:%M} UTC)"
