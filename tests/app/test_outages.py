@@ -43,9 +43,7 @@ async def time_passes(http: httpx.AsyncClient, delivery_id: str, outage_began: b
 
 
 def completions(fake: FakeGitHub, run_id: int) -> list[dict[str, object]]:
-    return [
-        c.body for c in fake.calls("PATCH", f"/check-runs/{run_id}") if "conclusion" in c.body
-    ]
+    return [c.body for c in fake.calls("PATCH", f"/check-runs/{run_id}") if "conclusion" in c.body]
 
 
 async def test_a_502_for_a_while_keeps_the_delivery_and_the_retry_completes_the_same_run(
