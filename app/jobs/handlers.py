@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.github import outages
-from app.github.events import Event, InstallationEvent, parse_stored
+from app.github.events import Event, InstallationEvent, MalformedDelivery, parse_stored
 from app.jobs.analyse import GitHubFactory, JobRateLimited
 from app.jobs.commands import run_command
 from app.jobs.deployment_gate import gate_deployment
@@ -126,6 +126,26 @@ async def _run(
         await session.commit()
         log.info("delivery processed", delivery=delivery_id, gh_event=event, status=status)
         return status
+
+
+async def abandon(
+    sessions: async_sessionmaker[AsyncSession],
+    delivery_id: str,
+    github: GitHubFactory | None,
+    reason: str,
+) -> None:
+    """A delivery recorded as failed without running again (its attempts spent): complete the
+    check runs its stopped attempts left open, with `reason`."""
+    async with sessions() as session:
+        delivery = await session.get(Delivery, delivery_id)
+        if delivery is None or delivery.event not in JOBS or github is None:
+            return
+        event, raw = delivery.event, delivery.payload
+    try:
+        parsed = parse_stored(event, raw)
+    except MalformedDelivery:
+        return
+    await _close_left_open(github, sessions, delivery_id, parsed, "failed", reason)
 
 
 def _outage_outcome(

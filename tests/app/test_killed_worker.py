@@ -3,7 +3,8 @@ reads the tree): the delivery is run again by the next worker, which completes t
 first one created. Exactly one check run, completed; none left `in_progress`. With the
 procrastinate queue on PostgreSQL (a `stopship worker` process; the next worker retries the
 dead worker's job) and with the inline queue on SQLite (a `stopship serve` process; the next
-process resumes the unfinished delivery)."""
+process resumes the unfinished delivery). A delivery whose process died on every attempt is
+given up, and the check run it left open is completed saying so."""
 
 from __future__ import annotations
 
@@ -19,13 +20,18 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 
+from app.jobs.attempts import MAX_ATTEMPTS
 from app.settings import Settings
 from app.store.db import make_engine, make_sessions
 from app.store.migrate import upgrade
-from app.store.models import Delivery
+from app.store.models import AnalysisClaim, Delivery
 from app.web.app import create_app
 from app.web.signature import sign
+from tests.app.fake_github import FakeGitHub
+from tests.app.test_incremental import head, repo  # noqa: F401 - fixture
 from tests.app.test_procrastinate_queue import statuses, wait_until, workers
+from tests.app.test_push_analysis import client, fake  # noqa: F401 - fixtures
+from tests.app.test_superseding import statuses as delivery_statuses
 from tests.app.test_worker_command import (  # noqa: F401 - fixtures
     ROOT,
     SECRET,
@@ -198,3 +204,48 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+async def test_a_delivery_given_up_after_its_attempts_completes_the_run_it_left_open(
+    client: httpx.AsyncClient, fake: FakeGitHub, repo: Path
+) -> None:
+    """Its process died MAX_ATTEMPTS times mid-job (a huge push, say): it is not run again, and
+    the check run its attempts created is completed `failure` saying so, not left in progress;
+    the commit is left to the next delivery."""
+    sha = head(repo)
+    payload = push_payload(sha)
+    app = client.app  # type: ignore[attr-defined]
+    claim = AnalysisClaim(
+        repository_id=payload["repository"]["id"],
+        sha=sha,
+        context="ctx",
+        delivery_id="k-1",
+        state="running",
+        open_check_run_id=4711,
+    )
+    async with app.state.sessions() as session:
+        session.add(
+            Delivery(
+                id="k-1",
+                event="push",
+                installation_id=77,
+                repository="octo/shop",
+                payload=json.dumps(payload),
+                status="running",
+                attempts=MAX_ATTEMPTS,
+            )
+        )
+        session.add(claim)
+        await session.commit()
+    assert await app.state.queue.resume() == 1
+    await app.state.queue.drain()
+
+    assert (await delivery_statuses(client))["k-1"] == "failed"
+    [final] = [c.body for c in fake.calls("PATCH", "/check-runs/4711")]
+    assert (final["status"], final["conclusion"]) == ("completed", "failure")
+    assert f"gave up after {MAX_ATTEMPTS} attempts" in final["output"]["summary"]
+    assert fake.count("POST", "/check-runs") == 0  # not run again
+    async with app.state.sessions() as session:
+        row = await session.get(AnalysisClaim, (claim.repository_id, sha, "ctx"))
+        assert row is not None
+        assert (row.state, row.open_check_run_id) == ("released", None)
