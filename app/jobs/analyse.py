@@ -221,7 +221,11 @@ async def _judge_claimed(
     owner, name, sha = target.owner, target.name, target.sha
     started = time.perf_counter()
     try:
-        run_id = held.open_check_run_id or await check_runs.start(gh, owner, name, sha)
+        run_id = (
+            held.open_check_run_id
+            or await _left_unnamed(gh, target, held)
+            or await check_runs.start(gh, owner, name, sha, external_id=held.context)
+        )
     except BaseException as exc:  # no check run to close: let the next delivery judge it
         await supersede.settle(sessions, held, "released")
         until = rate_limit.exhausted_until(exc)
@@ -294,6 +298,19 @@ async def _judge_claimed(
         seconds=round(time.perf_counter() - started, 3),
     )
     return "done"
+
+
+async def _left_unnamed(gh: GitHub[Any], target: Target, held: supersede.Claim) -> int | None:
+    """The check run an earlier job of this claim created but never named (it died right
+    after, or GitHub's answer was lost), found by the claim's context as its external id; any
+    older such runs are completed, so one stays."""
+    if not held.earlier:
+        return None
+    found = await check_runs.in_progress(gh, target.owner, target.name, target.sha, held.context)
+    for extra in found[1:]:
+        title, summary = "Replaced", f"Check run {found[0]} has this commit's verdict."
+        await _close_quietly(gh, target, extra, "neutral", title, summary)
+    return found[0] if found else None
 
 
 async def _end_unfinished(

@@ -89,6 +89,9 @@ class Claim:
     delivery_id: str
     # a check run an earlier attempt created but could not close (reuse it, do not add one)
     open_check_run_id: int | None
+    # an earlier job of this delivery held this claim, or it was taken over released: that job
+    # may have created a check run it never named
+    earlier: bool = False
 
 
 async def claim(
@@ -121,9 +124,11 @@ async def claim(
         if existing.delivery_id == delivery_id:  # the same delivery run again (resumed)
             existing.state = "running"
             await session.commit()
-            return Claim(repository_id, sha, context, delivery_id, existing.open_check_run_id)
+            return Claim(repository_id, sha, context, delivery_id, existing.open_check_run_id, True)
         if existing.state != "released" and not rerun:
             return None
+        # a job still running may be completing its own run: only a released claim's is looked up
+        earlier, left_open = existing.state == "released", existing.open_check_run_id
         # take it over, unless another delivery takes it over first
         taken = await session.execute(
             update(AnalysisClaim)
@@ -139,7 +144,7 @@ async def claim(
         await session.commit()
         if taken.rowcount != 1:  # type: ignore[attr-defined]
             return None
-        return Claim(repository_id, sha, context, delivery_id, existing.open_check_run_id)
+        return Claim(repository_id, sha, context, delivery_id, left_open, earlier)
 
 
 async def hold_check_run(

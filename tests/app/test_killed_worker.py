@@ -14,10 +14,14 @@ import os
 import socket
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import text
 
 from app.jobs.attempts import MAX_ATTEMPTS
@@ -27,12 +31,13 @@ from app.store.migrate import upgrade
 from app.store.models import AnalysisClaim, Delivery
 from app.web.app import create_app
 from app.web.signature import sign
-from tests.app.fake_github import FakeGitHub
+from tests.app.fake_github import FakeGitHub, start
 from tests.app.test_incremental import head, repo  # noqa: F401 - fixture
 from tests.app.test_procrastinate_queue import statuses, wait_until, workers
 from tests.app.test_push_analysis import client, fake  # noqa: F401 - fixtures
 from tests.app.test_superseding import statuses as delivery_statuses
 from tests.app.test_worker_command import (  # noqa: F401 - fixtures
+    BAD,
     ROOT,
     SECRET,
     HeldGitHub,
@@ -59,9 +64,9 @@ def _env(database_url: str, queue: str, pem: str, api_url: str) -> dict[str, str
 
 
 async def _kill_mid_job(
-    command: list[str], env: dict[str, str], github: HeldGitHub, log: Path
+    command: list[str], env: dict[str, str], github: HeldGitHub | HeldCreation, log: Path
 ) -> None:
-    """Start `stopship <command>`, wait until its job is held reading the tree, SIGKILL it."""
+    """Start `stopship <command>`, wait until its job is held (by the fake GitHub), SIGKILL it."""
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "app.cli", *command],
@@ -73,14 +78,14 @@ async def _kill_mid_job(
     try:
         arrived = await asyncio.to_thread(github.arrived.wait, ARRIVAL_DEADLINE)
         assert arrived, log.read_text()
-        assert len(github.check_runs) == 1  # created before the tree is read
+        assert len(github.check_runs) == 1  # created before the job was held
     finally:
         process.kill()  # SIGKILL: no handler, no clean-up, the job is cut where it is
         await asyncio.to_thread(process.wait, 30)
     github.release.set()  # the held request answers a process that is gone
 
 
-def _assert_one_run_completed(github: HeldGitHub, sha: str) -> None:
+def _assert_one_run_completed(github: FakeGitHub, sha: str) -> None:
     runs = github.check_runs[sha]
     assert len(runs) == 1, runs  # the job run again reused the run, it added none
     [run_id] = runs
@@ -136,8 +141,22 @@ async def test_a_killed_procrastinate_worker_leaves_one_completed_check_run(
 async def test_a_killed_inline_service_leaves_one_completed_check_run(
     held: HeldGitHub, pem: str, tmp_path: Path
 ) -> None:
-    assert held.repo_dir is not None
-    sha = git(held.repo_dir, "rev-parse", "HEAD")
+    await _kill_inline_service_and_resume(held, pem, tmp_path)
+
+
+async def test_a_service_killed_before_it_learnt_its_runs_id_reuses_that_run(
+    held_creation: HeldCreation, pem: str, tmp_path: Path
+) -> None:
+    """Killed while GitHub's answer to the check run's creation was on its way: the run exists
+    but its id was never recorded; the job run again finds it by its external id."""
+    await _kill_inline_service_and_resume(held_creation, pem, tmp_path)
+
+
+async def _kill_inline_service_and_resume(
+    github: HeldGitHub | HeldCreation, pem: str, tmp_path: Path
+) -> None:
+    assert github.repo_dir is not None
+    sha = git(github.repo_dir, "rev-parse", "HEAD")
     url = f"sqlite+aiosqlite:///{tmp_path}/stopship.db"
     await asyncio.to_thread(upgrade, url)
     settings = Settings(
@@ -145,7 +164,7 @@ async def test_a_killed_inline_service_leaves_one_completed_check_run(
         github_app_id=4242,
         github_private_key=pem,
         github_webhook_secret=SECRET,
-        github_api_url=held.url,
+        github_api_url=github.url,
     )
     engine = make_engine(url)
     sessions = make_sessions(engine)
@@ -161,9 +180,9 @@ async def test_a_killed_inline_service_leaves_one_completed_check_run(
                 )
             )
             await session.commit()
-        env = _env(url, "inline", pem, held.url)
+        env = _env(url, "inline", pem, github.url)
         command = ["serve", "--port", str(_free_port())]
-        await _kill_mid_job(command, env, held, tmp_path / "serve.log")
+        await _kill_mid_job(command, env, github, tmp_path / "serve.log")
         assert (await statuses(sessions))["k-1"] == "running"
 
         app = create_app(settings)
@@ -171,7 +190,41 @@ async def test_a_killed_inline_service_leaves_one_completed_check_run(
             await wait_until(lambda: _is_done(sessions, "k-1"), "the delivery resumed")
     finally:
         await engine.dispose()
-    _assert_one_run_completed(held, sha)
+    _assert_one_run_completed(github, sha)
+
+
+@dataclass
+class HeldCreation(FakeGitHub):
+    """The fake GitHub creating the first check run, then holding its answer until the test
+    releases it."""
+
+    arrived: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+
+    def respond(
+        self, method: str, path: str, body: Any, query: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
+        answered = super().respond(method, path, body, query)
+        if method == "POST" and path.endswith("/check-runs") and not self.release.is_set():
+            self.arrived.set()
+            self.release.wait(14)  # under the App client's 15 s read timeout
+        return answered
+
+
+@pytest.fixture
+def held_creation(tmp_path: Path) -> Iterator[HeldCreation]:
+    root = tmp_path / "shop"
+    (root / "app").mkdir(parents=True)
+    (root / "app" / "users.py").write_text(BAD)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", ".")
+    git(root, "commit", "-qm", "first")
+    github = HeldCreation(repo_dir=root)
+    server = start(github)
+    yield github
+    github.release.set()
+    server.shutdown()
+    assert github.problems == [], github.problems
 
 
 async def _accept_push(settings: Settings, sha: str) -> None:

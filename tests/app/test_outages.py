@@ -1,19 +1,23 @@
 """GitHub unavailable for a while (502s past the client's quick retries): the delivery is kept
 `retrying` with a `retry_at`, its check run stays `in_progress` under the same id, and once
 GitHub is back the retry completes that check run (no second one). An outage that outlasts the
-deadline completes the check run `failure` with the reason and fails the delivery."""
+deadline completes the check run `failure` with the reason and fails the delivery. Check runs
+GitHub created though its answer was lost are found again (by their external id), not left open."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import update
 
 from app.jobs.retries import OUTAGE_DEADLINE, OUTAGE_FIRST_RETRY
 from app.store.models import Delivery
-from tests.app.fake_github import FakeGitHub
+from tests.app.app_harness import running_app
+from tests.app.fake_github import FakeGitHub, Raw, start
 from tests.app.test_incremental import head, repo  # noqa: F401 - fixture
 from tests.app.test_job_failures import delivery
 from tests.app.test_push_analysis import (  # noqa: F401 - fixtures
@@ -114,3 +118,50 @@ async def test_an_outage_past_the_deadline_completes_the_run_failure_with_the_re
     assert output["title"] == "stopship could not analyse this commit"  # type: ignore[index]
     assert "GitHub answered 502 to GET /repos/octo/shop/git/trees/" in output["summary"]  # type: ignore[index]
     assert await time_passes(client, "p-1") == 0  # failed: not released again
+
+
+@dataclass
+class LostAnswers(FakeGitHub):
+    """GitHub creating the check run but answering 502 (the answer lost on its way back), for
+    the first `lost` tries."""
+
+    lost: int = 0
+
+    def respond(
+        self, method: str, path: str, body: Any, query: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
+        answered = super().respond(method, path, body, query)
+        if method == "POST" and path.endswith("/check-runs") and self.lost > 0:
+            self.lost -= 1
+            return 502, Raw(b'{"message": "Bad Gateway"}', content_type="application/json")
+        return answered
+
+
+async def test_runs_created_though_github_answered_502_are_reused_not_left_open(
+    database_url: str, repo: Path
+) -> None:
+    github = LostAnswers(repo_dir=repo, lost=len(BAD_GATEWAY))
+    server = start(github)
+    try:
+        async with running_app(database_url, github) as http:
+            sha = head(repo)
+            await push(http, push_payload(sha), "p-1")
+            assert len(github.check_runs[sha]) == len(BAD_GATEWAY)  # created, answers lost
+            assert (await delivery(http, "p-1")).status == "retrying"
+
+            assert await time_passes(http, "p-1") == 1
+            assert (await delivery(http, "p-1")).status == "done"
+    finally:
+        server.shutdown()
+    assert github.problems == []
+    runs = github.check_runs[sha]
+    assert len(runs) == len(BAD_GATEWAY)  # none added: the newest is reused
+    assert {r: s["status"] for r, s in github.run_states.items()} == dict.fromkeys(
+        runs, "completed"
+    )
+    verdict = completions(github, max(runs))
+    assert [c["conclusion"] for c in verdict] == ["failure"]  # the stop-ship on main
+    for older in sorted(runs)[:-1]:
+        [closed] = completions(github, older)
+        assert closed["conclusion"] == "neutral"
+        assert closed["output"]["title"] == "Replaced"  # type: ignore[index]
