@@ -26,6 +26,7 @@ from tests.app.test_push_analysis import (  # noqa: F401 - fixtures
     push,
     push_payload,
 )
+from tests.gitrepo import git
 
 BAD_GATEWAY = [502, 502, 502]  # the client's quick tries, all refused
 
@@ -118,6 +119,25 @@ async def test_an_outage_past_the_deadline_completes_the_run_failure_with_the_re
     assert output["title"] == "stopship could not analyse this commit"  # type: ignore[index]
     assert "GitHub answered 502 to GET /repos/octo/shop/git/trees/" in output["summary"]  # type: ignore[index]
     assert await time_passes(client, "p-1") == 0  # failed: not released again
+
+
+async def test_a_delivery_superseded_while_it_waits_completes_its_run_neutral(
+    client: httpx.AsyncClient, fake: FakeGitHub, repo: Path
+) -> None:
+    first = head(repo)
+    fake.failures["GET /git/trees/"] = list(BAD_GATEWAY)
+    await push(client, push_payload(first), "p-1")
+    [run_id] = fake.check_runs[first]
+    (repo / "README.md").write_text("shop\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "second")
+    await push(client, push_payload(head(repo)), "p-2")  # GitHub is back; a newer push
+
+    assert await time_passes(client, "p-1") == 1
+    assert (await delivery(client, "p-1")).status == "superseded"
+    [final] = completions(fake, run_id)
+    assert (final["status"], final["conclusion"]) == ("completed", "neutral")
+    assert final["output"]["title"] == "Superseded by a newer commit"  # type: ignore[index]
 
 
 @dataclass
