@@ -54,13 +54,44 @@ def annotations_of(report: Report, findings: list[Finding] | None = None) -> lis
     return out
 
 
-async def start(gh: GitHub[Any], owner: str, repo: str, head_sha: str) -> int:
-    response = await gh.rest.checks.async_create(
+async def start(
+    gh: GitHub[Any], owner: str, repo: str, head_sha: str, external_id: str | None = None
+) -> int:
+    """Create the check run `in_progress`; `external_id` names what it judges (see
+    `in_progress`)."""
+    data: dict[str, Any] = {"name": CHECK_NAME, "head_sha": head_sha, "status": "in_progress"}
+    if external_id is not None:
+        data["external_id"] = external_id
+    response = await gh.rest.checks.async_create(owner, repo, data=cast(Any, data))
+    return int(response.parsed_data.id)
+
+
+async def in_progress(
+    gh: GitHub[Any], owner: str, repo: str, head_sha: str, external_id: str
+) -> list[int]:
+    """Ids of the `Production readiness` check runs on `head_sha` still `in_progress` and
+    created with `external_id`, newest first: what an earlier attempt created but never named
+    or completed (its process died right after creating it, or GitHub created it but its answer
+    was lost). One page: a commit has far fewer of our runs than that."""
+    response = await gh.rest.checks.async_list_for_ref(
         owner,
         repo,
-        data=cast(Any, {"name": CHECK_NAME, "head_sha": head_sha, "status": "in_progress"}),
+        head_sha,
+        check_name=CHECK_NAME,
+        status="in_progress",
+        filter_="all",
+        per_page=100,
     )
-    return int(response.parsed_data.id)
+    runs = cast(dict[str, Any], response.json()).get("check_runs") or []
+    ids = [
+        int(run["id"])
+        for run in runs
+        if isinstance(run, dict)
+        and run.get("external_id") == external_id
+        and run.get("status") == "in_progress"
+        and isinstance(run.get("id"), int)
+    ]
+    return sorted(ids, reverse=True)
 
 
 async def complete(

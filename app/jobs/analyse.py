@@ -12,6 +12,9 @@ context produces no second analysis. Rate limits are honoured for the whole job 
 wait; past it the check run is completed `cancelled`, saying when GitHub's quota comes back, and
 the delivery is left `rate_limited` with `retry_at`, to be run again then (or by the check run's
 Re-run button). No failure leaves the check run `in_progress` while GitHub accepts the update.
+The check run is named in the job's claim as soon as it is created: a job run again (its process
+died, or GitHub was unavailable: a 5xx, a timeout, a lost connection) completes that check run
+instead of adding another, and one stopped by an outage leaves it `in_progress` for its next try.
 
 A push is judged from the commit this process judged before it: the tree listing, the commit's
 files and the report state are each made from the previous commit's by redoing what changed
@@ -43,7 +46,7 @@ from app.engine.model import FileResult as EngineResult
 from app.engine.model import Finding, Waiver
 from app.engine.report import Report, ScanStats
 from app.engine.ruleset import Ruleset, load_ruleset
-from app.github import check_runs, rate_limit
+from app.github import check_runs, outages, rate_limit
 from app.github.events import Place
 from app.jobs import supersede
 from app.jobs.commit_files import CommitFiles, CommitReader, Superseded
@@ -218,7 +221,11 @@ async def _judge_claimed(
     owner, name, sha = target.owner, target.name, target.sha
     started = time.perf_counter()
     try:
-        run_id = held.open_check_run_id or await check_runs.start(gh, owner, name, sha)
+        run_id = (
+            held.open_check_run_id
+            or await _left_unnamed(gh, target, held)
+            or await check_runs.start(gh, owner, name, sha, external_id=held.context)
+        )
     except BaseException as exc:  # no check run to close: let the next delivery judge it
         await supersede.settle(sessions, held, "released")
         until = rate_limit.exhausted_until(exc)
@@ -232,6 +239,8 @@ async def _judge_claimed(
             raise Superseded(newer)
 
     try:
+        if run_id != held.open_check_run_id:  # named at once: a job run again completes it
+            await supersede.hold_check_run(sessions, held, run_id)
         reader = CommitReader(gh, owner, name, sessions, rules, check_newer)
         waivers = await _waivers(sessions, place.repository.id)
         try:
@@ -291,6 +300,19 @@ async def _judge_claimed(
     return "done"
 
 
+async def _left_unnamed(gh: GitHub[Any], target: Target, held: supersede.Claim) -> int | None:
+    """The check run an earlier job of this claim created but never named (it died right
+    after, or GitHub's answer was lost), found by the claim's context as its external id; any
+    older such runs are completed, so one stays."""
+    if not held.earlier:
+        return None
+    found = await check_runs.in_progress(gh, target.owner, target.name, target.sha, held.context)
+    for extra in found[1:]:
+        title, summary = "Replaced", f"Check run {found[0]} has this commit's verdict."
+        await _close_quietly(gh, target, extra, "neutral", title, summary)
+    return found[0] if found else None
+
+
 async def _end_unfinished(
     gh: GitHub[Any],
     sessions: async_sessionmaker[AsyncSession],
@@ -301,7 +323,12 @@ async def _end_unfinished(
     exc: BaseException,
 ) -> None:
     """Close the check run of a job that cannot finish and release its claim; raise
-    JobRateLimited (from `exc`) when GitHub's quota is what stopped it."""
+    JobRateLimited (from `exc`) when GitHub's quota is what stopped it. A job GitHub's outage
+    stopped keeps both: the delivery is tried again and completes the same check run
+    (app/jobs/handlers.py gives up on it after a while)."""
+    if outages.is_outage(exc):
+        log.warning("GitHub unavailable", delivery=delivery_id, sha=target.sha, check_run=run_id)
+        return
     until = rate_limit.exhausted_until(exc)
     if until is not None:
         title = f"Not analysed: GitHub API rate limit (until {until:%H:%M} UTC)"

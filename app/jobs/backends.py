@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.github.client import app_client, installation_client
 from app.github.token_cache import SharedTokenCache
 from app.jobs.analyse import GitHubFactory
-from app.jobs.handlers import process
+from app.jobs.handlers import abandon, process
 from app.jobs.queue import DeliveryQueue, InlineQueue, Processor
 from app.jobs.redelivery import RecoveryRun, redeliver_missed
 from app.metrics import Metrics, recording
@@ -81,15 +81,27 @@ def make_processor(
     """`process(sessions, delivery_id, github)` with this process's GitHub clients (`github`,
     or the ones the settings describe, sharing tokens through `sessions`' database), recording
     into `metrics` when given."""
-    github = github or github_factory(settings, sessions)
+    return DeliveryProcessor(github or github_factory(settings, sessions), metrics)
 
-    async def processor(sessions: async_sessionmaker[AsyncSession], delivery_id: str) -> str:
-        if metrics is None:
-            return await process(sessions, delivery_id, github)
-        with recording(metrics):
-            return await process(sessions, delivery_id, github)
 
-    return processor
+class DeliveryProcessor:
+    """`process()` with this process's GitHub clients; `abandon` completes the check runs a
+    delivery given up on (app/jobs/attempts.py) left open."""
+
+    def __init__(self, github: GitHubFactory | None, metrics: Metrics | None) -> None:
+        self._github = github
+        self._metrics = metrics
+
+    async def __call__(self, sessions: async_sessionmaker[AsyncSession], delivery_id: str) -> str:
+        if self._metrics is None:
+            return await process(sessions, delivery_id, self._github)
+        with recording(self._metrics):
+            return await process(sessions, delivery_id, self._github)
+
+    async def abandon(
+        self, sessions: async_sessionmaker[AsyncSession], delivery_id: str, reason: str
+    ) -> None:
+        await abandon(sessions, delivery_id, self._github, reason)
 
 
 def make_queue(

@@ -11,12 +11,17 @@ worker processes).
   config ref, the ruleset) claims it, so a push and the check_suite GitHub sends for the same
   commit produce one analysis. A job that fails or runs out of API quota releases its claim, so
   the next delivery (or a re-run) judges the commit; a re-run the user asks for always does.
+- The claim names its check run from the moment it is created (`hold_check_run()`), so a job
+  run again after its process died, or after GitHub was unavailable, completes that check run
+  instead of leaving it `in_progress` and adding another; `release_left()` lets go of what a
+  delivery that will not run again still holds.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -84,6 +89,9 @@ class Claim:
     delivery_id: str
     # a check run an earlier attempt created but could not close (reuse it, do not add one)
     open_check_run_id: int | None
+    # an earlier job of this delivery held this claim, or it was taken over released: that job
+    # may have created a check run it never named
+    earlier: bool = False
 
 
 async def claim(
@@ -114,9 +122,13 @@ async def claim(
         if existing is None:  # released and deleted meanwhile: never happens, claims are kept
             return None
         if existing.delivery_id == delivery_id:  # the same delivery run again (resumed)
-            return Claim(repository_id, sha, context, delivery_id, existing.open_check_run_id)
+            existing.state = "running"
+            await session.commit()
+            return Claim(repository_id, sha, context, delivery_id, existing.open_check_run_id, True)
         if existing.state != "released" and not rerun:
             return None
+        # a job still running may be completing its own run: only a released claim's is looked up
+        earlier, left_open = existing.state == "released", existing.open_check_run_id
         # take it over, unless another delivery takes it over first
         taken = await session.execute(
             update(AnalysisClaim)
@@ -132,7 +144,62 @@ async def claim(
         await session.commit()
         if taken.rowcount != 1:  # type: ignore[attr-defined]
             return None
-        return Claim(repository_id, sha, context, delivery_id, existing.open_check_run_id)
+        return Claim(repository_id, sha, context, delivery_id, left_open, earlier)
+
+
+async def hold_check_run(
+    sessions: async_sessionmaker[AsyncSession], held: Claim, check_run_id: int
+) -> None:
+    """Record the check run the claim's job created, before anything else can stop the job."""
+    async with sessions() as session:
+        await session.execute(
+            update(AnalysisClaim).where(*_held_by(held)).values(open_check_run_id=check_run_id)
+        )
+        await session.commit()
+
+
+async def release_left(
+    sessions: async_sessionmaker[AsyncSession], delivery_id: str
+) -> list[tuple[str, int]]:
+    """Release the claims a delivery that is not run again left `running` (its job stopped
+    while GitHub was unavailable, or its process died), so the next delivery judges the commit;
+    returns (sha, check run id) of the check runs its claims still name as open."""
+    async with sessions() as session:
+        rows = list(
+            await session.scalars(
+                select(AnalysisClaim).where(AnalysisClaim.delivery_id == delivery_id)
+            )
+        )
+        for row in rows:
+            if row.state == "running":
+                row.state = "released"
+        await session.commit()
+        return [(r.sha, r.open_check_run_id) for r in rows if r.open_check_run_id is not None]
+
+
+async def forget_check_run(
+    sessions: async_sessionmaker[AsyncSession], delivery_id: str, check_run_id: int
+) -> None:
+    """The check run was completed: no claim of the delivery names it as open any more."""
+    async with sessions() as session:
+        await session.execute(
+            update(AnalysisClaim)
+            .where(
+                AnalysisClaim.delivery_id == delivery_id,
+                AnalysisClaim.open_check_run_id == check_run_id,
+            )
+            .values(open_check_run_id=None)
+        )
+        await session.commit()
+
+
+def _held_by(held: Claim) -> tuple[Any, ...]:
+    return (
+        AnalysisClaim.repository_id == held.repository_id,
+        AnalysisClaim.sha == held.sha,
+        AnalysisClaim.context == held.context,
+        AnalysisClaim.delivery_id == held.delivery_id,
+    )
 
 
 async def settle(
@@ -146,12 +213,7 @@ async def settle(
     async with sessions() as session:
         await session.execute(
             update(AnalysisClaim)
-            .where(
-                AnalysisClaim.repository_id == held.repository_id,
-                AnalysisClaim.sha == held.sha,
-                AnalysisClaim.context == held.context,
-                AnalysisClaim.delivery_id == held.delivery_id,
-            )
+            .where(*_held_by(held))
             .values(state=state, open_check_run_id=open_check_run_id)
         )
         await session.commit()

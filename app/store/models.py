@@ -67,10 +67,14 @@ class Delivery(Base):
     repository: Mapped[str | None] = mapped_column(String(255))
     payload: Mapped[str] = mapped_column(Text)
     # accepted -> running -> done | failed | ignored | superseded | duplicate | rate_limited
+    # | retrying (GitHub was unavailable: run again at `retry_at`)
     status: Mapped[str] = mapped_column(String(16), index=True, default="accepted")
     error: Mapped[str | None] = mapped_column(Text)
-    # rate_limited: GitHub's quota resets then; the delivery can be run again from that time
+    # rate_limited: GitHub's quota resets then; retrying: the next try after an outage; the
+    # delivery is run again from that time
     retry_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # retrying: when GitHub's outage first stopped this delivery (its retries end a while after)
+    failing_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     received_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()

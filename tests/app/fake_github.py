@@ -206,6 +206,8 @@ class FakeGitHub:
     holds: dict[str, threading.Event] = field(default_factory=dict)
     next_check_run: int = 1000
     check_runs: dict[str, list[int]] = field(default_factory=dict)  # head sha -> run ids
+    # run id -> name, head_sha, external_id and status (as created, then patched)
+    run_states: dict[int, dict[str, Any]] = field(default_factory=dict)
     url: str = ""
     repo_dir: Path | None = None  # a real git repository whose commits the fake serves
     # pull request number -> (base branch, head branch) of repo_dir; shas are read from git
@@ -585,13 +587,35 @@ class FakeGitHub:
                 self.next_check_run += 1
                 run_id = self.next_check_run
             self.check_runs.setdefault(str(body.get("head_sha")), []).append(run_id)
-            run.update(id=run_id, head_sha=body.get("head_sha"), status="in_progress")
+            state = {k: body.get(k) for k in ("name", "head_sha", "external_id")}
+            self.run_states[run_id] = dict(state, status=body.get("status") or "queued")
+            run.update(self.run_states[run_id], id=run_id)
             return 201, run
         if method == "PATCH" and "/check-runs/" in path:
             run = example(method, path, "200")
             run["id"] = int(path.rsplit("/", 1)[-1])
+            if run["id"] in self.run_states and body.get("status"):
+                self.run_states[run["id"]]["status"] = body["status"]
             return 200, run
+        if method == "GET" and "/commits/" in path and path.endswith("/check-runs"):
+            return 200, self._runs_of(method, path, query or {})
         return 404, {"message": "Not Found (fake)"}
+
+    def _runs_of(self, method: str, path: str, query: dict[str, str]) -> dict[str, Any]:
+        """GET /repos/{o}/{r}/commits/{sha}/check-runs: the runs created on that commit."""
+        sha = path.split("/commits/", 1)[1].split("/", 1)[0]
+        listing = example(method, path, "200")
+        template = listing["check_runs"][0]
+        runs = [
+            dict(template, id=run_id, **self.run_states[run_id])
+            for run_id in self.check_runs.get(sha, [])
+            if run_id in self.run_states
+            and query.get("check_name", self.run_states[run_id]["name"])
+            == self.run_states[run_id]["name"]
+            and query.get("status", self.run_states[run_id]["status"])
+            == self.run_states[run_id]["status"]
+        ]
+        return dict(listing, total_count=len(runs), check_runs=runs)
 
 
 def start(fake: FakeGitHub) -> ThreadingHTTPServer:

@@ -1,8 +1,8 @@
 """Jobs that cannot finish: a primary rate limit is waited for when it resets soon and ends the
 job cleanly when it does not (the check run completed with the reset time, the delivery kept as
 `rate_limited` with `retry_at`, the commit judged again on a re-run); a response that spends the
-quota stops the rest of the job's requests; an internal error closes the check run and leaves
-the commit to be judged by the next delivery."""
+quota stops the rest of the job's requests; an error that is no outage closes the check run and
+leaves the commit to be judged by the next delivery (outages: tests/app/test_outages.py)."""
 
 from __future__ import annotations
 
@@ -107,7 +107,7 @@ async def test_an_internal_error_closes_the_check_run_and_the_next_delivery_judg
     repo: Path,
 ) -> None:
     sha = head(repo)
-    fake.failures["GET /git/trees/"] = [500, 500, 500]
+    fake.failures["GET /git/trees/"] = [422]  # an answer, not an outage: no use trying again
     await push(client, push_payload(sha), "p-1")
     final = fake.calls("PATCH", "/check-runs/")[-1].body
     assert (final["status"], final["conclusion"]) == ("completed", "failure")
