@@ -1,8 +1,8 @@
 """Deliveries stopped by a GitHub outage (a 5xx, a timeout, a lost connection) are run again with
 back-off until a deadline: `deliveries.failing_since` is when the outage first stopped it.
 
-Revision ID: 0009_outage_retries
-Revises: 0008_shared_github_tokens
+Revision ID: 0010_outage_retries
+Revises: 0009_redelivery
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_outage_retries"
-down_revision = "0008_shared_github_tokens"
+revision = "0010_outage_retries"
+down_revision = "0009_redelivery"
 
 
 def upgrade() -> None:
