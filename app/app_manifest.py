@@ -24,6 +24,7 @@ Permission = tuple[str, Access]
 OPERATIONS: dict[str, tuple[Permission, ...] | None] = {
     "checks/create": (("checks", "write"),),
     "checks/update": (("checks", "write"),),
+    "checks/list-for-ref": (("checks", "read"),),
     "git/get-tree": (("contents", "read"),),
     "git/get-blob": (("contents", "read"),),
     "repos/get-content": (("contents", "read"),),
