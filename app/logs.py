@@ -69,8 +69,8 @@ def route_library_logs(logger_name: str, fmt: str = "json", level: str = "info")
 
 class OncePer(logging.Filter):
     """Lets a message through at most once per `interval` seconds (per logger and the first
-    line of its template); the next one let through carries `suppressed`, the count left out meanwhile. For
-    messages a client can make a server repeat in a loop."""
+    line of its template); the next one let through carries `suppressed`, the count left out
+    meanwhile. For messages a client can make a server repeat in a loop."""
 
     _MAX_KEYS = 1024
 
