@@ -2,7 +2,8 @@
 
     python benchmarks/load.py [--database postgresql sqlite] [--rates 100 250 500 750 1000]
         [--seconds 5] [--workers 2] [--postgres-url postgresql+asyncpg://postgres@127.0.0.1/test]
-    python benchmarks/load.py --profile 2000     # where one delivery's CPU goes, in process
+    python benchmarks/load.py --profile 2000 [--database sqlite] [--loop asyncio]
+        # where one delivery's CPU goes, in process
 
 For each database it starts `serve` on 127.0.0.1 (PostgreSQL: a fresh database, the
 procrastinate queue, --workers processes, the jobs deferred and not run, as on a web replica;
@@ -371,7 +372,7 @@ def measure(
 # --- the profile -------------------------------------------------------------------------------
 
 
-def profile(deliveries: int, url: str, queue: str) -> None:
+def profile(deliveries: int, url: str, queue: str, loop_name: str) -> None:
     """Where one delivery's CPU goes: `deliveries` signed pushes through the app in process
     (raw ASGI calls, one at a time; with the inline queue its submit does nothing, so no job
     runs), timed, then again under cProfile."""
@@ -450,8 +451,13 @@ def profile(deliveries: int, url: str, queue: str) -> None:
             await app.state.queue.close()
             await engine.dispose()
 
-    plain, profiled = asyncio.run(measure())
-    print(f"{deliveries} deliveries: {plain / deliveries * 1000:.2f} ms CPU each (raw ASGI)")
+    if loop_name == "uvloop":
+        import uvloop
+
+        plain, profiled = uvloop.run(measure())
+    else:
+        plain, profiled = asyncio.run(measure())
+    print(f"{deliveries} deliveries on {loop_name}: {plain / deliveries * 1000:.2f} ms CPU each")
     print(f"under cProfile: {profiled / deliveries * 1000:.2f} ms each; by own time:")
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(45)
@@ -472,15 +478,18 @@ def main(argv: list[str] | None = None) -> int:
         ),
     )
     parser.add_argument("--profile", type=int, metavar="N", help="profile N deliveries in process")
+    parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop",
+                        help="the event loop of --profile (serve picks uvloop)")  # fmt: skip
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="stopship-load-") as tmp:
         scratch = Path(tmp)
         if args.profile:
             if args.database[0] == "postgresql":
                 with postgres_database(args.postgres_url) as url:
-                    profile(args.profile, url, "procrastinate")
+                    profile(args.profile, url, "procrastinate", args.loop)
             else:
-                profile(args.profile, f"sqlite+aiosqlite:///{scratch}/profile.db", "inline")
+                sqlite = f"sqlite+aiosqlite:///{scratch}/profile.db"
+                profile(args.profile, sqlite, "inline", args.loop)
             return 0
         print(f"{'database':10} {'queue':13} {'w':>2} {'rate/s':>6} {'achieved':>9} "
               f"{'p50 ms':>8} {'p99 ms':>8} {'202s':>7} {'stored':>7} {'serve':>7} "
