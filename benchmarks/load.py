@@ -437,12 +437,64 @@ def profile(deliveries: int, url: str, queue: str, loop_name: str) -> None:
         return time.process_time() - started
 
     profiler = cProfile.Profile()
+    parts: dict[str, float] = {}
+
+    def cpu_ms(started: float, n: int) -> float:
+        return (time.process_time() - started) / n * 1000
+
+    async def breakdown(n: int) -> None:
+        """The parts of a delivery, each alone: what is left of the whole is the storing."""
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        from app.github.events import parse_stored
+        from app.jobs.queue import job_lock
+
+        text = body.decode()
+        started = time.process_time()
+        for _ in range(n):
+            sign(body, SECRET)
+        parts["signature (HMAC-SHA256)"] = cpu_ms(started, n)
+        started = time.process_time()
+        for _ in range(n):
+            parsed = parse_stored("push", text)
+        parts["typed event (pydantic)"] = cpu_ms(started, n)
+        healthz = {
+            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+            "scheme": "http", "path": "/healthz/live", "raw_path": b"/healthz/live",
+            "query_string": b"", "root_path": "", "headers": [],
+            "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000),
+        }  # fmt: skip
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def drop(message: dict[str, Any]) -> None:
+            return None
+
+        started = time.process_time()
+        for _ in range(n):
+            await app(healthz, receive, drop)
+        parts["framework and middleware (a GET)"] = cpu_ms(started, n)
+        if queue != "inline":
+            started = time.process_time()
+            for i in range(n):
+                await app.state.queue.submit(f"b-{i}", job_lock(f"b-{i}", parsed))
+            parts["queue.submit (procrastinate defer)"] = cpu_ms(started, n)
+        plain_engine = create_async_engine(url)
+        for name, pool in (("with pre-ping", engine), ("without", plain_engine)):
+            started = time.process_time()
+            for _ in range(n):
+                async with pool.connect():
+                    pass
+            parts[f"pool checkout {name}"] = cpu_ms(started, n)
+        await plain_engine.dispose()
 
     async def measure() -> tuple[float, float]:
         await app.state.queue.open()
         try:
             await run(50)  # warm
             plain = await run(deliveries)
+            await breakdown(deliveries)
             profiler.enable()
             profiled = await run(deliveries)
             profiler.disable()
@@ -458,6 +510,8 @@ def profile(deliveries: int, url: str, queue: str, loop_name: str) -> None:
     else:
         plain, profiled = asyncio.run(measure())
     print(f"{deliveries} deliveries on {loop_name}: {plain / deliveries * 1000:.2f} ms CPU each")
+    for name, ms in parts.items():
+        print(f"  {name:40} {ms:6.3f} ms")
     print(f"under cProfile: {profiled / deliveries * 1000:.2f} ms each; by own time:")
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(45)
