@@ -157,3 +157,47 @@ def test_a_repeated_message_is_let_through_once_per_interval_with_a_count() -> N
     later = record("accept failed")
     assert once.filter(later)
     assert later.suppressed == 9_999  # type: ignore[attr-defined]
+
+
+BOUNDED_SERVER = """
+import sys
+from uvicorn import Server
+from app.web.connections import ServerConfig
+
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-length", b"2")]})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+Server(ServerConfig(app, host="127.0.0.1", port=int(sys.argv[1]), http=sys.argv[2],
+                    header_timeout=1.0, limit_concurrency=8, log_config=None)).run()
+"""
+
+
+@pytest.mark.parametrize(
+    "protocol",
+    [
+        "app.web.connections:BoundedH11Protocol",
+        "app.web.connections_httptools:BoundedHttpToolsProtocol",
+    ],
+)
+def test_the_head_deadline_holds_on_a_kept_alive_connection_too(protocol: str) -> None:
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-c", BOUNDED_SERVER, str(port), protocol])
+    try:
+        wait_until_listening(port, process)
+        with socket.create_connection(("127.0.0.1", port), timeout=20) as client:
+            client.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            answer = b""
+            while not answer.endswith(b"ok"):
+                answer += client.recv(1024)
+            assert answer.startswith(b"HTTP/1.1 200")
+            client.sendall(b"GET / HTTP/1.1\r\nHost: ")  # the next head, never finished
+            started = time.monotonic()
+            assert client.recv(1024) == b""
+            assert time.monotonic() - started < 15
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
