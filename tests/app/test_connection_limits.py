@@ -60,7 +60,7 @@ def server(tmp_path: Path) -> Iterator[int]:
     port = free_port()
     command = [
         sys.executable, "-m", "app.cli", "serve", "--port", str(port),
-        "--header-timeout", "1", "--limit-concurrency", "4",
+        "--header-timeout", "3", "--limit-concurrency", "4",
     ]  # fmt: skip
     process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE)
     try:
