@@ -374,12 +374,34 @@ def init(
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1, max=64, help="Processes sharing the port (more than 1 needs procrastinate)."
+        ),
+    ] = 1,
+    limit_concurrency: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Connections at once per process; beyond, 503 and closed at once."
+        ),
+    ] = 512,
+    timeout_keep_alive: Annotated[
+        int, typer.Option(min=1, max=300, help="Seconds an idle connection is kept open.")
+    ] = 5,
+    header_timeout: Annotated[
+        float,
+        typer.Option(
+            min=0.1, max=300, help="Seconds a client has to send a request line and headers."
+        ),
+    ] = 10.0,
 ) -> None:
     """Run the webhook service (it also runs the jobs with STOPSHIP_QUEUE=inline)."""
     _require_app_extra("serve")
-    from app.web.serve import run_server
+    from app.web.serve import ServerLimits, run_server
 
-    raise typer.Exit(run_server(host, port))
+    limits = ServerLimits(workers, limit_concurrency, timeout_keep_alive, header_timeout)
+    raise typer.Exit(run_server(host, port, limits))
 
 
 @cli.command()

@@ -5,6 +5,8 @@ logged."""
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 
 import structlog
 from asgi_correlation_id import correlation_id
@@ -63,3 +65,32 @@ def route_library_logs(logger_name: str, fmt: str = "json", level: str = "info")
     library.handlers = [handler]
     library.setLevel(logging.getLevelNamesMapping()[level.upper()])
     library.propagate = False
+
+
+class OncePer(logging.Filter):
+    """Lets a message through at most once per `interval` seconds (per logger and the first
+    line of its template); the next one let through carries `suppressed`, the count left out
+    meanwhile. For messages a client can make a server repeat in a loop."""
+
+    _MAX_KEYS = 1024
+
+    def __init__(self, interval: float, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.interval = interval
+        self.clock = clock
+        self._seen: dict[tuple[str, str], tuple[float, int]] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        # the first line: asyncio puts the handle and the socket on the lines after it
+        key = (record.name, str(record.msg).split("\n", 1)[0][:120])
+        now = self.clock()
+        last = self._seen.get(key)
+        if last is not None and now - last[0] < self.interval:
+            self._seen[key] = (last[0], last[1] + 1)
+            return False
+        if len(self._seen) >= self._MAX_KEYS:
+            self._seen.clear()
+        self._seen[key] = (now, 0)
+        if last is not None and last[1]:
+            record.suppressed = last[1]
+        return True

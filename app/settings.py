@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] = "json"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     max_webhook_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
+    # Webhook bodies held in memory at once by one process, signed or not (app/web/intake.py)
+    webhook_buffer_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    # Seconds to receive a webhook body (GitHub itself gives up on a delivery after 10)
+    webhook_read_timeout: float = Field(default=10.0, gt=0, le=300)
     inline_concurrency: int = Field(default=4, ge=1, le=64)
 
     @field_validator("database_url")
@@ -45,6 +49,16 @@ class Settings(BaseSettings):
         if not value.startswith(("https://", "http://127.0.0.1", "http://localhost")):
             raise ValueError("must be an https:// URL (GHES: https://HOST/api/v3)")
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _buffer_holds_one_body(self) -> Settings:
+        if self.webhook_buffer_bytes < self.max_webhook_bytes:
+            raise ValueError(
+                f"STOPSHIP_WEBHOOK_BUFFER_BYTES ({self.webhook_buffer_bytes}) is less than "
+                f"STOPSHIP_MAX_WEBHOOK_BYTES ({self.max_webhook_bytes}): no body that large "
+                "could ever be read"
+            )
+        return self
 
     @model_validator(mode="after")
     def _procrastinate_needs_postgresql(self) -> Settings:

@@ -31,7 +31,7 @@ from app.store.db import make_engine, make_sessions
 from app.store.migrate import at_head
 from app.store.models import Delivery
 from app.web.hardening import harden
-from app.web.signature import verify
+from app.web.intake import RETRY_AFTER_SECONDS, BodyBudget, IntakeLimits, Refused, signed_body
 
 log = structlog.get_logger()
 _DELIVERY_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
@@ -39,22 +39,6 @@ _DELIVERY_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
-
-
-async def _read_limited(request: Request, limit: int) -> bytes | None:
-    """The body, or None as soon as it exceeds `limit` bytes (never buffered beyond it)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        return None
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            return None
-    return bytes(body)
-
-
-RETRY_AFTER_SECONDS = 30
 
 
 class _Outage:
@@ -83,6 +67,8 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
     # with the procrastinate queue, the workers run it (a periodic task)
     redeliver = make_redeliverer(settings, sessions) if settings.queue == "inline" else None
     secrets = settings.webhook_secrets()
+    limits = IntakeLimits(settings.max_webhook_bytes, settings.webhook_read_timeout)
+    budget = BodyBudget(settings.webhook_buffer_bytes)
     outage = _Outage()
 
     @asynccontextmanager
@@ -104,6 +90,7 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
     app.state.sessions = sessions
     app.state.settings = settings
     app.state.github = github
+    app.state.body_budget = budget
 
     @app.post("/webhooks/github")
     async def github_webhook(request: Request) -> Response:
@@ -111,19 +98,24 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
         # a metric label is never a value a sender chooses (unsigned requests included): the
         # events handled, else "other"
         label = event if event in SUPPORTED_EVENTS else "other"
-        body = await _read_limited(request, settings.max_webhook_bytes)
-        if body is None:
-            metrics.deliveries.labels(label, "too_large").inc()
-            return _error(413, "payload too large")
-        if not verify(body, request.headers.get("x-hub-signature-256"), secrets):
-            metrics.deliveries.labels(label, "bad_signature").inc()
-            return _error(401, "missing or invalid X-Hub-Signature-256")
-        delivery_id = request.headers.get("x-github-delivery", "")
+        try:
+            async with signed_body(request, secrets, limits, budget) as body:
+                delivery_id = request.headers.get("x-github-delivery", "")
+                return await store_and_queue(event, delivery_id, body)
+        except Refused as refused:
+            metrics.deliveries.labels(label, refused.outcome).inc()
+            return JSONResponse(
+                {"error": refused.message}, status_code=refused.status, headers=refused.headers
+            )
+
+    async def store_and_queue(event: str, delivery_id: str, body: bytearray) -> Response:
+        """A signed delivery: parsed, stored (the store is what makes a redelivery a no-op)
+        and queued."""
         if not event or not _DELIVERY_ID.match(delivery_id):
             return _error(400, "missing X-GitHub-Event or X-GitHub-Delivery header")
         if event not in SUPPORTED_EVENTS:
             log.debug("event ignored", delivery=delivery_id, gh_event=event)
-            metrics.deliveries.labels(label, "ignored").inc()
+            metrics.deliveries.labels("other", "ignored").inc()
             return Response(status_code=204)
         try:
             text = body.decode("utf-8")

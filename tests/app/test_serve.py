@@ -86,3 +86,20 @@ def test_settings_errors_name_the_variable(
     assert result.exit_code == 2
     assert message in result.stderr
     assert "s3cret" not in result.stderr
+
+
+def test_several_workers_need_the_procrastinate_queue(env: Path) -> None:
+    assert runner.invoke(cli, ["db", "upgrade"]).exit_code == 0
+    result = runner.invoke(cli, ["serve", "--workers", "2"])
+    assert result.exit_code == 2
+    assert "--workers 2 needs STOPSHIP_QUEUE=procrastinate" in result.stderr
+
+
+def test_a_concurrency_limit_beyond_the_descriptors_is_refused(env: Path) -> None:
+    import resource
+
+    assert runner.invoke(cli, ["db", "upgrade"]).exit_code == 0
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    result = runner.invoke(cli, ["serve", "--limit-concurrency", str(soft)])
+    assert result.exit_code == 2
+    assert "ulimit -n" in result.stderr
