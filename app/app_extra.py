@@ -28,6 +28,8 @@ APP_MODULES = (
     "asgi_correlation_id",
     "secure",
 )
+# in the extra for speed, not required: serve falls back to asyncio's loop and h11 without them
+OPTIONAL_APP_MODULES = ("uvloop", "httptools")
 
 
 def missing_app_modules() -> list[str]:

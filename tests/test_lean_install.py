@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from app.app_extra import APP_MODULES, missing_app_modules
+from app.app_extra import APP_MODULES, OPTIONAL_APP_MODULES, missing_app_modules
 from app.cli import cli
 
 ROOT = Path(__file__).parents[1]
@@ -54,7 +54,7 @@ def test_stopship_check_and_the_action_import_no_server_module() -> None:
     server = sorted(
         m
         for m in imported
-        if m.split(".")[0] in APP_MODULES
+        if m.split(".")[0] in APP_MODULES + OPTIONAL_APP_MODULES
         or m.startswith(tuple(p + "." for p in APP_PACKAGES))
         or m in APP_PACKAGES
     )
@@ -68,7 +68,7 @@ def test_the_app_extra_is_the_modules_the_server_commands_check_for() -> None:
         for d in pyproject["project"]["optional-dependencies"]["app"]
     }
     distributions = packages_distributions()
-    checked = {_normalise(distributions[m][0]) for m in APP_MODULES}
+    checked = {_normalise(distributions[m][0]) for m in APP_MODULES + OPTIONAL_APP_MODULES}
     assert checked == extra
     core = {
         _normalise(re.split(r"[\[<>=~!; ]", d, maxsplit=1)[0])
