@@ -12,11 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.engine.context import FileContext
-from app.engine.foreign_suppressions import parse_foreign_suppressions
+from app.engine.foreign_suppressions import MARKERS, parse_foreign_suppressions
 from app.engine.matchers import NEVER, MatcherRun, RegexMatcherRun, prepare
 from app.engine.model import Fact, FileResult, Hit
 from app.engine.paths import glob_literals, glob_regex, language_of, roles_of
-from app.engine.python_strings import comment_lines, documentation_lines
+from app.engine.python_strings import comment_lines, file_documentation_lines
 from app.engine.ruleset import FactSpec, Rule, Ruleset
 from app.engine.screen import HINTS, Hint, Screen
 from app.engine.suppressions import parse_suppressions
@@ -151,7 +151,9 @@ class Analyzer:
             plan.steps = self._steps(plan.language, plan.rules, plan.facts)
         seen = self.screen.scan(data)
         ctx = FileContext(path, data, seen=seen, hint_ids=self._hint_ids)
-        result.suppressions = parse_suppressions(ctx.text) + parse_foreign_suppressions(ctx.text)
+        result.suppressions = parse_suppressions(ctx.text)
+        if ctx.may_match(MARKERS):
+            result.suppressions += parse_foreign_suppressions(ctx.text)
         problems = result.problems
         facts = result.facts
         for step in plan.steps:
@@ -168,7 +170,10 @@ class Analyzer:
                     else:
                         facts.append(item)
                 if hits and not rule.in_documentation and ctx.language == "python":
-                    documentation = documentation_lines(ctx.text) | comment_lines(ctx.text)
+                    documentation = ctx.memo.get(comment_lines)
+                    if documentation is None:  # asked once per file, for every rule's hits
+                        documentation = file_documentation_lines(ctx) | comment_lines(ctx.text)
+                        ctx.memo[comment_lines] = documentation
                     hits = [h for h in hits if h.line not in documentation]
                 result.hits.extend(hits)
                 continue
