@@ -66,7 +66,7 @@ class _Source:
 def _env_defaults(source: _Source) -> tuple[EnvDefault, ...]:
     language, text = source.key
     if language == "python":
-        return python_env_defaults(text, lambda: source.ctx.python_ast)
+        return python_env_defaults(text, lambda: source.ctx.python_ast, source.ctx)
     if language in {"properties", "yaml", "java"}:
         return tuple(spring_env_defaults(language, text))
     if language == "compose":
