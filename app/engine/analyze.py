@@ -42,6 +42,8 @@ class _Plan:
     facts: list[FactSpec]
     # worked out when a file of this kind is first analysed (path kinds alone need no matchers)
     steps: list[_Step] | None = None
+    # the screen ids its steps and the detectors' hints ask about
+    needed: frozenset[int] | None = None
 
 
 class Analyzer:
@@ -149,7 +151,9 @@ class Analyzer:
         if plan.steps is None:
             self.prepare()
             plan.steps = self._steps(plan.language, plan.rules, plan.facts)
-        seen = self.screen.scan(data)
+            asked = {step.screen_id for step in plan.steps if step.screen_id is not None}
+            plan.needed = frozenset(asked) | frozenset(self._hint_ids.values())
+        seen = self.screen.scan(data, plan.needed)
         ctx = FileContext(path, data, seen=seen, hint_ids=self._hint_ids)
         result.suppressions = parse_suppressions(ctx.text)
         if ctx.may_match(MARKERS):

@@ -104,6 +104,20 @@ def test_screen_reports_keywords_and_patterns_that_occur() -> None:
     assert seen is not None and select in seen and timeout not in seen and call not in seen
 
 
+def test_a_scan_runs_only_the_sets_that_hold_what_is_needed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ids of sets nobody needs are reported as occurring (nothing is proven about them)."""
+    monkeypatch.setattr("app.engine.screen._PER_SET", 2)
+    screen = Screen()
+    first, second, third = (screen.keywords((word,)) for word in ("alpha", "beta", "gamma"))
+    data = b"alpha\n"
+    assert screen.scan(data) == {0, first}
+    assert screen.scan(data, frozenset({first})) == {0, first, third}
+    assert screen.scan(data, frozenset({third})) == {0, first, second}
+    assert screen.scan(b"gamma\n", frozenset({third})) == {0, first, second, third}
+
+
 def test_lowered_patterns_are_screened_case_insensitively() -> None:
     screen = Screen()
     entry = screen.pattern("drop\\s+table", lowered=True)
