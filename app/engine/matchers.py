@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from app.engine.context import SG_LANGUAGE, FileContext
-from app.engine.detectors import FILE_DETECTORS, NODE_JUDGES, NodeJudge
+from app.engine.detectors import FILE_DETECTOR_HINTS, FILE_DETECTORS, NODE_JUDGES, NodeJudge
 from app.engine.guided_search import guide
 from app.engine.model import Fact, Hit, ParseProblem
 from app.engine.regex_superset import always_contains
@@ -240,13 +240,18 @@ class _Prefilter:
 
 
 class DetectorMatcherRun:
-    def __init__(self, matcher: Matcher) -> None:
+    def __init__(self, matcher: Matcher, screen: Screen) -> None:
         assert matcher.detector is not None
         self.detector = FILE_DETECTORS[matcher.detector]
         self.options = matcher.options
+        self._screen_id: int | None = None
+        needs = FILE_DETECTOR_HINTS.get(matcher.detector)
+        if needs is not None:
+            entry = screen.pattern(needs.pattern, lowered=needs.lowered)
+            self._screen_id = None if entry is None else entry[0]
 
     def screen_id(self, language: str | None) -> int | None:
-        return None
+        return self._screen_id
 
     def run(
         self, rule: str, ctx: FileContext, seen: Seen, problems: list[ParseProblem]
@@ -271,5 +276,5 @@ def prepare(matcher: Matcher, screen: Screen) -> MatcherRun | None:
     if matcher.ast_grep is not None:
         return AstGrepMatcherRun(matcher, screen)
     if matcher.detector is not None:
-        return DetectorMatcherRun(matcher)
+        return DetectorMatcherRun(matcher, screen)
     return None

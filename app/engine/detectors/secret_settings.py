@@ -56,7 +56,7 @@ def secret_settings_from_environment(ctx: FileContext, options: dict[str, Any]) 
             yield Fact(FACT, m.group("name"), ctx.line_of(m.start()))
 
 
-@file_detector("overridden_secret_defaults")
+@file_detector("overridden_secret_defaults", needs=_MODULE_LITERAL_HINT)
 def overridden_secret_defaults(ctx: FileContext, options: dict[str, Any]) -> Iterable[Hit]:
     """The module-level secret settings of a Python file (the resolver keeps the overridden)."""
     if ctx.search(_MODULE_LITERAL_HINT, _MODULE_LITERAL, ctx.text) is None:

@@ -28,7 +28,7 @@ _PAYMENT_PROVIDER_HINT = hint(_PAYMENT_PROVIDER, lowered=True)
 _SIGNATURE_CHECK_HINT = hint(_SIGNATURE_CHECK)
 
 
-@file_detector("unverified_payment_webhook")
+@file_detector("unverified_payment_webhook", needs=_WEBHOOK_ROUTE_HINT)
 def unverified_payment_webhook(ctx: FileContext, options: dict[str, Any]) -> Iterable[Hit]:
     if not ctx.may_match(_WEBHOOK_ROUTE_HINT):
         return  # no webhook route to report
@@ -158,7 +158,7 @@ _ADMIN_ROUTE_HINT = hint(
 )
 
 
-@file_detector("unauthenticated_admin_route")
+@file_detector("unauthenticated_admin_route", needs=_ADMIN_ROUTE_HINT)
 def unauthenticated_admin_route(ctx: FileContext, options: dict[str, Any]) -> Iterable[Hit]:
     if not ctx.may_match(_ADMIN_ROUTE_HINT):
         return  # no admin route to report
