@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from app.engine.context import FileContext
 from app.engine.foreign_suppressions import MARKERS, parse_foreign_suppressions
-from app.engine.matchers import NEVER, MatcherRun, RegexMatcherRun, prepare
+from app.engine.matchers import NEVER, DetectorMatcherRun, MatcherRun, RegexMatcherRun, prepare
 from app.engine.model import Fact, FileResult, Hit
 from app.engine.paths import glob_literals, glob_regex, language_of, roles_of
 from app.engine.python_strings import comment_lines, file_documentation_lines
@@ -135,6 +135,9 @@ class Analyzer:
             entry = self.screen.pattern(declared.pattern, lowered=declared.lowered)
             if entry is not None:
                 self._hint_ids[declared] = entry[0]
+        for run in self._runs.values():
+            if isinstance(run, DetectorMatcherRun) and run.needs is not None:
+                run.needed_id = self._hint_ids.get(run.needs)
         self.screen.scan(b"")
         self._prepared = True
 

@@ -240,18 +240,17 @@ class _Prefilter:
 
 
 class DetectorMatcherRun:
-    def __init__(self, matcher: Matcher, screen: Screen) -> None:
+    def __init__(self, matcher: Matcher) -> None:
         assert matcher.detector is not None
         self.detector = FILE_DETECTORS[matcher.detector]
         self.options = matcher.options
-        self._screen_id: int | None = None
-        needs = FILE_DETECTOR_HINTS.get(matcher.detector)
-        if needs is not None:
-            entry = screen.pattern(needs.pattern, lowered=needs.lowered)
-            self._screen_id = None if entry is None else entry[0]
+        # the screen id of the hint it needs, once the analyzer has the hints' ids (registered
+        # in their own order: the order of a screen's patterns decides its sets)
+        self.needs = FILE_DETECTOR_HINTS.get(matcher.detector)
+        self.needed_id: int | None = None
 
     def screen_id(self, language: str | None) -> int | None:
-        return self._screen_id
+        return self.needed_id
 
     def run(
         self, rule: str, ctx: FileContext, seen: Seen, problems: list[ParseProblem]
@@ -276,5 +275,5 @@ def prepare(matcher: Matcher, screen: Screen) -> MatcherRun | None:
     if matcher.ast_grep is not None:
         return AstGrepMatcherRun(matcher, screen)
     if matcher.detector is not None:
-        return DetectorMatcherRun(matcher, screen)
+        return DetectorMatcherRun(matcher)
     return None
