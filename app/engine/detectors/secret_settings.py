@@ -45,11 +45,12 @@ _MODULE_LITERAL_HINT = hint(_MODULE_LITERAL)
 _SETTING_DETAIL = re.compile(r"^" + SETTING + r"`(?P<name>[A-Z][A-Z0-9_]*)` is assigned")
 
 
-@file_detector("secret_settings_from_environment")
+@file_detector("secret_settings_from_environment", needs=_FROM_ENVIRONMENT_HINT)
 def secret_settings_from_environment(ctx: FileContext, options: dict[str, Any]) -> Iterable[Fact]:
     """A fact per secret-named module setting read from the environment."""
     text = ctx.text
-    if not any(word in text for word in _ENVIRONMENT_WORDS):
+    # every match holds one of the words: a screened file is looked at where RE2 finds one
+    if ctx.seen is None and not any(word in text for word in _ENVIRONMENT_WORDS):
         return
     for m in ctx.finditer(_FROM_ENVIRONMENT_HINT, _FROM_ENVIRONMENT, text):
         if SECRET_NAME.search(m.group("name")):
