@@ -12,11 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.engine.context import FileContext
-from app.engine.foreign_suppressions import parse_foreign_suppressions
-from app.engine.matchers import NEVER, MatcherRun, RegexMatcherRun, prepare
+from app.engine.foreign_suppressions import MARKERS, parse_foreign_suppressions
+from app.engine.matchers import NEVER, DetectorMatcherRun, MatcherRun, RegexMatcherRun, prepare
 from app.engine.model import Fact, FileResult, Hit
 from app.engine.paths import glob_literals, glob_regex, language_of, roles_of
-from app.engine.python_strings import comment_lines, documentation_lines
+from app.engine.python_strings import comment_lines, file_documentation_lines
 from app.engine.ruleset import FactSpec, Rule, Ruleset
 from app.engine.screen import HINTS, Hint, Screen
 from app.engine.suppressions import parse_suppressions
@@ -42,6 +42,8 @@ class _Plan:
     facts: list[FactSpec]
     # worked out when a file of this kind is first analysed (path kinds alone need no matchers)
     steps: list[_Step] | None = None
+    # the screen ids its steps and the detectors' hints ask about
+    needed: frozenset[int] | None = None
 
 
 class Analyzer:
@@ -133,6 +135,9 @@ class Analyzer:
             entry = self.screen.pattern(declared.pattern, lowered=declared.lowered)
             if entry is not None:
                 self._hint_ids[declared] = entry[0]
+        for run in self._runs.values():
+            if isinstance(run, DetectorMatcherRun) and run.needs is not None:
+                run.needed_id = self._hint_ids.get(run.needs)
         self.screen.scan(b"")
         self._prepared = True
 
@@ -149,9 +154,13 @@ class Analyzer:
         if plan.steps is None:
             self.prepare()
             plan.steps = self._steps(plan.language, plan.rules, plan.facts)
-        seen = self.screen.scan(data)
+            asked = {step.screen_id for step in plan.steps if step.screen_id is not None}
+            plan.needed = frozenset(asked) | frozenset(self._hint_ids.values())
+        seen = self.screen.scan(data, plan.needed)
         ctx = FileContext(path, data, seen=seen, hint_ids=self._hint_ids)
-        result.suppressions = parse_suppressions(ctx.text) + parse_foreign_suppressions(ctx.text)
+        result.suppressions = parse_suppressions(ctx.text)
+        if ctx.may_match(MARKERS):
+            result.suppressions += parse_foreign_suppressions(ctx.text)
         problems = result.problems
         facts = result.facts
         for step in plan.steps:
@@ -168,7 +177,10 @@ class Analyzer:
                     else:
                         facts.append(item)
                 if hits and not rule.in_documentation and ctx.language == "python":
-                    documentation = documentation_lines(ctx.text) | comment_lines(ctx.text)
+                    documentation = ctx.memo.get(comment_lines)
+                    if documentation is None:  # asked once per file, for every rule's hits
+                        documentation = file_documentation_lines(ctx) | comment_lines(ctx.text)
+                        ctx.memo[comment_lines] = documentation
                     hits = [h for h in hits if h.line not in documentation]
                 result.hits.extend(hits)
                 continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import bisect
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -71,6 +71,19 @@ class FileContext:
             if guided is not None:
                 return guided.search(pattern, text, self.data)
         return pattern.search(text)
+
+    def finditer(
+        self, hint: Hint, pattern: re.Pattern[str], text: str
+    ) -> Iterator[re.Match[str]]:
+        """`pattern.finditer(text)` as `search` finds its first match: nothing where the screen
+        ruled the hint out, else the matches at the offsets RE2 proposes."""
+        if self.seen is not None:
+            if not self.may_match(hint):
+                return iter(())
+            guided = guide(hint.pattern, hint.lowered)
+            if guided is not None:
+                return guided.finditer(pattern, text, self.data)
+        return pattern.finditer(text)
 
     @cached_property
     def text(self) -> str:

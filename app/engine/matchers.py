@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from app.engine.context import SG_LANGUAGE, FileContext
-from app.engine.detectors import FILE_DETECTORS, NODE_JUDGES, NodeJudge
+from app.engine.detectors import FILE_DETECTOR_HINTS, FILE_DETECTORS, NODE_JUDGES, NodeJudge
 from app.engine.guided_search import guide
 from app.engine.model import Fact, Hit, ParseProblem
 from app.engine.regex_superset import always_contains
@@ -244,9 +244,13 @@ class DetectorMatcherRun:
         assert matcher.detector is not None
         self.detector = FILE_DETECTORS[matcher.detector]
         self.options = matcher.options
+        # the screen id of the hint it needs, once the analyzer has the hints' ids (registered
+        # in their own order: the order of a screen's patterns decides its sets)
+        self.needs = FILE_DETECTOR_HINTS.get(matcher.detector)
+        self.needed_id: int | None = None
 
     def screen_id(self, language: str | None) -> int | None:
-        return None
+        return self.needed_id
 
     def run(
         self, rule: str, ctx: FileContext, seen: Seen, problems: list[ParseProblem]

@@ -13,6 +13,10 @@ import ast
 import io
 import tokenize
 from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from app.engine.context import FileContext
 
 _STATEMENT_START = frozenset({tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT})
 _SKIPPED = frozenset({tokenize.COMMENT, tokenize.NL})
@@ -25,6 +29,21 @@ def documentation_lines(text: str) -> frozenset[int]:
         tree = ast.parse(text)
     except (SyntaxError, ValueError):
         return _by_tokens(text)
+    return _by_tree(tree)
+
+
+def file_documentation_lines(ctx: FileContext) -> frozenset[int]:
+    """`documentation_lines` of a file, read from the tree its other rules share (one parse per
+    file) and remembered for the file's later rules."""
+    found: frozenset[int] | None = ctx.memo.get(file_documentation_lines)
+    if found is None:
+        tree = ctx.python_ast
+        found = _by_tree(tree) if tree is not None else _by_tokens(ctx.text)
+        ctx.memo[file_documentation_lines] = found
+    return found
+
+
+def _by_tree(tree: ast.Module) -> frozenset[int]:
     lines: set[int] = set()
     for node in ast.walk(tree):
         if (

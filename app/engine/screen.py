@@ -92,7 +92,7 @@ class Screen:
             self._set = None
         return entry
 
-    def _compiled(self) -> list[tuple[Any, list[int]]]:
+    def _compiled(self) -> list[tuple[Any, list[int], frozenset[int]]]:
         """The patterns in sets of at most _PER_SET (each with its own sentinel), and the ids of
         each set's patterns in its order: several small DFAs stay within their memory where one
         for every pattern would build and drop states again and again (2-3 times slower)."""
@@ -110,16 +110,22 @@ class Screen:
                 for pattern in (_SENTINEL, *group):
                     compiled.Add(pattern)
                 compiled.Compile()
-                sets.append((compiled, [0] + [self._ids[p] for p in group]))
+                ids = [0] + [self._ids[p] for p in group]
+                sets.append((compiled, ids, frozenset(ids[1:])))
             self._set = sets
         return self._set  # type: ignore[no-any-return]
 
-    def scan(self, data: bytes) -> frozenset[int] | None:
-        """The ids that occur in `data`, or None when the file cannot be screened."""
+    def scan(self, data: bytes, needed: frozenset[int] | None = None) -> frozenset[int] | None:
+        """The ids that occur in `data`, or None when the file cannot be screened. With `needed`,
+        only the sets that hold one of those ids run; the ids of the others are reported as
+        occurring (nothing is proven about them; the caller asks only about `needed`)."""
         if not data.isascii():
             return None
         found: set[int] = set()
-        for compiled, ids in self._compiled():
+        for compiled, ids, members in self._compiled():
+            if needed is not None and members.isdisjoint(needed):
+                found.update(ids)
+                continue
             matched = compiled.Match(data)
             if not matched or 0 not in matched:
                 return None  # that set's DFA gave up: nothing is proven

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from ast_grep_py import SgRoot
+from ast_grep_py import SgNode, SgRoot
 
-from app.engine.flow import flow_for
+from app.engine.context import FileContext
+from app.engine.flow import Flow, file_flow, flow_for
 
 KINDS = {
     "python": "string",
@@ -242,3 +243,23 @@ def test_java_origins() -> None:
         ("PARAMETER", "table", False),
         ("REQUEST", "name", True),
     }
+
+
+@pytest.mark.parametrize(
+    ("language", "source"),
+    [("python", p.values[0]) for p in PYTHON] + [("typescript", p.values[0]) for p in TYPESCRIPT],
+)
+def test_one_flow_per_file_answers_as_a_new_one_per_judge(language: str, source: str) -> None:
+    """A file's judges share one analysis (`file_flow`); each still gets the origins a new
+    analysis gives, whichever node was asked about before it."""
+    root = SgRoot(source, language).root()
+    nodes = list(root.find_all(kind=KINDS[language])) + list(root.find_all(kind="identifier"))
+    ctx = FileContext("f.py" if language == "python" else "f.ts", source.encode())
+
+    def taints(flow: Flow | None, node: SgNode) -> set[tuple[str, str, bool]]:
+        assert flow is not None
+        return {(t.source.name, t.name, t.as_value) for t in flow.origin(node)}
+
+    for order in (nodes, nodes[::-1]):
+        for node in order:
+            assert taints(file_flow(ctx, node), node) == taints(flow_for(language, node), node)

@@ -116,3 +116,25 @@ def test_a_pull_request_cannot_silence_its_own_stop_ship_with_another_tools_comm
     files = {"app/admin.py": QUERY.replace("{comment}", "# nosec B608")}
     report = audit(analyzer, ruleset, files, policy=base_had_none)
     assert [f.rule for f in report.stop_ship] == ["SEC002"]
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        ("app/q.py", "x = 1  # nosec B608\n"),
+        ("app/q.py", "x = 1  # noqa: S608\n"),
+        ("app/q.py", "x = 1  # nosemgrep\n"),
+        ("web/q.js", "eval(x) // eslint-disable-line no-eval\n"),
+        ("cmd/q.go", "x := 1 //nolint:gosec\n"),
+        ("app/q.py", 'KEY = "x"  # pragma: allowlist secret\n'),
+        ("app/q.py", 'KEY = "x"  # gitleaks:allow\n'),
+        ("db/1.sql", "-- squawk-ignore ban-drop-column\nALTER TABLE t DROP COLUMN c;\n"),
+        ("Dockerfile", "# hadolint ignore=DL3002\nUSER root\n"),
+    ],
+)
+def test_a_screened_file_keeps_every_tools_suppression(
+    analyzer: Analyzer, path: str, text: str
+) -> None:
+    """The screen skips the search for other tools' comments only where none can be."""
+    found = analyzer.analyze(path, text.encode()).suppressions
+    assert found and found == parse_foreign_suppressions(text)

@@ -104,6 +104,20 @@ def test_screen_reports_keywords_and_patterns_that_occur() -> None:
     assert seen is not None and select in seen and timeout not in seen and call not in seen
 
 
+def test_a_scan_runs_only_the_sets_that_hold_what_is_needed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ids of sets nobody needs are reported as occurring (nothing is proven about them)."""
+    monkeypatch.setattr("app.engine.screen._PER_SET", 2)
+    screen = Screen()
+    first, second, third = (screen.keywords((word,)) for word in ("alpha", "beta", "gamma"))
+    data = b"alpha\n"
+    assert screen.scan(data) == {0, first}
+    assert screen.scan(data, frozenset({first})) == {0, first, third}
+    assert screen.scan(data, frozenset({third})) == {0, first, second}
+    assert screen.scan(b"gamma\n", frozenset({third})) == {0, first, second, third}
+
+
 def test_lowered_patterns_are_screened_case_insensitively() -> None:
     screen = Screen()
     entry = screen.pattern("drop\\s+table", lowered=True)
@@ -262,3 +276,33 @@ def test_patterns_whose_every_match_contains_a_keyword(
     pattern: str, words: tuple[str, ...], contained: bool
 ) -> None:
     assert always_contains(pattern, words) is contained
+
+
+def test_detectors_that_need_a_hint_are_skipped_where_the_screen_rules_it_out(
+    monkeypatch: pytest.MonkeyPatch, ruleset: Ruleset
+) -> None:
+    """A detector registered with `needs` is not called on a screened file without its hint,
+    and is called where the hint occurs or the file is not screened."""
+    from app.engine.detectors import FILE_DETECTOR_HINTS, FILE_DETECTORS
+    from app.engine.matchers import DetectorMatcherRun
+
+    assert "insecure_setting_default" in FILE_DETECTOR_HINTS
+    calls: list[str] = []
+    original = FILE_DETECTORS["insecure_setting_default"]
+
+    def counting(ctx, options):  # type: ignore[no-untyped-def]
+        calls.append(ctx.path)
+        return original(ctx, options)
+
+    monkeypatch.setitem(FILE_DETECTORS, "insecure_setting_default", counting)
+    analyzer = Analyzer(ruleset)
+    analyzer.prepare()
+    assert any(
+        isinstance(run, DetectorMatcherRun) and run.screen_id(None) is not None
+        for run in analyzer._runs.values()
+    )
+    analyzer.analyze("app/settings.py", b"TIMEOUT = 3\n")
+    assert calls == []
+    analyzer.analyze("app/settings.py", b'DEBUG = os.environ.get("DEBUG", "1")\n')
+    analyzer.analyze("app/settings.py", "TIMEOUT = 3  # café\n".encode())
+    assert len(calls) == 6  # DEP017, SEC022 and SEC024 on each of the two files

@@ -17,6 +17,7 @@ from typing import Any
 from app.engine.context import FileContext
 from app.engine.model import Fact, Hit, ParseProblem
 from app.engine.release import NO_BASELINE, ReleaseBaseline
+from app.engine.screen import Hint
 
 FileDetector = Callable[[FileContext, dict[str, Any]], Iterable[Hit | Fact | ParseProblem]]
 
@@ -62,11 +63,18 @@ REPO_DETECTORS: dict[str, RepoDetector] = {}
 HIT_RESOLVERS: dict[str, HitResolver] = {}
 
 
-def file_detector(name: str) -> Callable[[FileDetector], FileDetector]:
+# A hint whose absence from a file means the detector finds nothing there (it returns at once):
+# the analyzer then skips it on the screen's word, without calling it.
+FILE_DETECTOR_HINTS: dict[str, Hint] = {}
+
+
+def file_detector(name: str, needs: Hint | None = None) -> Callable[[FileDetector], FileDetector]:
     def register(fn: FileDetector) -> FileDetector:
         if name in FILE_DETECTORS:
             raise RuntimeError(f"file detector {name!r} registered twice")
         FILE_DETECTORS[name] = fn
+        if needs is not None:
+            FILE_DETECTOR_HINTS[name] = needs
         return fn
 
     return register

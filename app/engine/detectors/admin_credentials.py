@@ -485,7 +485,7 @@ def runs_on_every_install(ctx: FileContext) -> bool:
     return not _SETUP_WORDS.intersection(words)
 
 
-@file_detector("default_admin_credentials")
+@file_detector("default_admin_credentials", needs=_CANDIDATE_HINT)
 def default_admin_credentials(ctx: FileContext, options: dict[str, Any]) -> Iterable[Hit]:
     """Administrators created with a fixed password, where `options["where"]` says they are
     created: `install` (every installation) or `setup` (a script someone runs)."""

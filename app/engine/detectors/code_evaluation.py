@@ -21,7 +21,7 @@ from typing import Any
 from app.engine.context import FileContext
 from app.engine.detectors import node_judge
 from app.engine.detectors.evidence import Verdict, as_matched, detail_at_level
-from app.engine.flow import Flow, Source, flow_for
+from app.engine.flow import Flow, Source, file_flow
 from app.engine.flow.origin import Node, named_children
 
 _EVALUATION = re.compile(r"^(eval|exec|Function|new\s+Function|vm\.run\w*)\s*\(")
@@ -36,7 +36,7 @@ def code_evaluation(ctx: FileContext, node: Node, options: dict[str, Any]) -> st
     if not _EVALUATION.match(node.text()):
         return as_matched(options)  # deserialisation
     args = named_children(node.field("arguments"))
-    flow = flow_for(ctx.language, node)
+    flow = file_flow(ctx, node)
     if flow is None or not args:
         return as_matched(options) if args else None
     if "cli" in ctx.roles or _in_operator_command(node):

@@ -16,6 +16,7 @@ import ast
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from app.engine.detectors.setting_values import (
     DEBUG,
@@ -26,6 +27,10 @@ from app.engine.detectors.setting_values import (
     setting_kind,
     truthy_text,
 )
+from app.engine.screen import hint
+
+if TYPE_CHECKING:
+    from app.engine.context import FileContext
 
 _UNKNOWN = object()
 
@@ -534,15 +539,24 @@ _SECOND_ARGUMENT = re.compile(r"""\w\(\s*["'][\w.]+["']\s*,\s*(?:\w+\s*=\s*)?(?P
 _SAFE_VALUE = re.compile(rf"{_SAFE}\s*")
 _SETTINGS_CLASS = re.compile(r"^class\s+\w+\([^)\n]*Settings\)", re.M)
 _FIELD_DEFAULT = re.compile(r"^\s+\w+\s*:\s*[^=\n]+=\s*(?P<value>[^#\n]*)", re.M)
+# screened with the rules' patterns: RE2 finds where Python's engine need look
+_FLOW_HINT = hint(_FLOW)
+_SECOND_ARGUMENT_HINT = hint(_SECOND_ARGUMENT)
 
 
-def _nothing_to_find(text: str) -> bool:
+def _nothing_to_find(text: str, ctx: FileContext | None) -> bool:
     """True only when no setting of the module can take an insecure value: every environment
     read has no fallback or a safe one, nothing computes with them, and settings-model fields
-    default to nothing or to a safe value. Spares the parse of most settings modules."""
-    if _FLOW.search(text):
+    default to nothing or to a safe value. Spares the parse of most settings modules. `ctx`,
+    the file's context when `text` is its text, lets the screen guide the searches."""
+    if ctx is not None:
+        flow = ctx.search(_FLOW_HINT, _FLOW, text)
+        arguments = ctx.finditer(_SECOND_ARGUMENT_HINT, _SECOND_ARGUMENT, text)
+    else:
+        flow, arguments = _FLOW.search(text), _SECOND_ARGUMENT.finditer(text)
+    if flow:
         return False
-    for m in _SECOND_ARGUMENT.finditer(text):
+    for m in arguments:
         if not _SAFE_VALUE.fullmatch(m.group("value")):
             return False
     if _SETTINGS_CLASS.search(text):
@@ -551,12 +565,13 @@ def _nothing_to_find(text: str) -> bool:
 
 
 def python_env_defaults(
-    text: str, parsed: Callable[[], ast.Module | None]
+    text: str, parsed: Callable[[], ast.Module | None], ctx: FileContext | None = None
 ) -> tuple[EnvDefault, ...]:
     """Every insecure setting value of a Python module (its `text`; `parsed()` gives its tree,
     asked only when the text leaves something to find) when its environment is empty, less those
-    the module refuses; () for a module `ast` cannot parse."""
-    if _nothing_to_find(text):
+    the module refuses; () for a module `ast` cannot parse. `ctx`: the file's context, when
+    `text` is its text."""
+    if _nothing_to_find(text, ctx):
         return ()
     tree = parsed()
     if tree is None:

@@ -66,7 +66,7 @@ _LOG_ARGUMENTS = {
 }
 
 
-@file_detector("exception_text_in_response")
+@file_detector("exception_text_in_response", needs=_RESPONSE_TEXT_HINT)
 def exception_text_in_response(ctx: FileContext, options: dict[str, Any]) -> Iterator[Hit]:
     """Matches of the response shapes, less (in Python) those that are arguments of a log call."""
     if not ctx.may_match(_RESPONSE_TEXT_HINT):

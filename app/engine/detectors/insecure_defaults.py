@@ -66,7 +66,7 @@ class _Source:
 def _env_defaults(source: _Source) -> tuple[EnvDefault, ...]:
     language, text = source.key
     if language == "python":
-        return python_env_defaults(text, lambda: source.ctx.python_ast)
+        return python_env_defaults(text, lambda: source.ctx.python_ast, source.ctx)
     if language in {"properties", "yaml", "java"}:
         return tuple(spring_env_defaults(language, text))
     if language == "compose":
@@ -78,7 +78,7 @@ def _env_defaults(source: _Source) -> tuple[EnvDefault, ...]:
     return tuple(js_env_defaults(source.ctx.sg_root, text))
 
 
-@file_detector("insecure_setting_default")
+@file_detector("insecure_setting_default", needs=_CANDIDATE_HINT)
 def insecure_setting_default(ctx: FileContext, options: dict[str, Any]) -> Iterable[Hit]:
     """Settings of the kinds in `options["settings"]` that are insecure when their environment
     variable is unset, in modules that configure production."""
@@ -110,7 +110,7 @@ _STAR_IMPORT = re.compile(r"^from\s+(\.*)([\w.]*)\s+import\s+\*", re.MULTILINE)
 _STAR_IMPORT_HINT = hint(_STAR_IMPORT)
 
 
-@file_detector("settings_overrides")
+@file_detector("settings_overrides", needs=_STAR_IMPORT_HINT)
 def settings_overrides(ctx: FileContext, options: dict[str, Any]) -> Iterable[Fact]:
     """`settings-override` facts (`<imported module path>|<NAME>`) for each upper-case setting a
     production settings module assigns after star-importing another module."""

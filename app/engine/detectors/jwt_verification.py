@@ -22,7 +22,7 @@ from typing import Any
 from app.engine.context import FileContext
 from app.engine.detectors import node_judge
 from app.engine.detectors.evidence import Verdict, as_matched, detail_at_level
-from app.engine.flow import Flow, Source, flow_for
+from app.engine.flow import Flow, Source, file_flow
 from app.engine.flow.origin import Node, first_named_child, named_children
 from app.engine.flow.python_strings import string_text
 
@@ -40,7 +40,7 @@ _ROUTING_CLAIMS = {"iss", "kid", "alg", "typ", "aud", "azp", "owner", "issuer", 
 def jwt_verification(ctx: FileContext, node: Node, options: dict[str, Any]) -> str | None:
     if not _PEEK.search(node.text()):
         return as_matched(options)  # the `none` algorithm accepted
-    flow = flow_for(ctx.language, node)
+    flow = file_flow(ctx, node)
     function = flow.enclosing_function(node) if flow is not None else None
     if flow is None or function is None:
         return as_matched(options)

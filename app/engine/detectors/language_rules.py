@@ -45,4 +45,12 @@ def matching_nodes(ctx: FileContext, options: Mapping[str, Any]) -> list[Any]:
     rule = options.get("ast_grep", {}).get(rule_language(ctx))
     if rule is None:
         return []
-    return list(ctx.sg_root.find_all({"rule": ascii_rule(rule)}))
+    converted = _ASCII_RULES.get(id(rule))
+    if converted is None or converted[0] is not rule:
+        converted = _ASCII_RULES[id(rule)] = (rule, {"rule": ascii_rule(rule)})
+    return list(ctx.sg_root.find_all(converted[1]))
+
+
+# Each options' rule rewritten once, not per file (keyed by identity; the rule is kept with its
+# rewrite, so its id is never reused for another while it is here).
+_ASCII_RULES: dict[int, tuple[Any, dict[str, Any]]] = {}

@@ -15,7 +15,7 @@ from typing import Any
 from app.engine.context import FileContext
 from app.engine.detectors import file_detector
 from app.engine.model import Hit
-from app.engine.python_strings import documentation_lines
+from app.engine.python_strings import file_documentation_lines
 from app.engine.screen import hint
 
 _HOST = r"(?:localhost|127\.0\.0\.1)"
@@ -63,6 +63,6 @@ def hardcoded_local_hosts(ctx: FileContext, options: dict[str, Any]) -> Iterable
         m = _LITERAL.search(line)
         if m is None and ctx.language in {"javascript", "typescript", "tsx", "go"}:
             m = _JS_LITERAL.search(line)
-        if m and not (ctx.language == "python" and number in documentation_lines(ctx.text)):
+        if m and not (ctx.language == "python" and number in file_documentation_lines(ctx)):
             value = next(v for v in m.groupdict().values() if v)
             yield Hit("", number, value, f"`{value}`")

@@ -23,6 +23,7 @@ from app.engine.detectors import RepoView, file_detector, hit_resolver
 from app.engine.detectors.secret_values import SECRET_NAME
 from app.engine.detectors.secrets import SETTING, hardcoded_secrets
 from app.engine.model import Fact, Hit
+from app.engine.screen import hint
 
 FACT = "secret-setting-from-environment"
 # `SECRET_KEY = env("SECRET_KEY")`, `SECRET_KEY: str = os.environ["SECRET_KEY"]`
@@ -38,24 +39,28 @@ _MODULE_LITERAL = re.compile(
     r"""\s*(?::[^=\n]*)?=\s*[rbuRBU]{0,2}["']""",
     re.MULTILINE,
 )
+# screened with the rules' patterns: RE2 finds where Python's engine need look
+_FROM_ENVIRONMENT_HINT = hint(_FROM_ENVIRONMENT)
+_MODULE_LITERAL_HINT = hint(_MODULE_LITERAL)
 _SETTING_DETAIL = re.compile(r"^" + SETTING + r"`(?P<name>[A-Z][A-Z0-9_]*)` is assigned")
 
 
-@file_detector("secret_settings_from_environment")
+@file_detector("secret_settings_from_environment", needs=_FROM_ENVIRONMENT_HINT)
 def secret_settings_from_environment(ctx: FileContext, options: dict[str, Any]) -> Iterable[Fact]:
     """A fact per secret-named module setting read from the environment."""
     text = ctx.text
-    if not any(word in text for word in _ENVIRONMENT_WORDS):
+    # every match holds one of the words: a screened file is looked at where RE2 finds one
+    if ctx.seen is None and not any(word in text for word in _ENVIRONMENT_WORDS):
         return
-    for m in _FROM_ENVIRONMENT.finditer(text):
+    for m in ctx.finditer(_FROM_ENVIRONMENT_HINT, _FROM_ENVIRONMENT, text):
         if SECRET_NAME.search(m.group("name")):
             yield Fact(FACT, m.group("name"), ctx.line_of(m.start()))
 
 
-@file_detector("overridden_secret_defaults")
+@file_detector("overridden_secret_defaults", needs=_MODULE_LITERAL_HINT)
 def overridden_secret_defaults(ctx: FileContext, options: dict[str, Any]) -> Iterable[Hit]:
     """The module-level secret settings of a Python file (the resolver keeps the overridden)."""
-    if _MODULE_LITERAL.search(ctx.text) is None:
+    if ctx.search(_MODULE_LITERAL_HINT, _MODULE_LITERAL, ctx.text) is None:
         return
     for hit in hardcoded_secrets(ctx, options):
         if isinstance(hit, Hit) and hit.detail.startswith(SETTING):

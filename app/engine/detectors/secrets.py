@@ -33,7 +33,7 @@ from app.engine.detectors.secret_values import (
 )
 from app.engine.detectors.yaml_nodes import YamlDocumentError, documents, get, items
 from app.engine.model import Hit
-from app.engine.python_strings import documentation_lines
+from app.engine.python_strings import file_documentation_lines
 from app.engine.screen import Hint, hint
 
 # (label, literal hints, pattern, screen hint): the pattern only runs when one of its literal
@@ -450,7 +450,7 @@ def _commented(ctx: FileContext, source: str) -> bool:
 def _documentation(ctx: FileContext, line: int) -> bool:
     """A line of a Python docstring: an example for the reader, not a value in use. Provider
     keys are reported there all the same (they are real wherever they appear)."""
-    return ctx.language == "python" and line in documentation_lines(ctx.text)
+    return ctx.language == "python" and line in file_documentation_lines(ctx)
 
 
 def _service_container_lines(ctx: FileContext) -> frozenset[int]:

@@ -28,7 +28,7 @@ _PAYMENT_PROVIDER_HINT = hint(_PAYMENT_PROVIDER, lowered=True)
 _SIGNATURE_CHECK_HINT = hint(_SIGNATURE_CHECK)
 
 
-@file_detector("unverified_payment_webhook")
+@file_detector("unverified_payment_webhook", needs=_WEBHOOK_ROUTE_HINT)
 def unverified_payment_webhook(ctx: FileContext, options: dict[str, Any]) -> Iterable[Hit]:
     if not ctx.may_match(_WEBHOOK_ROUTE_HINT):
         return  # no webhook route to report
@@ -67,6 +67,10 @@ _ROUTER_WIDE_AUTH = re.compile(
     re.IGNORECASE,
 )
 _ADMIN_PATH = re.compile(r"(^|/)(admin|internal|manage|management)(/|$)", re.IGNORECASE)
+# screened with the rules' patterns: RE2 finds where Python's engine need look
+_ROUTER_WIDE_AUTH_HINT = hint(_ROUTER_WIDE_AUTH)
+_PY_ROUTE_HINT = hint(_PY_ROUTE)
+_JS_ROUTE_HINT = hint(_JS_ROUTE)
 # Go (gin, echo, chi, gorilla/mux): `r.DELETE("/admin/users/:id", auth, handler)`; a group made
 # without middleware (`admin := r.Group("/admin")`) prefixes its routes' paths.
 # The patterns start at the call (a literal), not at the router's name: a leading `\w+` would be
@@ -154,18 +158,18 @@ _ADMIN_ROUTE_HINT = hint(
 )
 
 
-@file_detector("unauthenticated_admin_route")
+@file_detector("unauthenticated_admin_route", needs=_ADMIN_ROUTE_HINT)
 def unauthenticated_admin_route(ctx: FileContext, options: dict[str, Any]) -> Iterable[Hit]:
     if not ctx.may_match(_ADMIN_ROUTE_HINT):
         return  # no admin route to report
     text = ctx.text
     if "admin" not in text.lower() and "internal" not in text.lower():
         return
-    if ctx.language != "java" and _ROUTER_WIDE_AUTH.search(text):
+    if ctx.language != "java" and ctx.search(_ROUTER_WIDE_AUTH_HINT, _ROUTER_WIDE_AUTH, text):
         return
     routes: list[tuple[int, str, bool]] = []
     if ctx.language == "python":
-        for m in _PY_ROUTE.finditer(text):
+        for m in ctx.finditer(_PY_ROUTE_HINT, _PY_ROUTE, text):
             guarded = m.group("decorators") + m.group("more") + m.group("signature")
             routes.append(
                 (ctx.line_of(m.start("path")), m.group("path"), bool(_AUTH_MARKER.search(guarded)))
@@ -175,7 +179,7 @@ def unauthenticated_admin_route(ctx: FileContext, options: dict[str, Any]) -> It
     elif ctx.language == "java":
         routes = _java_routes(ctx)
     else:
-        for m in _JS_ROUTE.finditer(text):
+        for m in ctx.finditer(_JS_ROUTE_HINT, _JS_ROUTE, text):
             routes.append(
                 (
                     ctx.line_of(m.start()),

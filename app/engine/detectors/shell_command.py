@@ -9,7 +9,7 @@ from typing import Any
 
 from app.engine.context import FileContext
 from app.engine.detectors import node_judge
-from app.engine.flow import Flow, flow_for
+from app.engine.flow import Flow, file_flow
 from app.engine.flow.origin import Node, named_children, union
 
 _FALSE = {"False", "None", "0"}
@@ -17,7 +17,7 @@ _FALSE = {"False", "None", "0"}
 
 @node_judge("shell_command")
 def shell_command(ctx: FileContext, node: Node, options: dict[str, Any]) -> str | None:
-    flow = flow_for(ctx.language, node)
+    flow = file_flow(ctx, node)
     arguments = node.field("arguments")
     if flow is None or arguments is None:
         return ""

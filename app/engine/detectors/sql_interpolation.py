@@ -18,7 +18,7 @@ from typing import Any
 from app.engine.context import FileContext
 from app.engine.detectors import node_judge
 from app.engine.detectors.evidence import Verdict, as_matched, detail_at_level
-from app.engine.flow import Source, Taints, flow_for
+from app.engine.flow import Source, Taints, file_flow
 from app.engine.flow.origin import Node
 
 # A parameter whose name says it holds SQL text: the function's contract is to splice it (its
@@ -34,7 +34,7 @@ _CONCATENATIONS = {"binary_operator", "binary_expression", "concatenated_string"
 
 @node_judge("sql_interpolation")
 def sql_interpolation(ctx: FileContext, node: Node, options: dict[str, Any]) -> str | None:
-    flow = flow_for(ctx.language, node)
+    flow = file_flow(ctx, node)
     if flow is None:
         return as_matched(options)
     try:

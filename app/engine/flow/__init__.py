@@ -7,9 +7,12 @@ request parameter spliced into SQL text from a quoted identifier or a module con
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.engine.flow.origin import Flow, Source, Taint, Taints
+
+if TYPE_CHECKING:
+    from app.engine.context import FileContext
 
 
 def flow_for(language: str | None, node: Any) -> Flow | None:
@@ -34,4 +37,17 @@ def flow_for(language: str | None, node: Any) -> Flow | None:
     return None
 
 
-__all__ = ["Flow", "Source", "Taint", "Taints", "flow_for"]
+def file_flow(ctx: FileContext, node: Any) -> Flow | None:
+    """`flow_for` the file of `ctx` (`node` one of its ast-grep nodes), made once per file: every
+    judge of the file starts from what a new analysis knows, plus what the file's text alone
+    decided for an earlier judge (its scopes, calls, checked values), not rebuilt per node."""
+    if file_flow in ctx.memo:
+        flow: Flow | None = ctx.memo[file_flow]
+        if flow is not None:
+            flow.forget()
+        return flow
+    flow = ctx.memo[file_flow] = flow_for(ctx.language, node)
+    return flow
+
+
+__all__ = ["Flow", "Source", "Taint", "Taints", "file_flow", "flow_for"]

@@ -143,6 +143,18 @@ class Flow(ABC):
         self._resolving: set[tuple[Node, str]] = set()
         self._calls: dict[str, list[Node]] | None = None
         self._checked: set[str] | None = None
+        # scopes built without asking for an origin: what the file's text alone decides, kept
+        # by `forget` for the next judge of the file (the others may depend on what was being
+        # resolved when they were built)
+        self._plain_scopes: dict[Node, Scope] = {}
+        self._evaluations = 0
+
+    def forget(self) -> None:
+        """Start over as a new analysis of the file would, keeping only what its text alone
+        decides (the calls by name, the checked values, the scopes built from the text)."""
+        self._memo = {}
+        self._scopes = {}
+        self._resolving = set()
 
     # -- the public questions --------------------------------------------------------------
 
@@ -150,6 +162,7 @@ class Flow(ABC):
         """Where the value of expression `node` comes from."""
         if node is None:
             return NONE
+        self._evaluations += 1  # asked, even if known: the answer may be one being worked out
         known = self._memo.get(node)
         if known is not None:
             return known
@@ -169,7 +182,12 @@ class Flow(ABC):
     def scope(self, function: Node) -> Scope:
         known = self._scopes.get(function)
         if known is None:
-            known = self.build_scope(function)
+            known = self._plain_scopes.get(function)
+            if known is None:
+                evaluations = self._evaluations
+                known = self.build_scope(function)
+                if self._evaluations == evaluations:
+                    self._plain_scopes[function] = known
             self._scopes[function] = known
         return known
 
