@@ -171,7 +171,8 @@ def test_planted_defects_fail_the_step_with_outputs_summary_and_annotations(
     sarif = Path(run.outputs["sarif-file"])
     assert sarif == repo / "stopship.sarif"
     assert json.loads(sarif.read_text())["version"] == "2.1.0"
-    assert "NOT READY" in run.summary and "Quick wins" in run.summary
+    # quick wins speak of the PR's own findings (one stop-ship here, no quick win)
+    assert "NOT READY" in run.summary and "Fix the 1 stop-ship finding first" in run.summary
     commands = [line for line in run.stdout.splitlines() if line.startswith("::")]
     levels = [line[2 : line.index(" ")] for line in commands]
     assert levels.count("error") <= 10 and levels.count("warning") <= 10

@@ -211,11 +211,17 @@ def plural(count: int, word: str, words: str | None = None) -> str:
 
 
 def closing_line(report: Report, stop_ship: int | None = None) -> str:
+    """"Fix the N stop-ship findings and N quick wins first: the score goes from XX to about YY",
+    naming only what there is ("0 quick wins" says nothing)."""
     stop_ship = len(report.stop_ship) if stop_ship is None else stop_ship
+    wins = len(report.quick_wins)
+    todo = [plural(stop_ship, "stop-ship finding")] if stop_ship else []
+    todo += [plural(wins, "quick win")] if wins else []
+    if not todo:
+        return f"No stop-ship finding and no quick win: the score stays {report.score}."
     return (
-        f"Fix the {plural(stop_ship, 'stop-ship finding')} and "
-        f"{plural(len(report.quick_wins), 'quick win')} first: the score goes from "
-        f"{report.score} to about {report.projected_score}."
+        f"Fix the {' and '.join(todo)} first: the score goes from {report.score} to about "
+        f"{report.projected_score}."
     )
 
 
