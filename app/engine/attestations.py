@@ -14,11 +14,19 @@ from dataclasses import dataclass
 
 # item -> the question of the release-gate checklist, in the order the checklist shows them
 QUESTIONS: dict[str, str] = {
-    "backups": "Backups are taken and a restore was tested",
-    "rollback": "A rollback of this release was rehearsed, migrations included",
-    "on-call": "Someone is on call for the release, with the runbook",
-    "load-test": "The service was load-tested at twice the expected peak",
-    "incident-response": "An incident-response plan exists and names who decides",
+    "backups": "Are backups taken, and was a restore from them tested?",
+    "rollback": "Was a rollback of this release rehearsed, migrations included?",
+    "on-call": "Is someone on call for the release, with the runbook?",
+    "load-test": "Was the service load-tested at twice the expected peak?",
+    "incident-response": "Is there an incident-response plan that names who decides?",
+}
+# item -> what a confirmation attests, for replies
+LABELS: dict[str, str] = {
+    "backups": "backups with a tested restore",
+    "rollback": "a tested rollback",
+    "on-call": "on-call coverage",
+    "load-test": "a load test at twice the expected peak",
+    "incident-response": "an incident-response plan",
 }
 ITEMS: tuple[str, ...] = tuple(QUESTIONS)
 ALIASES: dict[str, str] = {
@@ -61,7 +69,7 @@ def describe_items() -> str:
             if item in ALIASES.values()
             else ""
         )
-        + f": {QUESTIONS[item].lower()}"
+        + f": {LABELS[item]}"
         for item in ITEMS
     )
 

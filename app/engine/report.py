@@ -146,7 +146,7 @@ class Report:
         """The release-gate checklist: the gates code shows, then each required attestation as
         a question a person answers."""
         return self.gates + [
-            Gate(f"{s.question}?", s.passed, s.detail()) for s in self.attestations if s.required
+            Gate(s.question, s.passed, s.detail()) for s in self.attestations if s.required
         ]
 
     @property

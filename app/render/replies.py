@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from app.engine.attestations import QUESTIONS
+from app.engine.attestations import LABELS, QUESTIONS
 from app.engine.model import Finding
 from app.engine.report import Report
 from app.engine.scoring import NOT_READY
@@ -114,7 +114,7 @@ def confirmed(item: str, evidence: str, by: str, until: date | None) -> str:
     """The record of an attestation: what was confirmed, by whom, on what evidence."""
     end = f"until {until.isoformat()} (inclusive)" if until else "with no end date"
     return (
-        f"**Confirmed** `{item}` — {QUESTIONS[item].lower()}, {end}.\n\n"
+        f"**Confirmed** `{item}` — {LABELS[item]}, {end}.\n\n"
         f"- Evidence: {no_mentions(evidence)}\n"
         f"- Confirmed by: @{by}\n\n"
         "From the next analysis of this repository the release-gate checklist ticks it, and a "
@@ -126,7 +126,7 @@ def unconfirmed(item: str, by: str, confirmed_by: str, evidence: str) -> str:
     """The record of a withdrawn attestation: it names who had confirmed it and on what evidence
     (that attestation's own reply stays as it was written)."""
     return (
-        f"**Attestation withdrawn** for `{item}` — {QUESTIONS[item].lower()}, by @{by}. "
+        f"**Attestation withdrawn** for `{item}` — {LABELS[item]}, by @{by}. "
         f"It had been confirmed by @{confirmed_by}: {no_mentions(evidence)}. From the next "
         "analysis it is an unmet item of the checklist again where the launch stage requires "
         "it.\n"
@@ -151,7 +151,7 @@ def deployment_review(report: Report, sha: str, limit: int = 5) -> str:
     if report.verdict == NOT_READY and security:
         lines.append(f"Gate failed: {security[0].name} ({security[0].detail}).")
     lines += [
-        f"Unconfirmed: {QUESTIONS[item]}? (`/production confirm {item} <evidence>`)"
+        f"Unconfirmed: {QUESTIONS[item]} (`/production confirm {item} <evidence>`)"
         for item in report.unconfirmed
     ]
     return "\n".join(lines)
