@@ -96,7 +96,7 @@ class RequiredAttestations(_Strict):
     internal: tuple[str, ...] = DEFAULT_REQUIRED["internal"]
     """Required at the internal stage (default: none)."""
     beta: tuple[str, ...] = DEFAULT_REQUIRED["beta"]
-    """Required at the beta stage (default: backups)."""
+    """Required at the beta stage (default: none)."""
     public: tuple[str, ...] = DEFAULT_REQUIRED["public"]
     """Required at the public stage (default: backups, rollback)."""
     paid: tuple[str, ...] = DEFAULT_REQUIRED["paid"]
