@@ -328,7 +328,8 @@ def test_required_attestations_are_unconfirmed_questions_that_fail_nothing(
         gate
     )
     _, out, _ = check(str(service), "--format", "json")
-    assert [(a["item"], a["required"], a["confirmed"]) for a in json.loads(out)["attestations"]] == [
+    attestations = json.loads(out)["attestations"]
+    assert [(a["item"], a["required"], a["confirmed"]) for a in attestations] == [
         ("backups", True, None),
         ("rollback", True, None),
     ]
