@@ -4,6 +4,7 @@ gate (an expired or withdrawn one no longer counts)."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from tests.app.test_commands import (  # noqa: F401 - the fixtures of the comman
     repo,
 )
 from tests.app.test_deployment_gate import deploy, reviews
+from tests.app.test_push_analysis import push_payload, send
 from tests.gitrepo import git
 
 
@@ -150,3 +152,15 @@ async def test_unconfirm_withdraws_the_attestation_with_a_record(
     assert "1 required attestation unconfirmed (backups)" in reviews(fake)[-1]["comment"]
     await command(client, fake, "/production unconfirm backups")
     assert "no attestation of `backups` is in force" in reply(fake, f"refused:{WRITER}")["body"]
+
+
+async def test_an_unconfirmed_attestation_is_an_unmet_item_but_fails_no_check_run(
+    client: httpx.AsyncClient, fake: FakeGitHub, repo: Path
+) -> None:
+    sha = public_launch(repo)
+    await send(client, "push", push_payload(sha), f"p-{uuid.uuid4().hex[:12]}")
+    final = fake.calls("PATCH", "/check-runs/")[-1].body
+    assert final["conclusion"] == "success"
+    summary = final["output"]["summary"]
+    assert "2 required attestations unconfirmed (backups, rollback): a deployment waits" in summary
+    assert "- [ ] Are backups taken, and was a restore from them tested? — unconfirmed" in summary
