@@ -312,3 +312,27 @@ def test_markdown_says_how_many_low_findings_it_leaves_out_and_how_to_see_them()
     n = len(lows)
     assert f"{n} low-severity finding{'' if n == 1 else 's'} not listed here" in markdown
     assert "`stopship check` or `--format json` lists every finding" in markdown
+
+
+def test_required_attestations_are_unconfirmed_questions_that_fail_nothing(
+    tmp_path: Path,
+) -> None:
+    service = tmp_path / "service"
+    shutil.copytree(GOOD, service)
+    (service / ".github").mkdir(exist_ok=True)
+    (service / ".github" / "stopship.yml").write_text("launch: {stage: public}\n")
+    code, text, err = check(str(service))
+    assert code == 0, text + err
+    assert "[ ] Are backups taken, and was a restore from them tested? — unconfirmed" in text
+    assert "2 required attestations unconfirmed (backups, rollback)" in text
+    _, markdown, _ = check(str(service), "--format", "markdown")
+    gate = markdown.split("### Release gate", 1)[1]
+    assert "- [ ] Was a rollback of this release rehearsed, migrations included? — unconfirmed" in (
+        gate
+    )
+    _, out, _ = check(str(service), "--format", "json")
+    attestations = json.loads(out)["attestations"]
+    assert [(a["item"], a["required"], a["confirmed"]) for a in attestations] == [
+        ("backups", True, None),
+        ("rollback", True, None),
+    ]

@@ -11,6 +11,7 @@ from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from app.engine.attestations import required_statuses
 from app.engine.config import StopshipConfig, Strictness
 from app.engine.detectors import REPO_DETECTORS, RepoHit, RepoView, resolvers_by_rule
 from app.engine.model import (
@@ -340,6 +341,7 @@ def assemble_report(
         stats=stats,
         out_of_scope=out_of_scope,
         migrations=migrations,
+        attestations=required_statuses(config.required_attestations),
     )
 
 

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from app.engine import yaml_safe
+from app.engine.attestations import DEFAULT_REQUIRED, ITEMS, item_of
 from app.engine.model import Severity
 from app.engine.release import DEFAULT_RELEASE_TAGS
 
@@ -77,6 +78,45 @@ class Annotations(_Strict):
     """At most this many annotations per check run."""
 
 
+def _items(value: tuple[str, ...]) -> tuple[str, ...]:
+    out: list[str] = []
+    for i, word in enumerate(value):
+        item = item_of(word)
+        if item is None:
+            raise ValueError(f"[{i}]: {word!r} is not an attestation (one of {', '.join(ITEMS)})")
+        if item not in out:
+            out.append(item)
+    return tuple(out)
+
+
+class RequiredAttestations(_Strict):
+    """Per launch stage, the attestations a release needs (`backups`, `rollback`, `on-call`,
+    `load-test`, `incident-response`)."""
+
+    internal: tuple[str, ...] = DEFAULT_REQUIRED["internal"]
+    """Required at the internal stage (default: none)."""
+    beta: tuple[str, ...] = DEFAULT_REQUIRED["beta"]
+    """Required at the beta stage (default: none)."""
+    public: tuple[str, ...] = DEFAULT_REQUIRED["public"]
+    """Required at the public stage (default: backups, rollback)."""
+    paid: tuple[str, ...] = DEFAULT_REQUIRED["paid"]
+    """Required at the paid stage, or with payments (default: all five)."""
+
+    @field_validator("internal", "beta", "public", "paid")
+    @classmethod
+    def _known(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _items(value)
+
+
+class Attestations(_Strict):
+    """What people confirm with `/production confirm ITEM evidence`: code cannot show it. A
+    required one left unconfirmed is an unmet item of the release-gate checklist and rejects a
+    deployment; it does not fail a push's or pull request's check."""
+
+    required: RequiredAttestations = RequiredAttestations()
+    """Per launch stage, the attestations a release needs."""
+
+
 class StopshipConfig(_Strict):
     """stopship's configuration of a repository: `.github/stopship.yml`."""
 
@@ -112,6 +152,8 @@ class StopshipConfig(_Strict):
     release_tags: tuple[str, ...] = DEFAULT_RELEASE_TAGS
     """Globs of release tag names; a glob starting with `!` excludes (`"!*-*"`: no
     pre-releases)."""
+    attestations: Attestations = Attestations()
+    """What people confirm because code cannot show it, and which a release needs."""
 
     @field_validator("baseline")
     @classmethod
@@ -145,6 +187,13 @@ class StopshipConfig(_Strict):
     @property
     def strictness(self) -> Strictness:
         return strictness_for(self.launch)
+
+    @property
+    def required_attestations(self) -> tuple[str, ...]:
+        """The attestations the launch context requires (`payments` counts as `paid`)."""
+        launch, required = self.launch, self.attestations.required
+        stage = "paid" if launch.payments else launch.stage
+        return tuple(getattr(required, stage))
 
     @property
     def minimum_score(self) -> int:

@@ -61,4 +61,15 @@ launch:
 
 # Globs of release tag names; one starting with `!` excludes ("!*-*": no pre-releases).
 # release_tags: ["v[0-9]*", "[0-9]*"]
+
+# What people confirm because code cannot show it (`/production confirm ITEM evidence` on a
+# pull request), required per launch stage: an unconfirmed one is an unmet item of the
+# release-gate checklist and rejects a deployment (it does not fail a pull request's check).
+# Items: backups, rollback, on-call, load-test, incident-response.
+# attestations:
+#   required:
+#     internal: []
+#     beta: []
+#     public: [backups, rollback]
+#     paid: [backups, rollback, on-call, load-test, incident-response]
 """

@@ -8,13 +8,19 @@ Contexts and what fails them:
   branch the gate fails while a finding at `fail_on` is open (stop-ship by default); elsewhere it
   never fails: `success` without such findings, else the configured conclusion (`neutral`);
 - a deployment to an environment: rejected when the verdict is NOT READY (an open stop-ship, a
-  score under the minimum, security under the strictness' floor);
+  score under the minimum, security under the strictness' floor), or while an attestation the
+  launch stage requires is unconfirmed (`/production confirm`);
 - a local run (`stopship check`, the Action on a push): fails on findings at `fail_on`, or a
   score under `min_score` (the explicit one, else the strictness profile's unless `fail_on` is
   `never`);
 - a commit being made (`stopship check --staged`, the pre-commit hook): fails only on findings at
   `fail_on` that the staged change introduces (`report.baseline`), or a score under an explicit
   `min_score`: the tree's older findings and score are not the commit's doing.
+
+Attestations (what people confirm: backups, rollback, ...) gate deployments only. Elsewhere an
+unconfirmed one is named in the reason and is an unmet item of the checklist, but fails nothing:
+code cannot show it, and failing every pull request of a new installation until someone confirms
+would teach people to ignore the check; the local run has no store of confirmations at all.
 
 Trust: a pull request or merge group is judged with its *base's* config, and an inline
 suppression (ours or another tool's) of a stop-ship finding counts only when the base already had
@@ -135,6 +141,8 @@ def decide(report: Report, context: GateContext) -> GateOutcome:
     if context.kind == "deployment":
         if report.verdict == NOT_READY:
             problems.append(_verdict_reason(report))
+        if report.unconfirmed:
+            problems.append(_unconfirmed(report))
     else:
         judged = report.findings
         if context.kind == "commit":
@@ -147,17 +155,31 @@ def decide(report: Report, context: GateContext) -> GateOutcome:
             floor = report.min_score  # a local run gates on the strictness' minimum too
         if floor is not None and report.score < floor:
             problems.append(f"score {report.score} is under the minimum {floor}")
+    note = _attestation_note(report, context)
     if not problems:
-        reason = f"passes: {_nothing_open(report, context)}{at}"
+        reason = f"passes: {_nothing_open(report, context)}{at}{note}"
         return GateOutcome(True, "success", 0, "approved", reason)
     if not context.release:
         reason = (
             f"does not gate: {'; '.join(problems)}{at} "
-            f"({context.branch} is not a release branch)"
+            f"({context.branch} is not a release branch){note}"
         )
         return GateOutcome(True, context.outside, 0, "approved", reason)
-    reason = f"fails: {'; '.join(problems)}{at}"
+    reason = f"fails: {'; '.join(problems)}{at}{note}"
     return GateOutcome(False, "failure", 1, "rejected", reason)
+
+
+def _unconfirmed(report: Report) -> str:
+    missing = report.unconfirmed
+    names = ", ".join(missing)
+    return f"{_plural(len(missing), 'required attestation')} unconfirmed ({names})"
+
+
+def _attestation_note(report: Report, context: GateContext) -> str:
+    """Outside a deployment, the unconfirmed attestations the deployment gate will ask for."""
+    if context.kind in ("deployment", "commit") or not report.unconfirmed:
+        return ""
+    return f"; {_unconfirmed(report)}: a deployment waits for them"
 
 
 def _nothing_open(report: Report, context: GateContext) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from app.engine.attestations import AttestationStatus, unconfirmed
 from app.engine.model import Finding
 from app.engine.release import MigrationHistory
 
@@ -132,10 +133,26 @@ class Report:
     # The file that stands for the repository (its README or manifest, app/engine/repo_anchor.py):
     # where SARIF shows repository-level findings, since GitHub needs a file for each.
     repo_anchor: str | None = None
+    # What people confirm (app/engine/attestations.py): the items the launch stage requires, with
+    # the confirmations in force (the App fills them in; a local run has none).
+    attestations: list[AttestationStatus] = field(default_factory=list)
 
     def from_root(self, path: str | None) -> str | None:
         """A finding's path from the repository's root."""
         return None if path is None else self.root_prefix + path
+
+    @property
+    def checklist(self) -> list[Gate]:
+        """The release-gate checklist: the gates code shows, then each required attestation as
+        a question a person answers."""
+        return self.gates + [
+            Gate(s.question, s.passed, s.detail()) for s in self.attestations if s.required
+        ]
+
+    @property
+    def unconfirmed(self) -> list[str]:
+        """The required attestations nobody has confirmed."""
+        return unconfirmed(self.attestations)
 
     @property
     def stop_ship(self) -> list[Finding]:

@@ -40,6 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import metrics
 from app.engine import baseline
+from app.engine.attestations import Attestation, confirmed_statuses
 from app.engine.config import ConfigError, StopshipConfig, check_rule_ids, parse_config
 from app.engine.gate import GateContext, Kind, decide, suppression_trust
 from app.engine.model import FileResult as EngineResult
@@ -53,6 +54,7 @@ from app.jobs.commit_files import CommitFiles, CommitReader, Superseded
 from app.jobs.recent_commits import report_state
 from app.jobs.release_baseline import release_of
 from app.jobs.stored_analysis import store_analysis
+from app.store import attestations as attestation_store
 from app.store import waivers as waiver_store
 
 log = structlog.get_logger()
@@ -113,6 +115,7 @@ class Target:
         if self.base_sha and self.kind not in ("pull_request", "merge_group"):
             # a change judged against its base must never trust its own suppressions
             raise ValueError(f"a target with a base is a pull request or merge group: {self.kind}")
+
     # the analyses its findings are stored along (app/jobs/stored_analysis.py): the job's lock,
     # so a lineage's analyses are made one at a time; empty: the commit's own
     lineage: str = ""
@@ -198,7 +201,14 @@ async def evaluate(
     async with _one_connection_pool(gh):
         with rate_limit.job_budget():
             reader = CommitReader(gh, target.owner, target.name, sessions, rules)
-            return await _evaluate(reader, repo_full_name, target, rules, waivers)
+            return await _evaluate(
+                reader,
+                repo_full_name,
+                target,
+                rules,
+                waivers,
+                await _attested(sessions, repository_id),
+            )
 
 
 async def _waivers(
@@ -207,6 +217,14 @@ async def _waivers(
     """The repository's waivers in force today (none for a repository never seen before)."""
     async with sessions() as session:
         return await waiver_store.in_force(session, repository_id)
+
+
+async def _attested(
+    sessions: async_sessionmaker[AsyncSession], repository_id: int
+) -> dict[str, Attestation]:
+    """The repository's attestations in force today (none for a repository never seen before)."""
+    async with sessions() as session:
+        return await attestation_store.in_force(session, repository_id)
 
 
 async def _judge_claimed(
@@ -245,7 +263,12 @@ async def _judge_claimed(
         waivers = await _waivers(sessions, place.repository.id)
         try:
             evaluation = await _evaluate(
-                reader, place.repository.full_name, target, rules, waivers
+                reader,
+                place.repository.full_name,
+                target,
+                rules,
+                waivers,
+                await _attested(sessions, place.repository.id),
             )
         except ConfigError as exc:
             await check_runs.fail(gh, owner, name, run_id, f"Invalid configuration: {exc}")
@@ -374,6 +397,7 @@ async def _evaluate(
     target: Target,
     rules: Ruleset,
     waivers: dict[str, Waiver],
+    attested: dict[str, Attestation] | None = None,
 ) -> Evaluation:
     head_tree = await reader.tree(target.sha)
     base_tree = await reader.tree(target.base_sha) if target.base_sha else None
@@ -399,6 +423,7 @@ async def _evaluate(
         suppression_policy=suppression_trust(context, base_results),
         changed_paths=target.changed_paths,
     )
+    report.attestations = confirmed_statuses(report.attestations, attested or {})
     report.gate_reason = decide(report, context).reason
     annotate: list[Finding] | None = None
     if base is not None and base_results is not None:

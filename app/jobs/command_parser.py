@@ -8,6 +8,8 @@ Grammar:
     /production score | check | report | help
     /production waive ID REASON... [until YYYY-MM-DD]
     /production unwaive ID
+    /production confirm ITEM EVIDENCE... [until YYYY-MM-DD]
+    /production unconfirm ITEM
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from datetime import date
 
 from markdown_it import MarkdownIt
 
+from app.engine.attestations import describe_items, item_of
+
 PREFIX = "/production"
 MAX_LINE = 512
 MAX_SCANNED_LINES = 200
@@ -26,12 +30,16 @@ FINDING_ID = re.compile(r"^[0-9a-f]{6,40}$")
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 USAGE_WAIVE = "`/production waive ID reason [until YYYY-MM-DD]`"
 USAGE_UNWAIVE = "`/production unwaive ID`"
+USAGE_CONFIRM = "`/production confirm ITEM evidence [until YYYY-MM-DD]`"
+USAGE_UNCONFIRM = "`/production unconfirm ITEM`"
+STATE_CHANGING = frozenset({"waive", "unwaive", "confirm", "unconfirm"})
 
 
 @dataclass(frozen=True)
 class Command:
-    """One parsed command. `name` is score, check, report, help, waive or unwaive; `unknown` for
-    a subcommand we do not have, `invalid` for a known one used wrongly (`error` says how)."""
+    """One parsed command. `name` is score, check, report, help, waive, unwaive, confirm or
+    unconfirm; `unknown` for a subcommand we do not have, `invalid` for a known one used wrongly
+    (`error` says how). `reason` is a waiver's reason or an attestation's evidence."""
 
     name: str
     text: str
@@ -39,13 +47,14 @@ class Command:
     reason: str | None = None
     until: date | None = None
     error: str | None = None
+    item: str | None = None
 
     @property
     def changes_state(self) -> bool:
-        """waive and unwaive, also when used wrongly: the commenter's permission is checked
-        before anything else is said about them."""
+        """waive, unwaive, confirm and unconfirm, also when used wrongly: the commenter's
+        permission is checked before anything else is said about them."""
         words = self.text.split()
-        return len(words) > 1 and words[1].lower() in {"waive", "unwaive"}
+        return len(words) > 1 and words[1].lower() in STATE_CHANGING
 
 
 _MARKDOWN = MarkdownIt("commonmark")
@@ -115,6 +124,12 @@ def parse(body: str, today: date) -> Command | None:
         if problem:
             return Command("invalid", line, error=problem)
         return Command("unwaive", line, finding_id=args[0].lower())
+    if sub == "confirm":
+        return _confirm(line, args, today)
+    if sub == "unconfirm":
+        if len(args) != 1:
+            return Command("invalid", line, error=f"usage: {USAGE_UNCONFIRM}")
+        return _with_item(Command("unconfirm", line), args[0])
     return Command("unknown", line, error=f"`{_echo(sub)}` is not a stopship command")
 
 
@@ -139,34 +154,10 @@ def _waive(line: str, args: list[str], today: date) -> Command:
     if problem:
         return Command("invalid", line, error=problem)
     finding_id, words = args[0].lower(), args[1:]
-    until: date | None = None
-    untils = [i for i, w in enumerate(words) if w.lower() == "until"]
-    if untils and untils != [len(words) - 2]:
-        # `until next week` or `until` inside the reason: never guess an end date
-        return Command(
-            "invalid",
-            line,
-            error="`until` takes a date and comes last: `until YYYY-MM-DD` "
-            "(leave the word out of the reason)",
-        )
-    if untils:
-        text = words[-1]
-        try:
-            if not ISO_DATE.match(text):
-                raise ValueError(text)
-            until = date.fromisoformat(text)
-        except ValueError:
-            return Command(
-                "invalid", line, error=f"`until {_echo(text)}`: not a date, write it as YYYY-MM-DD"
-            )
-        if until <= today:
-            return Command(
-                "invalid",
-                line,
-                error=f"`until {text}` is not in the future: a waiver's end date must be after "
-                f"today ({today.isoformat()})",
-            )
-        words = words[:-2]
+    ended = _trailing_until(line, words, today, "a waiver")
+    if isinstance(ended, Command):
+        return ended
+    words, until = ended
     reason = " ".join(words)
     if not reason:
         return Command(
@@ -175,3 +166,71 @@ def _waive(line: str, args: list[str], today: date) -> Command:
             error=f"a waiver needs a reason, so the risk is documented: {USAGE_WAIVE}",
         )
     return Command("waive", line, finding_id=finding_id, reason=reason, until=until)
+
+
+def _trailing_until(
+    line: str, words: list[str], today: date, what: str
+) -> tuple[list[str], date | None] | Command:
+    """`words` without a trailing `until YYYY-MM-DD`, and that date (None without one); or the
+    invalid command saying what is wrong with it."""
+    untils = [i for i, w in enumerate(words) if w.lower() == "until"]
+    if not untils:
+        return words, None
+    if untils != [len(words) - 2]:
+        # `until next week` or `until` inside the reason: never guess an end date
+        return Command(
+            "invalid",
+            line,
+            error="`until` takes a date and comes last: `until YYYY-MM-DD` "
+            "(leave the word out of the reason)",
+        )
+    text = words[-1]
+    try:
+        if not ISO_DATE.match(text):
+            raise ValueError(text)
+        until = date.fromisoformat(text)
+    except ValueError:
+        return Command(
+            "invalid", line, error=f"`until {_echo(text)}`: not a date, write it as YYYY-MM-DD"
+        )
+    if until <= today:
+        return Command(
+            "invalid",
+            line,
+            error=f"`until {text}` is not in the future: {what}'s end date must be after "
+            f"today ({today.isoformat()})",
+        )
+    return words[:-2], until
+
+
+def _with_item(command: Command, word: str) -> Command:
+    """`command` naming the attestation `word` stands for, or the invalid command listing the
+    items when it names none."""
+    item = item_of(word)
+    if item is None:
+        return Command(
+            "invalid",
+            command.text,
+            error=f"`{_echo(word)}` is not an attestation; the items are: {describe_items()}",
+        )
+    return Command(
+        command.name, command.text, reason=command.reason, until=command.until, item=item
+    )
+
+
+def _confirm(line: str, args: list[str], today: date) -> Command:
+    if not args:
+        return Command("invalid", line, error=f"an item is missing: {USAGE_CONFIRM}")
+    ended = _trailing_until(line, args[1:], today, "an attestation")
+    if isinstance(ended, Command):
+        return ended
+    words, until = ended
+    evidence = " ".join(words)
+    command = _with_item(Command("confirm", line, reason=evidence, until=until), args[0])
+    if command.name == "confirm" and not evidence:
+        return Command(
+            "invalid",
+            line,
+            error=f"a confirmation needs its evidence (a link, a date, a runbook): {USAGE_CONFIRM}",
+        )
+    return command

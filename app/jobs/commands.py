@@ -4,7 +4,8 @@ A command is judged on the pull request's current head commit with its base bran
 the pull request's check run is, and answered with one reply per kind, edited in place when the
 command is repeated; a waiver and its withdrawal are records, each its own reply, never edited,
 and a refusal is per person. `waive` and `unwaive` need write permission, asked from GitHub
-each time.
+each time. `confirm` and `unconfirm` attest what code cannot show (backups, rollback, ...) for the
+repository, as records like waivers, with the same permission.
 Comments on issues, comments by bots (our own included) and comments without a command are
 `ignored` without a single API call. Comment bodies are never logged.
 """
@@ -29,8 +30,9 @@ from app.jobs.command_parser import Command, parse
 from app.jobs.stored_analysis import ensure_repository
 from app.render import replies
 from app.render.markdown import MARKER, full_audit, quick_score, stakeholder_report
+from app.store import attestations as attestation_store
 from app.store import waivers as waiver_store
-from app.store.models import Analysis, FindingRow, WaiverRow
+from app.store.models import Analysis, AttestationRow, FindingRow, WaiverRow
 
 log = structlog.get_logger()
 MAX_BODY = 65_536  # GitHub's own limit; anything beyond is not read
@@ -130,6 +132,10 @@ async def run_command(
         await _waive(talk, command)
     elif command.name == "unwaive":
         await _unwaive(talk, command)
+    elif command.name == "confirm":
+        await _confirm(talk, command)
+    elif command.name == "unconfirm":
+        await _unconfirm(talk, command)
     else:
         await _view(talk, command.name)
     return "done"
@@ -295,3 +301,58 @@ async def _unwaive(talk: Conversation, command: Command) -> None:
     )
     kind = f"unwaiver:{row.fingerprint[:8]}:{talk.record}"
     await talk.reply(kind, body + replies.footer(talk.login))
+
+
+async def _confirm(talk: Conversation, command: Command) -> None:
+    """Record an attestation for the repository: not judged on a commit (it is about the
+    service, not the code), so no analysis is needed."""
+    assert command.item is not None and command.reason is not None
+    async with talk.sessions() as session:
+        repository_id = await ensure_repository(session, talk.place)
+        await attestation_store.record(
+            session,
+            AttestationRow(
+                repository_id=repository_id,
+                item=command.item,
+                evidence=command.reason,
+                created_by=talk.login,
+                until=command.until,
+                pull_request=talk.number,
+                comment_url=talk.event.comment.html_url or None,
+            ),
+        )
+        await session.commit()
+    log.info(
+        "attestation confirmed",
+        repo=talk.place.repository.full_name,
+        item=command.item,
+        user=talk.login,
+        until=command.until.isoformat() if command.until else None,
+    )
+    body = replies.confirmed(command.item, command.reason, talk.login, command.until)
+    await talk.reply(f"attestation:{command.item}:{talk.record}", body + replies.footer(talk.login))
+
+
+async def _unconfirm(talk: Conversation, command: Command) -> None:
+    assert command.item is not None
+    async with talk.sessions() as session:
+        rows = [
+            row
+            for row in await attestation_store.rows_in_force(session, talk.place.repository.id)
+            if row.item == command.item
+        ]
+        await attestation_store.revoke(session, rows, talk.login)
+        await session.commit()
+    if not rows:
+        problem = f"no attestation of `{command.item}` is in force"
+        await talk.reply(talk.refusal, replies.refused(problem) + replies.footer(talk.login))
+        return
+    row = rows[-1]
+    log.info(
+        "attestation withdrawn",
+        repo=talk.place.repository.full_name,
+        item=row.item,
+        user=talk.login,
+    )
+    body = replies.unconfirmed(row.item, talk.login, row.created_by, row.evidence)
+    await talk.reply(f"unattestation:{row.item}:{talk.record}", body + replies.footer(talk.login))

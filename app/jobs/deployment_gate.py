@@ -1,7 +1,8 @@
 """`deployment_protection_rule` (action `requested`): judge the deployment's commit with the
-config at that commit (and the repository's waivers) and approve the deployment, or reject it
-when the verdict is NOT READY (an open stop-ship finding, a score under the minimum, or security
-under the strictness' floor). An invalid config rejects; a failure to judge leaves the deployment
+config at that commit (and the repository's waivers and attestations) and approve the
+deployment, or reject it when the verdict is NOT READY (an open stop-ship finding, a score under
+the minimum, or security under the strictness' floor) or a required attestation is unconfirmed.
+An invalid config rejects; a failure to judge leaves the deployment
 waiting with a comment saying so, and the delivery is recorded as failed (it can be replayed)."""
 
 from __future__ import annotations

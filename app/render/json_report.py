@@ -61,6 +61,7 @@ def report_dict(report: Report, ruleset: Ruleset | None = None) -> dict[str, Any
             for w in report.quick_wins
         ],
         "gates": [{"name": g.name, "passed": g.passed, "detail": g.detail} for g in report.gates],
+        "attestations": attestations_of(report),
         "suppressed": [
             dict(finding_dict(f, rules.get(f.rule)), reason=f.suppressed_by)
             for f in report.suppressed
@@ -100,3 +101,24 @@ def _against_base(diff: FindingsDiff) -> dict[str, Any]:
 
 def render(report: Report, ruleset: Ruleset) -> str:
     return json.dumps(report_dict(report, ruleset), indent=2) + "\n"
+
+
+def attestations_of(report: Report) -> list[dict[str, Any]]:
+    """The attestations the launch stage requires (and any confirmed), each with its question and
+    the confirmation in force (null: unconfirmed; a local run has none)."""
+    return [
+        {
+            "item": s.item,
+            "question": s.question,
+            "required": s.required,
+            "confirmed": None
+            if s.confirmed is None
+            else {
+                "by": s.confirmed.by,
+                "on": s.confirmed.on,
+                "evidence": s.confirmed.evidence,
+                "until": s.confirmed.until,
+            },
+        }
+        for s in report.attestations
+    ]

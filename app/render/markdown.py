@@ -141,7 +141,7 @@ def full_audit(
         "### Release gate",
         "",
     ]
-    out += [f"- [{'x' if g.passed else ' '}] {g.name} — {g.detail}" for g in report.gates]
+    out += [f"- [{'x' if g.passed else ' '}] {g.name} — {g.detail}" for g in report.checklist]
     out += _section("Stop-ship", stops, ruleset, detailed=True)
     out += _section("High priority", high, ruleset, detailed=explain)
     if report.quick_wins:

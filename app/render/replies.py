@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from app.engine.attestations import LABELS, QUESTIONS
 from app.engine.model import Finding
 from app.engine.report import Report
 from app.engine.scoring import NOT_READY
@@ -23,6 +24,10 @@ Comment on a pull request with one command on its own line:
 | `/production waive ID reason [until YYYY-MM-DD]` | accept a finding as a documented risk: \
 it no longer counts or blocks the gate (needs write permission) |
 | `/production unwaive ID` | withdraw a waiver (needs write permission) |
+| `/production confirm ITEM evidence [until YYYY-MM-DD]` | attest what code cannot show \
+(`backups`, `rollback`, `on-call`, `load-test`, `incident-response`): the release-gate checklist \
+ticks it and a deployment no longer waits for it (needs write permission) |
+| `/production unconfirm ITEM` | withdraw an attestation (needs write permission) |
 | `/production help` | this help |
 
 `ID` is the 8-character id shown beside each finding (or a longer prefix of its fingerprint).
@@ -55,8 +60,8 @@ def refused(problem: str) -> str:
 
 def no_permission(login: str) -> str:
     return (
-        f"**Not done:** @{login}, waiving and unwaiving need write, maintain or admin permission "
-        "on this repository; nothing was changed.\n"
+        f"**Not done:** @{login}, waivers and attestations (and withdrawing them) need write, "
+        "maintain or admin permission on this repository; nothing was changed.\n"
     )
 
 
@@ -105,6 +110,29 @@ def unwaived(
     )
 
 
+def confirmed(item: str, evidence: str, by: str, until: date | None) -> str:
+    """The record of an attestation: what was confirmed, by whom, on what evidence."""
+    end = f"until {until.isoformat()} (inclusive)" if until else "with no end date"
+    return (
+        f"**Confirmed** `{item}` — {LABELS[item]}, {end}.\n\n"
+        f"- Evidence: {no_mentions(evidence)}\n"
+        f"- Confirmed by: @{by}\n\n"
+        "From the next analysis of this repository the release-gate checklist ticks it, and a "
+        f"deployment no longer waits for it. `/production unconfirm {item}` withdraws it.\n"
+    )
+
+
+def unconfirmed(item: str, by: str, confirmed_by: str, evidence: str) -> str:
+    """The record of a withdrawn attestation: it names who had confirmed it and on what evidence
+    (that attestation's own reply stays as it was written)."""
+    return (
+        f"**Attestation withdrawn** for `{item}` — {LABELS[item]}, by @{by}. "
+        f"It had been confirmed by @{confirmed_by}: {no_mentions(evidence)}. From the next "
+        "analysis it is an unmet item of the checklist again where the launch stage requires "
+        "it.\n"
+    )
+
+
 def deployment_review(report: Report, sha: str, limit: int = 5) -> str:
     """`approved` / `rejected` explained in a few lines: score, grade, verdict, open stop-ship."""
     stops = report.stop_ship
@@ -122,6 +150,10 @@ def deployment_review(report: Report, sha: str, limit: int = 5) -> str:
     security = [g for g in report.gates if g.name.startswith("Security") and not g.passed]
     if report.verdict == NOT_READY and security:
         lines.append(f"Gate failed: {security[0].name} ({security[0].detail}).")
+    lines += [
+        f"Unconfirmed: {QUESTIONS[item]} (`/production confirm {item} <evidence>`)"
+        for item in report.unconfirmed
+    ]
     return "\n".join(lines)
 
 

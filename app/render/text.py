@@ -61,6 +61,7 @@ def render(
         table.add_row(c.name, f"{c.score}/100", f"{c.weight}%", f"{c.weighted:.1f}")
     table.add_row("[bold]Total[/]", "", "100%", f"[bold]{report.score}[/]")
     console.print(table)
+    _attestations(console, report)
     _against_base(console, report, ruleset, explain)
     for category in CATEGORIES:
         items = [f for f in report.findings if f.category == category.id]
@@ -100,6 +101,17 @@ def render(
     console.print("\n" + closing_line(report), markup=False)
     # the grids pad their last column to the width: no trailing blanks in a pipe or a log
     return _TRAILING_BLANKS.sub(r"\1", buffer.getvalue())
+
+
+def _attestations(console: Console, report: Report) -> None:
+    """The attestations the launch stage requires, as the questions a person answers."""
+    statuses = [s for s in report.attestations if s.required]
+    if not statuses:
+        return
+    console.print("\n[bold]Attestations[/] (people confirm what code cannot show)")
+    for s in statuses:
+        mark = "[x]" if s.passed else "[ ]"
+        console.print(f"{mark} {s.question} — {s.detail()}", markup=False)
 
 
 def _details(f: Finding, ruleset: Ruleset, explain: bool) -> list[tuple[str, str]]:

@@ -188,6 +188,29 @@ class WaiverRow(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class AttestationRow(Base):
+    """What a person confirmed about a repository with `/production confirm ITEM evidence`
+    (backups restored, on-call, ...): who, with what evidence, until when (inclusive; NULL for no
+    end date), and where it was asked. `/production unconfirm` revokes it (the row stays, with
+    who revoked it and when, as the audit trail)."""
+
+    __tablename__ = "attestations"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    repository_id: Mapped[int] = mapped_column(
+        ForeignKey("repositories.id", ondelete="RESTRICT"), index=True
+    )
+    item: Mapped[str] = mapped_column(String(32))
+    evidence: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    until: Mapped[date | None] = mapped_column(Date)
+    pull_request: Mapped[int | None] = mapped_column(Integer)
+    comment_url: Mapped[str | None] = mapped_column(Text)
+    revoked_by: Mapped[str | None] = mapped_column(String(255))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class ConfigBlob(Base):
     """`.github/stopship.yml` as it was at one blob id: a commit whose tree names a config blob
     seen before needs no request to read it."""

@@ -58,6 +58,7 @@ async def test_every_revision_rolls_back_and_forward(database_url: str) -> None:
     added = sorted(d[1].name for d in await differences(database_url) if d[0] == "add_table")
     assert added == [
         "analysis_claims",
+        "attestations",
         "config_blobs",
         "finding_lineages",
         "github_tokens",

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import pytest
 
+from app.engine.attestations import Attestation, confirmed_statuses, required_statuses
 from app.engine.gate import FailOn, GateContext, decide, suppression_trust
 from app.engine.model import FileResult, Finding, Severity, Suppression
 from app.engine.report import CategoryScore, FindingsDiff, Report, Stack
@@ -225,3 +226,39 @@ def test_a_staged_change_fails_only_on_what_it_introduces(
 ) -> None:
     outcome = decide(rep, context)
     assert (outcome.exit_code, outcome.reason) == (code, reason)
+
+
+def _unconfirmed(items: tuple[str, ...]) -> Report:
+    return replace(CLEAN, attestations=required_statuses(items))
+
+
+def test_an_unconfirmed_attestation_rejects_a_deployment_and_only_notes_elsewhere() -> None:
+    missing = _unconfirmed(("backups", "rollback"))
+    deploy = decide(missing, GateContext("deployment", environment="production"))
+    assert (deploy.passed, deploy.deployment) == (False, "rejected")
+    assert deploy.reason == (
+        "fails: 2 required attestations unconfirmed (backups, rollback) "
+        "for a deployment to production"
+    )
+    # a pull request into a release branch and a local run pass, and say what a deployment awaits
+    for context in (GateContext("pull_request", "main", ("main",)), GateContext("local")):
+        outcome = decide(missing, context)
+        assert (outcome.passed, outcome.conclusion) == (True, "success")
+        assert "2 required attestations unconfirmed (backups, rollback): a deployment waits" in (
+            outcome.reason
+        )
+    assert "attestation" not in decide(missing, GateContext("commit")).reason
+
+
+def test_a_confirmed_attestation_no_longer_counts_as_missing() -> None:
+    confirmed = replace(
+        CLEAN,
+        attestations=confirmed_statuses(
+            required_statuses(("backups",)),
+            {"backups": Attestation("backups", "restored last week", "ana", "2030-01-01")},
+        ),
+    )
+    assert confirmed.unconfirmed == []
+    assert decide(confirmed, GateContext("deployment")).deployment == "approved"
+    [gate] = confirmed.checklist
+    assert gate.passed and "confirmed by @ana on 2030-01-01: restored last week" in gate.detail

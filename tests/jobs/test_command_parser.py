@@ -114,3 +114,42 @@ def test_unwaive() -> None:
     for bad in ("/production unwaive", "/production unwaive 9a4c04d1 now", "/production unwaive x"):
         parsed = cmd(bad)
         assert parsed is not None and parsed.name == "invalid" and parsed.changes_state
+
+
+def test_confirm_and_unconfirm_an_attestation_by_item_or_alias() -> None:
+    confirm = cmd("/production confirm Backup restored the 2025-05-20 dump: runbook/restore.md")
+    assert confirm == Command(
+        "confirm",
+        "/production confirm Backup restored the 2025-05-20 dump: runbook/restore.md",
+        reason="restored the 2025-05-20 dump: runbook/restore.md",
+        item="backups",
+    )
+    assert confirm.changes_state
+    dated = cmd("/production confirm oncall PagerDuty rota until 2025-07-01")
+    assert dated is not None
+    assert (dated.item, dated.reason) == ("on-call", "PagerDuty rota")
+    assert dated.until == date(2025, 7, 1)
+    unconfirm = cmd("/production unconfirm loadtest")
+    assert unconfirm is not None and (unconfirm.name, unconfirm.item) == ("unconfirm", "load-test")
+    assert unconfirm.changes_state
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("confirm", "an item is missing"),
+        ("confirm backups", "a confirmation needs its evidence"),
+        ("confirm backups until 2025-07-01", "a confirmation needs its evidence"),
+        ("confirm backups done until 2025-06-01", "an attestation's end date must be after"),
+        ("confirm backups done until soon", "`until soon`: not a date"),
+        ("confirm backups until next week", "`until` takes a date and comes last"),
+        ("confirm pentest done", "`pentest` is not an attestation; the items are: `backups`"),
+        ("unconfirm", "usage: `/production unconfirm ITEM`"),
+        ("unconfirm backups rollback", "usage: `/production unconfirm ITEM`"),
+        ("unconfirm pentest", "`incident-response` (also `incident`"),
+    ],
+)
+def test_a_confirmation_used_wrongly_says_how(text: str, problem: str) -> None:
+    command = cmd(f"/production {text}")
+    assert command is not None and command.name == "invalid" and command.changes_state
+    assert command.error is not None and problem in command.error

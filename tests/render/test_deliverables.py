@@ -86,7 +86,11 @@ def test_the_checklist_gives_each_gate_the_blockers_and_what_to_confirm_by_hand(
     assert "- [ ] CI with tests present" in checklist
     blockers = checklist.split("## Blockers (1)", 1)[1].split("##", 1)[0]
     assert "`api/main.py:7`" in blockers and "Fix: Pass values as bound parameters" in blockers
-    assert "- [ ] A backup has been restored" in checklist
+    # every attestation is a question to answer; the beta stage (the default) requires none
+    by_hand = checklist.split("## Confirmed by hand before the release", 1)[1]
+    assert "- [ ] Are backups taken, and was a restore from them tested?\n" in by_hand
+    assert "- [ ] Was the service load-tested at twice the expected peak?\n" in by_hand
+    assert "(required)" not in checklist
 
 
 def test_an_output_dir_that_cannot_be_written_is_a_usage_error(tmp_path: Path) -> None:
