@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from app.engine.line_counter import LineCounter
 from app.engine.model import Suppression
 from app.engine.screen import hint
 
@@ -130,13 +131,14 @@ def parse_foreign_suppressions(text: str) -> list[Suppression]:
     if not any(hint in text for hint in _HINTS):
         return []
     found: list[Suppression] = []
+    lines = LineCounter(text)
     for tool, pattern in _PATTERNS:
         for match in pattern.finditer(text):
             ids = [i for i in re.split(r"[\s,:]+", match.group("ids") or "") if i]
             rules = _rules_of(tool, ids)
             if not rules:
                 continue
-            line = text.count("\n", 0, match.start()) + 1
+            line = lines.line_of(match.start())
             comment = match.group(0).strip().removeprefix("/*").strip()
             found.append(Suppression(line, rules, f"accepted with {tool}: `{comment}`", tool))
     return found

@@ -17,6 +17,7 @@ from app.engine.model import Fact, Hit, ParseProblem
 from app.engine.regex_superset import always_contains
 from app.engine.ruleset import Matcher
 from app.engine.screen import Screen
+from app.engine.sg_file_rules import rule_for_file
 from app.engine.sg_regex import ascii_rule
 
 # A screened file's ids (see Screen.scan), or None for a file that was not screened.
@@ -195,7 +196,7 @@ class AstGrepMatcherRun:
         nodes = ctx.memo.get(key)
         if nodes is None:
             try:
-                nodes = ctx.memo[key] = ctx.sg_root.find_all(config)
+                nodes = ctx.memo[key] = _find_all(ctx, config)
             except (ValueError, RuntimeError) as exc:
                 problems.append(ParseProblem("ast-grep", str(exc)[:200]))
                 return
@@ -207,6 +208,13 @@ class AstGrepMatcherRun:
                     continue
                 detail = verdict
             yield Hit(rule, node.range().start.line + 1, node.text()[:200], detail)
+
+
+def _find_all(ctx: FileContext, config: dict[str, Any]) -> list[Any]:
+    """The nodes `config` matches, its whole-file clauses decided once (sg_file_rules)."""
+    root = ctx.sg_root
+    rule = rule_for_file(config["rule"], root)
+    return [] if rule is None else list(root.find_all({**config, "rule": rule}))
 
 
 class _Prefilter:

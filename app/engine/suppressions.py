@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from app.engine.line_counter import LineCounter
 from app.engine.model import Suppression
 
 SUPPRESSION = re.compile(r"stopship:\s*ignore\[(?P<rules>[A-Za-z0-9_,\s*-]*)\](?P<reason>[^\n]*)")
@@ -15,8 +16,9 @@ def parse_suppressions(text: str) -> list[Suppression]:
     if "stopship:" not in text:
         return []
     found = []
+    lines = LineCounter(text)
     for match in SUPPRESSION.finditer(text):
-        line = text.count("\n", 0, match.start()) + 1
+        line = lines.line_of(match.start())
         rules = tuple(r.strip().upper() for r in match.group("rules").split(",") if r.strip())
         reason = _COMMENT_TAIL.sub("", match.group("reason")).strip(" \t-—:")
         found.append(Suppression(line=line, rules=rules, reason=reason))

@@ -25,6 +25,7 @@ from typing import Any
 from app.engine.context import FileContext
 from app.engine.detectors import file_detector
 from app.engine.detectors.setting_values import production_path
+from app.engine.line_counter import LineCounter
 from app.engine.model import Hit
 from app.engine.screen import hint
 
@@ -420,8 +421,10 @@ def _command_candidates(text: str) -> Iterator[tuple[int, str]]:
     # a continued command line is one line for the patterns; the mark keeps the line count
     joined = text.replace("\\\n", "\\\x1f")
 
+    newlines, marks = LineCounter(joined), LineCounter(joined, "\x1f")
+
     def line_of(offset: int) -> int:
-        return joined.count("\n", 0, offset) + joined.count("\x1f", 0, offset) + 1
+        return newlines.line_of(offset) + marks.line_of(offset) - 1
 
     for m in _SHELL_SUPERUSER.finditer(joined):
         yield line_of(m.start()), "create_superuser"
@@ -429,8 +432,9 @@ def _command_candidates(text: str) -> Iterator[tuple[int, str]]:
         if _ADMIN_WORD.search(m.group(0)):
             yield line_of(m.start()), "administrator command"
     if "createsuperuser" in text:
+        lines = LineCounter(text)
         for m in _ENV_SUPERUSER_PASSWORD.finditer(text):
-            yield text.count("\n", 0, m.start()) + 1, "createsuperuser"
+            yield lines.line_of(m.start()), "createsuperuser"
 
 
 def _candidates(ctx: FileContext) -> list[tuple[int, str]]:

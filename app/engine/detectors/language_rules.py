@@ -11,6 +11,7 @@ from typing import Any
 
 from app.engine.context import FileContext
 from app.engine.screen import hint
+from app.engine.sg_file_rules import rule_for_file
 from app.engine.sg_regex import ascii_rule
 
 
@@ -47,8 +48,10 @@ def matching_nodes(ctx: FileContext, options: Mapping[str, Any]) -> list[Any]:
         return []
     converted = _ASCII_RULES.get(id(rule))
     if converted is None or converted[0] is not rule:
-        converted = _ASCII_RULES[id(rule)] = (rule, {"rule": ascii_rule(rule)})
-    return list(ctx.sg_root.find_all(converted[1]))
+        converted = _ASCII_RULES[id(rule)] = (rule, ascii_rule(rule))
+    root = ctx.sg_root
+    for_file = rule_for_file(converted[1], root)  # whole-file clauses decided once
+    return [] if for_file is None else list(root.find_all({"rule": for_file}))
 
 
 # Each options' rule rewritten once, not per file (keyed by identity; the rule is kept with its

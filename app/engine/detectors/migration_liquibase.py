@@ -24,6 +24,7 @@ from app.engine.detectors.yaml_nodes import (
     scalar,
     sequence,
 )
+from app.engine.line_counter import LineCounter
 from app.engine.model import Hit, ParseProblem
 
 _KINDS = (
@@ -78,10 +79,11 @@ def _xml_changes(text: str) -> list[Change]:
     # blank the rollback blocks out, keeping offsets (and so line numbers) as they are
     text = _ROLLBACK_XML.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
     changes = []
+    lines = LineCounter(text)
     for m in _ELEMENT_XML.finditer(text):
         attrs = _attrs(m.group("attrs"))
         change = Change(
-            m.group("kind"), text.count("\n", 0, m.start()) + 1, attrs.get("tableName", ""), attrs
+            m.group("kind"), lines.line_of(m.start()), attrs.get("tableName", ""), attrs
         )
         for column in _COLUMN_XML.finditer(m.group("body") or ""):
             col = _attrs(column.group("attrs"))

@@ -12,6 +12,7 @@ resolver; a script with server evidence says so with a `server-script` fact).
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -98,14 +99,20 @@ def _calls(
     runtime = script_runtime(ctx) if script else None
     if runtime == "browser":
         return
-    hits = [
-        Hit("", node.range().start.line + 1, node.text()[:200])
+    # lazily: the analysis takes a rule's first hits only, and a node's line costs a walk of
+    # its line (thousands of calls on one minified line)
+    nodes = (
+        node
         for node in matching_nodes(ctx, options)
         if not (script and (_fetch_shadowed(node) or _same_origin(node)))
-    ]
-    if hits and runtime == "server":
+    )
+    first = next(nodes, None)
+    if first is None:
+        return
+    if runtime == "server":
         yield Fact(_SERVER_SCRIPT, "", 1)  # its package cannot make it browser code
-    yield from hits
+    for node in itertools.chain((first,), nodes):
+        yield Hit("", node.range().start.line + 1, node.text()[:200])
 
 
 @hit_resolver("outbound_call_without_timeout")

@@ -83,10 +83,10 @@ class Findings:
     problem: ParseProblem | None = None
 
 
-# For a source `ast` rejects (Python 2, a fragment): the plain requests calls, found by their text
-_REQUESTS_CALL = re.compile(
-    r"\brequests\.(get|post|put|patch|delete|head|options|request)\((?![^)]*(\btimeout\s*=|\*\*))"
-)
+# For a source `ast` rejects (Python 2, a fragment): the plain requests calls, found by their text,
+# that pass neither `timeout=` nor `**` before the next `)`
+_REQUESTS_CALL = re.compile(r"\brequests\.(get|post|put|patch|delete|head|options|request)\(")
+_BOUNDED_ARGUMENT = re.compile(r"(?=\btimeout\s*=|\*\*)")
 
 
 def unbounded_calls(ctx: FileContext) -> Findings:
@@ -128,12 +128,29 @@ def _unbounded_calls(source: str, tree: ast.Module | None) -> Findings:
         else:  # pragma: no cover - python_ast and ast.parse agree
             error = SyntaxError("unparsable")
         line = getattr(error, "lineno", None)
-        calls = tuple(
-            Unbounded("http", source.count("\n", 0, m.start()) + 1, m.group(0))
-            for m in _REQUESTS_CALL.finditer(source)
-        )
-        return Findings(calls, ParseProblem("python", f"line {line}: {error}"))
+        return Findings(_requests_calls(source), ParseProblem("python", f"line {line}: {error}"))
     return Findings(tuple(_Module(tree, source).unbounded()))
+
+
+def _requests_calls(source: str) -> tuple[Unbounded, ...]:
+    """The calls `_REQUESTS_CALL` finds whose arguments up to the next `)` name no timeout (one
+    pass each over the text: nested calls in a hostile file would rescan it per call)."""
+    calls = list(_REQUESTS_CALL.finditer(source))
+    if not calls:
+        return ()
+    closes = [m.start() for m in re.finditer(r"\)", source)]
+    bounded = [m.start() for m in _BOUNDED_ARGUMENT.finditer(source)]
+    newlines = [m.start() for m in re.finditer("\n", source)]
+    out = []
+    for m in calls:
+        end = m.end()
+        at = bisect_left(closes, end)
+        close = closes[at] if at < len(closes) else len(source)
+        at = bisect_left(bounded, end)
+        if at < len(bounded) and bounded[at] < close:
+            continue
+        out.append(Unbounded("http", bisect_left(newlines, m.start()) + 1, m.group(0)))
+    return tuple(out)
 
 
 _Function = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
