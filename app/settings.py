@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     # Seconds to receive a webhook body (GitHub itself gives up on a delivery after 10)
     webhook_read_timeout: float = Field(default=10.0, gt=0, le=300)
     inline_concurrency: int = Field(default=4, ge=1, le=64)
+    # What one file's analysis may cost (app/engine/budget.py): over it, a parse problem.
+    analysis_seconds: float = Field(default=60.0, gt=0, le=3600)
+    analysis_memory_mb: int = Field(default=2048, ge=256, le=65536)
 
     @field_validator("database_url")
     @classmethod

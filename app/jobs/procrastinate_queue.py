@@ -43,7 +43,10 @@ RUN_DELIVERY = "stopship.run_delivery"
 RECOVER = "stopship.recover"
 REDELIVER = "stopship.redeliver_missed"
 QUEUE_NAME = "deliveries"
-# A worker whose heartbeat (every 10 s) is older than this is gone: its jobs are run again.
+# A worker whose heartbeat (every HEARTBEAT_SECONDS) is older than this is gone: its jobs are
+# run again. The heartbeat is a task of the worker's event loop: analyses run in child processes
+# (app/jobs/analysis_pool.py), so a slow file never stops it.
+HEARTBEAT_SECONDS = 10.0
 STALLED_AFTER_SECONDS = 120.0
 # A new job wakes workers at once (LISTEN/NOTIFY), but a job waiting for its lock is only seen
 # again by polling once the job holding the lock ends: this bounds that wait.
@@ -213,6 +216,7 @@ class ProcrastinateQueue:
             "install_signal_handlers": install_signal_handlers,
             "delete_jobs": "successful",
             "stalled_worker_timeout": STALLED_AFTER_SECONDS,
+            "update_heartbeat_interval": HEARTBEAT_SECONDS,
             "fetch_job_polling_interval": POLL_SECONDS,
         }
         if shutdown_timeout is not None:  # procrastinate's default: wait for running jobs

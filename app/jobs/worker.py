@@ -11,6 +11,7 @@ from wsgiref.simple_server import WSGIServer
 import structlog
 from prometheus_client import start_http_server
 
+from app.jobs import analysis_pool
 from app.jobs.backends import make_processor, make_redeliverer
 from app.jobs.procrastinate_queue import ProcrastinateQueue
 from app.jobs.queue import Processor
@@ -75,6 +76,7 @@ async def work(
     """Run a worker in this event loop until it is stopped (a signal, or this task cancelled)."""
     engine = make_engine(settings.database_url)
     sessions = make_sessions(engine)
+    analysis_pool.configure(analysis_pool.budget_of(settings), concurrency)
     queue = ProcrastinateQueue(
         sessions,
         libpq_conninfo(settings.database_url),
@@ -94,4 +96,5 @@ async def work(
     finally:
         await queue.close()
         await engine.dispose()
+        analysis_pool.close_all()
         log.info("worker stopped", worker=name)

@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.github.events import MalformedDelivery, parse_stored
-from app.jobs import redelivery, supersede
+from app.jobs import analysis_pool, redelivery, supersede
 from app.jobs.backends import github_factory, make_processor, make_queue, make_redeliverer
 from app.jobs.handlers import SUPPORTED_EVENTS
 from app.jobs.periodic import repeating
@@ -66,6 +66,7 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
     queue = make_queue(settings, sessions, make_processor(settings, github, metrics))
     # with the procrastinate queue, the workers run it (a periodic task)
     redeliver = make_redeliverer(settings, sessions) if settings.queue == "inline" else None
+    analysis_pool.configure(analysis_pool.budget_of(settings), settings.inline_concurrency)
     secrets = settings.webhook_secrets()
     limits = IntakeLimits(settings.max_webhook_bytes, settings.webhook_read_timeout)
     budget = BodyBudget(settings.webhook_buffer_bytes)
@@ -81,6 +82,7 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
             yield
         await queue.drain()  # SIGTERM: let running jobs finish before the process exits
         await queue.close()
+        analysis_pool.close_all()
         await engine.dispose()
 
     app = FastAPI(title="stopship", lifespan=lifespan, docs_url=None, redoc_url=None)
