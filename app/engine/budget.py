@@ -54,7 +54,8 @@ class AnalysisProcesses:
     def __init__(self, ruleset: Ruleset, budget: Budget, processes: int) -> None:
         self.ruleset = ruleset
         self.budget = budget
-        self._free: queue.SimpleQueue[_Child] = queue.SimpleQueue()
+        # the last child used is taken first: the others start only when files overlap
+        self._free: queue.LifoQueue[_Child] = queue.LifoQueue()
         self._children = [_Child(self) for _ in range(max(1, processes))]
         for child in self._children:
             self._free.put(child)
@@ -101,7 +102,8 @@ class _Child:
                 raise AnalysisStopped(path) from None
             self.stop()
             return _problem(
-                f"analysis ended abnormally (over {budget.memory_mb} MiB of memory?): not analysed"
+                f"the analysing process ended abnormally (out of its {budget.memory_mb} MiB, "
+                "or a parser crashed): not analysed"
             )
         self.stop()
         if self.owner._closed.is_set():
