@@ -89,6 +89,30 @@ SHAPES = [
         lambda n: _wrapped("package main\nfunc f() {\n", GO_CALLS, "}\n", n, "\n"),
     ),
     Shape(
+        "go-deep-nesting",
+        "cmd/api/nested.go",
+        lambda n: (
+            "package main\nfunc f() { x := "
+            + "g(http.Get(u), " * (n // 16)
+            + ")" * (n // 16)
+            + "}\n"
+        ),
+        lambda n: _wrapped("package main\nfunc f() {\n", "x := g(http.Get(u))", "}\n", n, "\n"),
+    ),
+    Shape(
+        "java-deep-nesting",
+        "src/main/java/com/example/Nested.java",
+        lambda n: (
+            "class N { void f() { x = "
+            + "g(new RestTemplate(), " * (n // 24)
+            + ")" * (n // 24)
+            + "; } }\n"
+        ),
+        lambda n: _wrapped(
+            "class N { void f() {\n", "x = g(new RestTemplate());", "} }\n", n, "\n"
+        ),
+    ),
+    Shape(
         "java-one-line",
         "src/main/java/com/example/Client.java",
         lambda n: _wrapped("class Client { void f() { ", JAVA_CALLS, "} }\n", n, ""),
@@ -129,6 +153,20 @@ SHAPES = [
         "deploy/k8s/nested.yaml",
         lambda n: K8S + "        args: " + "[" * (n // 2) + "]" * (n // 2) + "\n",
         lambda n: K8S + "        args:\n" + _repeat("        - [1, [2]]", n, "\n") + "\n",
+    ),
+    Shape(
+        "yaml-many-documents",
+        "deploy/k8s/many.yaml",
+        lambda n: _repeat(K8S, n, "---\n"),
+        lambda n: K8S + "        args:\n" + _repeat('        - "--flag=value"', n, "\n") + "\n",
+    ),
+    Shape(
+        "dockerfile-continuations",
+        "deploy/Dockerfile",
+        lambda n: (
+            "FROM python:3.11\nRUN " + _repeat("apt-get install -y curl && \\\n  ", n) + "true\n"
+        ),
+        lambda n: "FROM python:3.11\n" + _repeat("RUN apt-get install -y curl", n, "\n") + "\n",
     ),
     Shape(
         "dockerfile-one-line",
