@@ -85,6 +85,18 @@ SHAPES = [
         lambda n: _repeat('fetch("https://a.example.com/"+x);', n, "\n"),
     ),
     Shape(
+        "js-nested-options",
+        "src/server/options.js",
+        lambda n: "fetch(signal, " * (n // 14) + ")" * (n // 14) + ";",
+        lambda n: _repeat("fetch(url, { signal });", n, "\n"),
+    ),
+    Shape(
+        "python-nested-options",
+        "app/options.py",
+        lambda n: "import requests\n" + "requests.get(timeout_s, " * (n // 24) + ")" * (n // 24),
+        lambda n: "import requests\n" + _repeat("requests.get(url, timeout=5)", n, "\n"),
+    ),
+    Shape(
         "go-one-line",
         "cmd/api/main.go",
         lambda n: _wrapped("package main\nfunc f() { ", GO_CALLS, "}\n", n, ""),
