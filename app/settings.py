@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     inline_concurrency: int = Field(default=4, ge=1, le=64)
     # What one file's analysis may cost (app/engine/budget.py): over it, a parse problem.
     analysis_seconds: float = Field(default=60.0, gt=0, le=3600)
-    analysis_memory_mb: int = Field(default=2048, ge=256, le=65536)
+    analysis_memory_mb: int = Field(default=1024, ge=256, le=65536)
 
     @field_validator("database_url")
     @classmethod

@@ -34,7 +34,7 @@ class Budget:
     """What one file may cost: wall-clock seconds, and the analysing process's address space."""
 
     seconds: float = 60.0
-    memory_mb: int = 2048
+    memory_mb: int = 1024
 
 
 class AnalysisStopped(Exception):
