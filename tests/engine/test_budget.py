@@ -20,6 +20,8 @@ rules:
     category: observability
     severity: low
     points: 1
+    effort: 1
+    impact: nothing
     languages: [javascript]
     matcher:
       ast_grep:
