@@ -71,10 +71,16 @@ class AnalysisProcesses:
             self._free.put(child)
 
     def close(self) -> None:
-        """Kill every child (an analysis under way raises AnalysisStopped)."""
+        """Kill every child (an analysis under way raises AnalysisStopped in its own thread,
+        which closes the pipe it is reading; the idle children are cleaned up here)."""
         self._closed.set()
         for child in self._children:
-            child.stop()
+            child.kill()
+        while True:
+            try:
+                self._free.get_nowait().stop()
+            except queue.Empty:
+                break
 
 
 class _Child:
@@ -98,9 +104,9 @@ class _Child:
                     return result
                 return _problem(f"analysis needed more than {budget.memory_mb} MiB: not analysed")
         except (EOFError, OSError):
+            self.stop()
             if self.owner._closed.is_set():
                 raise AnalysisStopped(path) from None
-            self.stop()
             return _problem(
                 f"the analysing process ended abnormally (out of its {budget.memory_mb} MiB, "
                 "or a parser crashed): not analysed"
@@ -112,6 +118,8 @@ class _Child:
 
     def _started(self) -> Connection:
         with self._lock:
+            if self.owner._closed.is_set():
+                raise AnalysisStopped("closed")
             if self.process is not None and self.process.is_alive() and self.conn is not None:
                 return self.conn
             self._stop_locked()
@@ -131,9 +139,15 @@ class _Child:
                 return parent
         except (EOFError, OSError):
             if self.owner._closed.is_set():
+                self.stop()
                 raise AnalysisStopped("closed while starting") from None
         self.stop()
         raise RuntimeError("the analysis process did not start")
+
+    def kill(self) -> None:
+        with self._lock:
+            if self.process is not None and self.process.is_alive():
+                self.process.kill()
 
     def stop(self) -> None:
         with self._lock:
