@@ -132,6 +132,9 @@ class Report:
     # The file that stands for the repository (its README or manifest, app/engine/repo_anchor.py):
     # where SARIF shows repository-level findings, since GitHub needs a file for each.
     repo_anchor: str | None = None
+    # What the audit could not do, one line each (`Dependencies not checked for vulnerabilities:
+    # OSV unreachable (...)`): shown by every renderer, never a finding.
+    notices: list[str] = field(default_factory=list)
 
     def from_root(self, path: str | None) -> str | None:
         """A finding's path from the repository's root."""

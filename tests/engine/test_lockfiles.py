@@ -91,11 +91,12 @@ def test_yarn_berry_reads_npm_descriptors_and_skips_workspaces() -> None:
 
 def test_pnpm_v5_keys_with_slashes() -> None:
     text = "lockfileVersion: 5.4\npackages:\n  /lodash/4.17.15:\n    dev: false\n"
-    assert [p.key for p in locked_packages("pnpm-lock.yaml", text)] == [("npm", "lodash", "4.17.15")]
+    found = [p.key for p in locked_packages("pnpm-lock.yaml", text)]
+    assert found == [("npm", "lodash", "4.17.15")]
 
 
 def test_a_damaged_lock_file_is_an_error_that_names_it() -> None:
-    with pytest.raises(LockFileError, match="package-lock.json: not a lock file"):
+    with pytest.raises(LockFileError, match=r"package-lock\.json: not a lock file"):
         locked_packages("package-lock.json", "{not json")
 
 
