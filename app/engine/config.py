@@ -112,6 +112,10 @@ class StopshipConfig(_Strict):
     release_tags: tuple[str, ...] = DEFAULT_RELEASE_TAGS
     """Globs of release tag names; a glob starting with `!` excludes (`"!*-*"`: no
     pre-releases)."""
+    vulnerabilities: bool = False
+    """CLI and Action: ask OSV (osv.dev) about the versions pinned in the lock files and report
+    high and critical advisories (SEC028, SEC029). The pinned names and versions are sent to
+    api.osv.dev; when it cannot be reached the report says so and the gate is unaffected."""
 
     @field_validator("baseline")
     @classmethod
