@@ -16,7 +16,6 @@ from platformdirs import user_cache_dir
 from app.checkout.directory import Listing, list_files, snapshot_stream
 from app.checkout.git import GitError, release_baseline, repository_name_later, root_prefix
 from app.checkout.git import changed_since as git_changed_since
-from app.checkout.osv import check_vulnerabilities
 from app.checkout.result_cache import ResultCache, TreeRecord
 from app.checkout.scan import Progress, scan_snapshot
 from app.engine.audit import AuditInput, SuppressionPolicy, build_report
@@ -200,6 +199,8 @@ def _audit(
         suppression_policy=suppression_policy,
     )
     if ask_osv:
+        from app.checkout.osv import check_vulnerabilities  # httpx only when OSV is asked
+
         directory = cache_directory(root) if cache else None
         found = check_vulnerabilities(root, snapshot.paths, directory)
         audit.external_hits, audit.notices = found.hits, found.notices
