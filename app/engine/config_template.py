@@ -61,4 +61,8 @@ launch:
 
 # Globs of release tag names; one starting with `!` excludes ("!*-*": no pre-releases).
 # release_tags: ["v[0-9]*", "[0-9]*"]
+
+# CLI and Action: ask OSV (osv.dev) about the versions pinned in the lock files; high and
+# critical advisories are findings (SEC028, SEC029). Offline, the report says so.
+# vulnerabilities: false
 """
