@@ -54,6 +54,7 @@ def test_a_critical_advisory_is_a_finding_at_the_pin_and_stops_a_public_launch(
     assert (finding["rule"], finding["path"], finding["line"]) == ("SEC029", "requirements.txt", 2)
     assert "requests 2.19.0" in finding["message"] and "CVE-2018-18074" in finding["message"]
     assert "fixed in 2.20.0" in finding["message"]
+    assert finding["fix"].startswith("Upgrade requests to 2.20.0 or later")
     assert finding["stop_ship"] and code == 1
     assert any(n.startswith("Dependencies checked for vulnerabilities") for n in report["notices"])
 

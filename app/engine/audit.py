@@ -143,7 +143,13 @@ class _FindingFactory:
         return entry
 
     def make(
-        self, rule_id: str, path: str | None, line: int | None, text: str, detail: str
+        self,
+        rule_id: str,
+        path: str | None,
+        line: int | None,
+        text: str,
+        detail: str,
+        fix: str = "",
     ) -> Finding | None:
         found = self._rule(rule_id)
         if found is None:
@@ -168,7 +174,7 @@ class _FindingFactory:
             path=path,
             line=line,
             message=message,
-            fix=rule.fix,
+            fix=fix or rule.fix,
             points=rule.points,
             max_points=rule.max_points,
         )
@@ -258,7 +264,7 @@ def build_report(ruleset: Ruleset, config: StopshipConfig, audit: AuditInput) ->
         for hit in audit.external_hits[path]:
             if hit.rule not in external:
                 continue
-            finding = factory.make(hit.rule, path, hit.line, hit.text, hit.detail)
+            finding = factory.make(hit.rule, path, hit.line, hit.text, hit.detail, hit.fix)
             if finding is None:
                 continue
             fired.add(hit.rule)

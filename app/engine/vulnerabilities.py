@@ -7,12 +7,14 @@ package whose worst advisory is high, SEC029 for one with a critical advisory.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from cvss import CVSS3, CVSS4
 from cvss.exceptions import CVSSError
+from packaging.version import InvalidVersion, Version
 
 from app.engine.lockfiles import LockedPackage
 from app.engine.model import Hit, Severity
@@ -119,6 +121,7 @@ def vulnerability_hits(
                 package.line,
                 text=f"{package.ecosystem} {package.name} {package.version}",
                 detail=_detail(package, serious),
+                fix=_fix(package, serious),
             )
             out.setdefault(path, []).append(hit)
     return out
@@ -138,6 +141,45 @@ def _detail(package: LockedPackage, advisories: Sequence[Advisory]) -> str:
     else:
         text += "; no fixed version published"
     return text
+
+
+def _fix(package: LockedPackage, advisories: Sequence[Advisory]) -> str:
+    """Upgrade to the least version that fixes every advisory, when each names a fixed version
+    above the pinned one; else the rule's own fix stands."""
+    pinned = _version_key(package.ecosystem, package.version)
+    targets = []
+    for advisory in advisories:
+        above = [
+            (key, v)
+            for v in advisory.fixed
+            if (key := _version_key(package.ecosystem, v)) is not None
+            and pinned is not None
+            and key > pinned
+        ]
+        if not above:
+            return ""
+        targets.append(min(above, key=lambda pair: pair[0]))
+    version = max(targets, key=lambda pair: pair[0])[1]
+    return (
+        f"Upgrade {package.name} to {version} or later (it fixes "
+        f"{', '.join(a.id for a in advisories)}) and regenerate the lock file."
+    )
+
+
+def _version_key(ecosystem: str, version: str) -> Any:
+    """An order on one ecosystem's versions good enough to pick the next fixed release (None
+    when it cannot be read): PEP 440 for PyPI, numeric then textual parts elsewhere (npm, Go and
+    Maven releases are dotted numbers). Keys of one ecosystem compare with each other only."""
+    if ecosystem == "PyPI":
+        try:
+            return Version(version)
+        except InvalidVersion:
+            return None
+    parts = re.findall(r"\d+|[A-Za-z]+", version.removeprefix("v"))
+    if not parts:
+        return None
+    # a pre-release (1.0.0-rc1) sorts before its release: text after the numbers ranks below
+    return tuple((int(p), "") if p.isdigit() else (-1, p) for p in parts)
 
 
 def _same_package(about: Mapping[str, Any], package: LockedPackage) -> bool:
