@@ -83,7 +83,12 @@ def check_vulnerabilities(
     url = (base_url or os.environ.get("STOPSHIP_OSV_URL") or OSV_URL).rstrip("/")
     cache = _AdvisoryCache(cache_dir / "osv" if cache_dir is not None else None)
     try:
-        with httpx.Client(base_url=url, timeout=TIMEOUT, transport=transport) as client:
+        from app import __version__
+
+        headers = {"User-Agent": f"stopship/{__version__} (+https://github.com/stopship/stopship)"}
+        with httpx.Client(
+            base_url=url, timeout=TIMEOUT, transport=transport, headers=headers
+        ) as client:
             advisories = _advisories(client, keys, cache)
     except OsvUnavailable as exc:
         check.notices.append(

@@ -50,6 +50,9 @@ class Advisory:
 
 
 PackageKey = tuple[str, str, str]  # (ecosystem, name, version)
+# GitHub's names of ecosystems (Dependabot alerts' `package.ecosystem`) as OSV and the lock-file
+# readers name them
+GITHUB_ECOSYSTEMS = {"pip": "PyPI", "npm": "npm", "go": "Go", "maven": "Maven"}
 
 
 def severity_of(record: Mapping[str, Any]) -> Severity | None:
