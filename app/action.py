@@ -54,6 +54,8 @@ class Inputs:
     min_score: int | None
     changed_since: str | None
     sarif: Path | None
+    # None: as the config's `vulnerabilities:` says
+    vulnerabilities: bool | None = None
 
 
 def _env(name: str) -> str:
@@ -86,7 +88,23 @@ def read_inputs(workspace: Path) -> Inputs:
     if sarif_value and sarif_value.lower() not in {"false", "no", "0"}:
         name = "stopship.sarif" if sarif_value.lower() in {"true", "yes", "1"} else sarif_value
         sarif = (workspace / name).resolve()
-    return Inputs(path, config, fail, min_score, _env("INPUT_CHANGED_SINCE") or None, sarif)
+    vulnerabilities_value = _env("INPUT_VULNERABILITIES").lower()
+    vulnerabilities: bool | None = None
+    if vulnerabilities_value in {"true", "yes", "1"}:
+        vulnerabilities = True
+    elif vulnerabilities_value in {"false", "no", "0"}:
+        vulnerabilities = False
+    elif vulnerabilities_value:
+        raise ActionError(f"input vulnerabilities: {vulnerabilities_value!r} is not true or false")
+    return Inputs(
+        path,
+        config,
+        fail,
+        min_score,
+        _env("INPUT_CHANGED_SINCE") or None,
+        sarif,
+        vulnerabilities,
+    )
 
 
 def _event() -> dict[str, object]:
@@ -283,13 +301,22 @@ def _audit(
 ) -> tuple[Report, Ruleset]:
     try:
         return audit_checkout(
-            inputs.path, config_file=config, changed_since=changed_since, suppression_policy=policy
+            inputs.path,
+            config_file=config,
+            changed_since=changed_since,
+            suppression_policy=policy,
+            vulnerabilities=inputs.vulnerabilities,
         )
     except LocalAuditError as exc:
         if changed_since and changed_since in str(exc):
             # a base commit that cannot be fetched: judge the whole tree rather than nothing
             emit(f"::warning title=stopship::{exc}; reporting on every file")
-            return audit_checkout(inputs.path, config_file=config, suppression_policy=policy)
+            return audit_checkout(
+                inputs.path,
+                config_file=config,
+                suppression_policy=policy,
+                vulnerabilities=inputs.vulnerabilities,
+            )
         raise
 
 

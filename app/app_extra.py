@@ -14,7 +14,6 @@ APP_MODULES = (
     "structlog",
     "fastapi",
     "uvicorn",
-    "httpx",
     "githubkit",
     "hishel",
     "jwt",

@@ -176,6 +176,15 @@ def check(
     launch: LaunchOption = None,
     user_data: UserDataOption = None,
     payments: PaymentsOption = None,
+    vulnerabilities: Annotated[
+        bool | None,
+        typer.Option(
+            "--vulnerabilities/--no-vulnerabilities",
+            help="Ask OSV (osv.dev) about the versions pinned in the lock files: high and "
+            "critical advisories are findings (default: config `vulnerabilities:`). Offline, "
+            "the report says so and the gate is unaffected.",
+        ),
+    ] = None,
 ) -> None:
     """Audit a checkout: exit 0 when the gate passes, 1 when it fails, 2 on usage/config errors."""
     from app.checkout.audit_local import LocalAuditError, audit_checkout
@@ -217,6 +226,7 @@ def check(
                 jobs=jobs,
                 progress=progress,
                 overrides=overrides,
+                vulnerabilities=vulnerabilities,
             )
     except LocalAuditError as exc:
         raise _die(str(exc)) from None

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.checkout.fake_osv import fake_osv, record
 from tests.gitrepo import git
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,6 +90,7 @@ def run_action(
     event: dict[str, Any] | None,
     tmp_path: Path,
     summary: Path | None = None,
+    environment: dict[str, str] | None = None,
     **given: str,
 ) -> Run:
     inputs = {name: spec.get("default", "") for name, spec in ACTION["inputs"].items()}
@@ -110,6 +112,7 @@ def run_action(
         "GITHUB_EVENT_NAME": "pull_request" if event else "push",
     }
     env.update({k: evaluate(v, inputs, {}) for k, v in step["env"].items()})
+    env.update(environment or {})
     done = subprocess.run(
         ["bash", "-e", "-c", step["run"]],
         cwd=workspace,
@@ -209,6 +212,25 @@ def test_a_pull_request_cannot_disable_its_own_gate(runner_temp: Path, tmp_path:
     assert "from the base branch" in run.stdout
     assert run.code == 1
     assert any("file=api/more.py,line=2,title=SEC002" in line for line in run.stdout.splitlines())
+
+
+def test_the_vulnerabilities_input_reports_osv_advisories_at_the_pin(
+    runner_temp: Path, tmp_path: Path
+) -> None:
+    change = {"requirements.txt": "fastapi==0.110.0\nrequests==2.19.0\n"}
+    repo, event = pull_request_repo(tmp_path, "fastapi-good", change)
+    advisory = record("GHSA-x84v-xcm2-53pg", "PyPI", "requests", ["2.19.0"], severity="CRITICAL")
+    with fake_osv([advisory]) as osv:
+        run = run_action(
+            runner_temp,
+            repo,
+            event,
+            tmp_path,
+            environment={"STOPSHIP_OSV_URL": osv.url},
+            vulnerabilities="true",
+        )
+    assert "file=requirements.txt,line=2" in run.stdout, run.stdout
+    assert "GHSA-x84v-xcm2-53pg" in run.summary
 
 
 def test_fail_on_never_and_min_score(runner_temp: Path, tmp_path: Path) -> None:

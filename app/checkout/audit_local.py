@@ -53,6 +53,7 @@ def audit_checkout(
     git_root: Path | None = None,
     changed_paths: set[str] | None = None,
     overrides: Overrides | None = None,
+    vulnerabilities: bool | None = None,
 ) -> tuple[Report, Ruleset]:
     """Audit the checkout at `path`. Migrations are judged against the release baseline:
     `baseline` (a git ref), else the config's `baseline:`, else the latest release tag.
@@ -60,7 +61,8 @@ def audit_checkout(
     `git_root`: the checkout git is asked about (name, release, folder) when `path` holds a
     copy of its files made elsewhere (the staged tree); such a copy keeps no tree record.
     `changed_paths`: the files to list findings of, when known otherwise than `changed_since`.
-    `overrides`: the command line's rule selection and launch context, over the config's."""
+    `overrides`: the command line's rule selection and launch context, over the config's.
+    `vulnerabilities`: ask OSV about the lock files' pins (None: as the config says)."""
     if not path.is_dir():
         raise LocalAuditError(f"{path}: not a directory")
     root = path.resolve()
@@ -83,6 +85,7 @@ def audit_checkout(
             git_root.resolve() if git_root is not None else None,
             changed_paths,
             overrides,
+            vulnerabilities,
         )
     finally:
         if collecting:
@@ -130,6 +133,7 @@ def _audit(
     git_root: Path | None = None,
     changed_paths: set[str] | None = None,
     overrides: Overrides | None = None,
+    vulnerabilities: bool | None = None,
 ) -> tuple[Report, Ruleset]:
     repo_root = git_root or root
     try:
@@ -155,12 +159,15 @@ def _audit(
         except GitError as exc:
             raise LocalAuditError(str(exc)) from None
     release = _release(repo_root, baseline, config, label, changed)
+    # known vulnerabilities change without the files changing: no kept report then
+    ask_osv = config.vulnerabilities if vulnerabilities is None else vulnerabilities
+    keep_report = suppression_policy is None and not ask_osv
     repo_name = repository_name_later(repo_root)  # git answers while the files are listed
     listing = list_files(root)
     repo = repo_name()
     keep_tree = cache is not None and git_root is None
     tree = cache.tree(root) if cache and keep_tree else None
-    if cache and tree and tree.listing == listing.identity and suppression_policy is None:
+    if cache and tree and tree.listing == listing.identity and keep_report:
         # The same files with the same stamps as last time: the same report, if one was kept.
         key = _report_key(tree.snapshot, ruleset, config, repo, changed, release)
         kept = _kept_report(cache, key, tree)
@@ -191,10 +198,16 @@ def _audit(
         release=release,
         suppression_policy=suppression_policy,
     )
+    if ask_osv:
+        from app.checkout.osv import check_vulnerabilities  # httpx only when OSV is asked
+
+        directory = cache_directory(root) if cache else None
+        found = check_vulnerabilities(root, snapshot.paths, directory)
+        audit.external_hits, audit.notices = found.hits, found.notices
     report = build_report(ruleset, config, audit)
     report.root_prefix = root_prefix(repo_root)
     report.repo_anchor = repo_anchor(snapshot.paths)
-    if cache and keep_tree and suppression_policy is None:
+    if cache and keep_tree and keep_report:
         _remember(
             cache,
             root,

@@ -76,6 +76,8 @@ def audit_staged(
             git_root=root,
             changed_paths=changed,
             overrides=overrides,
+            # a commit hook does not wait on the network: OSV is asked by check and the Action
+            vulnerabilities=False,
         )
         report, ruleset = audit(staged_dir, config_file=config_file)
         if head is None:

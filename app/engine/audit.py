@@ -19,6 +19,7 @@ from app.engine.model import (
     Fact,
     FileResult,
     Finding,
+    Hit,
     Severity,
     Suppression,
     Waiver,
@@ -61,6 +62,12 @@ class AuditInput:
     waivers: dict[str, Waiver] = field(default_factory=dict)
     # What the next deployment builds on: findings in migrations it already ran are history.
     release: ReleaseBaseline = NO_BASELINE
+    # Hits by path that the engine did not find by reading files, for rules whose matcher is
+    # `external` (known vulnerabilities of pinned dependencies: OSV, Dependabot alerts).
+    external_hits: dict[str, list[Hit]] = field(default_factory=dict)
+    # One-line notes on what the audit could not do (`Dependencies not checked for
+    # vulnerabilities: OSV unreachable (...)`); they change neither the score nor the gate.
+    notices: list[str] = field(default_factory=list)
 
 
 def fingerprint(rule: str, path: str | None, text: str, occurrence: int) -> str:
@@ -137,7 +144,13 @@ class _FindingFactory:
         return entry
 
     def make(
-        self, rule_id: str, path: str | None, line: int | None, text: str, detail: str
+        self,
+        rule_id: str,
+        path: str | None,
+        line: int | None,
+        text: str,
+        detail: str,
+        fix: str = "",
     ) -> Finding | None:
         found = self._rule(rule_id)
         if found is None:
@@ -162,7 +175,7 @@ class _FindingFactory:
             path=path,
             line=line,
             message=message,
-            fix=rule.fix,
+            fix=fix or rule.fix,
             points=rule.points,
             max_points=rule.max_points,
         )
@@ -244,6 +257,24 @@ def build_report(ruleset: Ruleset, config: StopshipConfig, audit: AuditInput) ->
             else:
                 open_findings.append(finding)
 
+    external = {r.id for r in ruleset.rules if r.is_external}
+    audited = set(paths)
+    for path in sorted(audit.external_hits):
+        if path not in audited:
+            continue  # ignored by the config, or not in the tree
+        for hit in audit.external_hits[path]:
+            if hit.rule not in external:
+                continue
+            finding = factory.make(hit.rule, path, hit.line, hit.text, hit.detail, hit.fix)
+            if finding is None:
+                continue
+            fired.add(hit.rule)
+            if finding.fingerprint in audit.waivers:
+                finding.suppressed_by = audit.waivers[finding.fingerprint].describe()
+                suppressed.append(finding)
+            else:
+                open_findings.append(finding)
+
     praise: list[str] = []
     for rule in ruleset.repo_rules():
         if rule.id in factory.disabled:
@@ -280,7 +311,7 @@ def build_report(ruleset: Ruleset, config: StopshipConfig, audit: AuditInput) ->
         wins, projected = wins_within(
             groups_of(open_findings), listed, efforts=ruleset.efforts
         )
-    return assemble_report(
+    report = assemble_report(
         ruleset,
         config,
         repo=audit.repo,
@@ -296,6 +327,8 @@ def build_report(ruleset: Ruleset, config: StopshipConfig, audit: AuditInput) ->
         out_of_scope=len(open_findings) - len(listed),
         migrations=history_of(paths, audit.release),
     )
+    report.notices = list(audit.notices)
+    return report
 
 
 def assemble_report(

@@ -154,6 +154,10 @@ class StopshipConfig(_Strict):
     pre-releases)."""
     attestations: Attestations = Attestations()
     """What people confirm because code cannot show it, and which a release needs."""
+    vulnerabilities: bool = False
+    """CLI and Action: ask OSV (osv.dev) about the versions pinned in the lock files and report
+    high and critical advisories (SEC028, SEC029). The pinned names and versions are sent to
+    api.osv.dev; when it cannot be reached the report says so and the gate is unaffected."""
 
     @field_validator("baseline")
     @classmethod

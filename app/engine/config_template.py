@@ -72,4 +72,7 @@ launch:
 #     beta: []
 #     public: [backups, rollback]
 #     paid: [backups, rollback, on-call, load-test, incident-response]
+# CLI and Action: ask OSV (osv.dev) about the versions pinned in the lock files; high and
+# critical advisories are findings (SEC028, SEC029). Offline, the report says so.
+# vulnerabilities: false
 """

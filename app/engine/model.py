@@ -51,6 +51,9 @@ class Hit:
     line: int | None
     text: str = ""
     detail: str = ""
+    # A fix for this very place, over the rule's (`Upgrade requests to 2.20.0 ...`); only hits
+    # handed in from outside carry one (the file caches do not keep it).
+    fix: str = ""
 
 
 @dataclass(frozen=True)

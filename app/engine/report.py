@@ -136,6 +136,9 @@ class Report:
     # What people confirm (app/engine/attestations.py): the items the launch stage requires, with
     # the confirmations in force (the App fills them in; a local run has none).
     attestations: list[AttestationStatus] = field(default_factory=list)
+    # What the audit could not do, one line each (`Dependencies not checked for vulnerabilities:
+    # OSV unreachable (...)`): shown by every renderer, never a finding.
+    notices: list[str] = field(default_factory=list)
 
     def from_root(self, path: str | None) -> str | None:
         """A finding's path from the repository's root."""

@@ -28,6 +28,7 @@ from pydantic import (
 
 from app.engine.model import CATEGORY_BY_ID, Severity
 from app.engine.paths import language_of, matches_any, roles_of
+from app.engine.vulnerabilities import Advisory
 
 LANGUAGES = frozenset(
     {
@@ -145,16 +146,36 @@ class Matcher(_Strict):
     detector: str | None = None
     options: dict[str, Any] = Field(default_factory=dict)
     repo: RepoMatcher | None = None
+    # Findings the engine does not find by reading files: the caller hands them in as hits
+    # (`known-vulnerabilities`: OSV for the CLI and the Action, Dependabot alerts for the App).
+    external: Literal["known-vulnerabilities"] | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Matcher:
-        chosen = [n for n in ("regex", "ast_grep", "detector", "repo") if getattr(self, n)]
+        kinds = ("regex", "ast_grep", "detector", "repo", "external")
+        chosen = [n for n in kinds if getattr(self, n)]
         if len(chosen) != 1:
             raise ValueError(
-                "exactly one of regex, ast_grep, detector, repo is required"
+                "exactly one of regex, ast_grep, detector, repo, external is required"
                 + (f" (got {', '.join(chosen)})" if chosen else "")
             )
         return self
+
+
+class ExampleAdvisory(_Strict):
+    """An advisory an external source would report for a pinned package (the examples of
+    `external: known-vulnerabilities` rules stand in for OSV with these)."""
+
+    ecosystem: str
+    name: str
+    version: str
+    id: str
+    severity: Severity
+    aliases: tuple[str, ...] = ()
+    fixed: tuple[str, ...] = ()
+
+    def advisory(self) -> Advisory:
+        return Advisory(self.id, self.severity, self.aliases, self.fixed)
 
 
 class Example(_Strict):
@@ -162,6 +183,14 @@ class Example(_Strict):
 
     files: dict[str, str]
     note: str = ""
+    advisories: tuple[ExampleAdvisory, ...] = ()
+
+    def known_vulnerabilities(self) -> dict[tuple[str, str, str], list[Advisory]]:
+        """The example's advisories by (ecosystem, name, version)."""
+        out: dict[tuple[str, str, str], list[Advisory]] = {}
+        for item in self.advisories:
+            out.setdefault((item.ecosystem, item.name, item.version), []).append(item.advisory())
+        return out
 
 
 class Examples(_Strict):
@@ -236,6 +265,11 @@ class Rule(_Strict):
     @property
     def is_repo_rule(self) -> bool:
         return self.matcher.repo is not None
+
+    @property
+    def is_external(self) -> bool:
+        """Whether its findings come from outside the engine (handed in as hits by path)."""
+        return self.matcher.external is not None
 
     def applies_to_kind(self, language: str | None, roles: frozenset[str]) -> bool:
         """Whether this file-level rule looks at files of this language and these roles."""
@@ -321,7 +355,7 @@ class Ruleset:
         return {r.id: r.effort for r in self.rules}
 
     def file_rules(self) -> list[Rule]:
-        return [r for r in self.rules if not r.is_repo_rule]
+        return [r for r in self.rules if not r.is_repo_rule and not r.is_external]
 
     def repo_rules(self) -> list[Rule]:
         return [r for r in self.rules if r.is_repo_rule]

@@ -78,6 +78,7 @@ def report_dict(report: Report, ruleset: Ruleset | None = None) -> dict[str, Any
             "summary": report.migrations.describe(),
         },
         "out_of_scope_findings": report.out_of_scope,
+        "notices": list(report.notices),
         **({} if report.baseline is None else {"against_base": _against_base(report.baseline)}),
         "stats": {
             "files_total": report.stats.files_total,

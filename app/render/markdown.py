@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import html
+
 from app.engine.model import CATEGORY_BY_ID, Finding
 from app.engine.report import Report
 from app.engine.ruleset import Ruleset
@@ -186,6 +188,8 @@ def full_audit(
             + ", ".join(f"`{p}` ({m.rpartition('skipped: ')[2]})" for p, m in skipped[:10])
             + "_",
         ]
+    for notice in report.notices:
+        out += ["", html.escape(notice, quote=False)]  # no markup from a path or an error
     out += ["", closing_line(report, len(stops)), ""]
     return truncate("\n".join(out), max_chars)
 

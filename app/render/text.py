@@ -98,6 +98,8 @@ def render(
         console.print(f"Not judged by its parser: {path} ({reason})", markup=False)
     for path, problem in failed[:20]:
         console.print(f"[yellow]Could not fully parse[/] {escape(path)}: {escape(problem)}")
+    for notice in report.notices:
+        console.print(notice, markup=False)
     console.print("\n" + closing_line(report), markup=False)
     # the grids pad their last column to the width: no trailing blanks in a pipe or a log
     return _TRAILING_BLANKS.sub(r"\1", buffer.getvalue())

@@ -5,20 +5,23 @@ from __future__ import annotations
 import pytest
 
 from app.engine.memory import audit_files
-from app.engine.ruleset import load_ruleset
+from app.engine.ruleset import Example, load_ruleset
 
 RULESET = load_ruleset()
 CASES = [
-    pytest.param(rule.id, kind, i, example.files, id=f"{rule.id}-{rule.name}-{kind}{i}")
+    pytest.param(rule.id, kind, i, example, id=f"{rule.id}-{rule.name}-{kind}{i}")
     for rule in RULESET.rules
     for kind in ("bad", "good")
     for i, example in enumerate(getattr(rule.examples, kind))
 ]
 
 
-@pytest.mark.parametrize(("rule_id", "kind", "index", "files"), CASES)
-def test_rule_example(rule_id: str, kind: str, index: int, files: dict[str, str], analyzer) -> None:
-    report = audit_files(files, RULESET, analyzer=analyzer)
+@pytest.mark.parametrize(("rule_id", "kind", "index", "example"), CASES)
+def test_rule_example(rule_id: str, kind: str, index: int, example: Example, analyzer) -> None:
+    # rules fed from outside (known vulnerabilities) get the example's advisories as their source
+    report = audit_files(
+        example.files, RULESET, analyzer=analyzer, advisories=example.known_vulnerabilities()
+    )
     fired = [f for f in report.findings if f.rule == rule_id]
     if kind == "bad":
         assert fired, f"{rule_id} bad example {index} produced no finding"
