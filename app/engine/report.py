@@ -132,6 +132,13 @@ class Report:
     # The file that stands for the repository (its README or manifest, app/engine/repo_anchor.py):
     # where SARIF shows repository-level findings, since GitHub needs a file for each.
     repo_anchor: str | None = None
+    # Whether merges into the judged release branch wait for the check (app/github/branch_rules.py),
+    # set by the App for a push to or a pull request into a release branch; "" elsewhere.
+    branch_protection: str = ""
+    # The default branch's scores, oldest first, ending with this one (the App's stored analyses).
+    score_history: tuple[int, ...] = ()
+    # Sources the App could not read, with why (`Dependabot alerts: not checked (...)`).
+    not_checked: tuple[str, ...] = ()
 
     def from_root(self, path: str | None) -> str | None:
         """A finding's path from the repository's root."""
