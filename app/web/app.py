@@ -39,7 +39,6 @@ from app.web.signature import verify
 log = structlog.get_logger()
 _DELIVERY_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 _REPO_PART = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
-BADGE_MAX_AGE = 300
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -189,13 +188,9 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
             async with sessions() as session:
                 found = await public_badge(session, f"{owner}/{repo}")
         if found is None:
-            return Response("not found\n", status_code=404, media_type="text/plain",
-                            headers={"Cache-Control": "no-store"})  # fmt: skip
-        return Response(
-            badge_svg(found.grade, found.score),
-            media_type="image/svg+xml",
-            headers={"Cache-Control": f"public, max-age={BADGE_MAX_AGE}"},
-        )
+            return Response("not found\n", status_code=404, media_type="text/plain")
+        # cached BADGE_MAX_AGE seconds (app/web/hardening.py: PublicCaching)
+        return Response(badge_svg(found.grade, found.score), media_type="image/svg+xml")
 
     @app.get("/healthz/live")
     async def live() -> dict[str, str]:

@@ -553,7 +553,7 @@ class FakeGitHub:
             return 200, listed[: int(query.get("per_page", "30"))]
         if len(parts) >= 7 and parts[4:6] == ["rules", "branches"]:
             return 200, self.branch_rules.get("/".join(parts[6:]), [])
-        if len(parts) >= 9 and parts[4] == "branches" and parts[-2:] == [
+        if len(parts) >= 8 and parts[4] == "branches" and parts[-2:] == [
             "protection",
             "required_status_checks",
         ]:
@@ -564,7 +564,8 @@ class FakeGitHub:
                 return 404, {"message": "Branch not protected"}
             answer = example(method, path, "200")
             contexts = self.classic_checks[branch]
-            answer.update(contexts=contexts, checks=[{"context": c, "app_id": None} for c in contexts])
+            checks = [{"context": c, "app_id": None} for c in contexts]
+            answer.update(contexts=contexts, checks=checks)
             return 200, answer
         return None
 
