@@ -16,6 +16,7 @@ import pytest
 
 from tests.app.app_harness import running_app, send
 from tests.app.fake_github import FakeGitHub, example, start
+from tests.app.test_commands import command, fake_serving, reply, shop_with_pull_request
 from tests.app.test_push_analysis import GOOD, INJECTION, push_payload
 from tests.gitrepo import git
 
@@ -190,3 +191,21 @@ async def test_a_private_repository_has_no_badge(
     assert hidden.text == unknown.text
     alike = ("content-type", "content-length", "cache-control")
     assert [hidden.headers[h] for h in alike] == [unknown.headers[h] for h in alike]
+
+
+async def test_the_stakeholder_report_shows_the_default_branch_trend(
+    database_url: str, tmp_path: Path
+) -> None:
+    repo = shop_with_pull_request(tmp_path)
+    with fake_serving(repo) as fake:
+        async with running_app(database_url, fake) as http:
+            await send(http, "push", payload(git(repo, "rev-parse", "HEAD")), "r-1")
+            git(repo, "merge", "-q", "--ff-only", "topic")  # the SQL injection reaches main
+            await send(http, "push", payload(git(repo, "rev-parse", "HEAD")), "r-2")
+            _, text = summary(fake)
+            [trend] = [line for line in text.splitlines() if line.startswith("**Trend:**")]
+            assert await command(http, fake, "/production report") == "done"
+            body = reply(fake, "report")["body"]
+    shown = trend.removeprefix("**Trend:** ").strip()
+    assert shown.endswith("over the last 2 pushes") and " → " in shown
+    assert f"- Trend: {shown}" in body
