@@ -6,15 +6,14 @@ minutes per repository and branch (`RequiredChecks`), as the tags are (app/jobs/
 
 from __future__ import annotations
 
-import time
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
 from githubkit import GitHub
 from githubkit.exception import RequestFailed
 
-CHECK_NAME = "Production readiness"
+from app.github.check_runs import CHECK_NAME
+
 MAX_RULE_PAGES = 3  # rules per branch come 100 a page; three pages are more than any repository has
 
 Enforcement = Literal["required", "not_required", "unknown"]
@@ -91,29 +90,6 @@ async def enforcement(
     if check in classic:
         return BranchEnforcement(branch, "required", "classic branch protection")
     return BranchEnforcement(branch, "not_required")
-
-
-class RequiredChecks:
-    """`enforcement` answers kept `ttl` seconds per (repository, branch), at most `size` of them
-    (the rules change rarely; every push to a release branch would otherwise ask twice)."""
-
-    def __init__(self, ttl: float = 300.0, size: int = 256) -> None:
-        self.ttl = ttl
-        self.size = size
-        self._kept: OrderedDict[tuple[str, str], tuple[float, BranchEnforcement]] = OrderedDict()
-
-    async def of(self, gh: GitHub[Any], owner: str, name: str, branch: str) -> BranchEnforcement:
-        key = (f"{owner}/{name}".lower(), branch)
-        kept = self._kept.get(key)
-        now = time.monotonic()
-        if kept is not None and now - kept[0] < self.ttl:
-            return kept[1]
-        found = await enforcement(gh, owner, name, branch)
-        self._kept[key] = (now, found)
-        self._kept.move_to_end(key)
-        while len(self._kept) > self.size:
-            self._kept.popitem(last=False)
-        return found
 
 
 def describe(found: BranchEnforcement, check: str = CHECK_NAME) -> str:

@@ -1,7 +1,8 @@
 """What a judged commit's report says beyond its tree, read from GitHub and the database: the
 repository's open Dependabot alerts (counted as findings, or `not checked` when the App may not
 read them), whether merges into a judged release branch wait for the check (a push to it or a
-pull request into it), and the default branch's score trend."""
+pull request into it), and the default branch's score trend. GitHub's answers are kept a few
+minutes (app/jobs/kept_answers.py)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,9 @@ from app.engine.gate import GateContext, decide
 from app.engine.model import Waiver
 from app.engine.report import Report
 from app.engine.ruleset import Ruleset
-from app.engine.vulnerable_dependencies import findings_of, merged
+from app.engine.vulnerable_dependencies import VulnerableDependency, findings_of, merged
 from app.github import branch_rules, dependabot
+from app.jobs.kept_answers import KeptAnswers
 from app.store import score_history
 from app.store.models import Repository
 
@@ -29,21 +31,37 @@ NOT_CHECKED_ALERTS = (
     "Dependabot alerts on for the repository)"
 )
 
-_required: WeakKeyDictionary[async_sessionmaker[AsyncSession], branch_rules.RequiredChecks] = (
-    WeakKeyDictionary()
-)
+Alerts = list[VulnerableDependency] | None  # None: the App may not read them
 
 
-def required_checks_of(sessions: async_sessionmaker[AsyncSession]) -> branch_rules.RequiredChecks:
-    """This process's cache of branch rules (per database, as the tags are)."""
-    found = _required.get(sessions)
+class _Kept:
+    """This process's answers of GitHub kept a few minutes (per database, as the tags are)."""
+
+    def __init__(self) -> None:
+        self.enforcement: KeptAnswers[branch_rules.BranchEnforcement] = KeptAnswers()
+        self.alerts: KeptAnswers[Alerts] = KeptAnswers()
+
+
+_kept: WeakKeyDictionary[async_sessionmaker[AsyncSession], _Kept] = WeakKeyDictionary()
+
+
+def kept_of(sessions: async_sessionmaker[AsyncSession]) -> _Kept:
+    found = _kept.get(sessions)
     if found is None:
-        found = _required[sessions] = branch_rules.RequiredChecks()
+        found = _kept[sessions] = _Kept()
     return found
+
+
+async def _alerts(gh: GitHub[Any], owner: str, name: str) -> Alerts:
+    try:
+        return await dependabot.open_alerts(gh, owner, name)
+    except dependabot.AlertsUnreadable:
+        return None
 
 
 async def with_alerts(
     gh: GitHub[Any],
+    sessions: async_sessionmaker[AsyncSession],
     owner: str,
     name: str,
     report: Report,
@@ -53,9 +71,9 @@ async def with_alerts(
 ) -> Report:
     """`report` with the open high and critical Dependabot alerts counted, or saying they were
     not checked."""
-    try:
-        alerts = await dependabot.open_alerts(gh, owner, name)
-    except dependabot.AlertsUnreadable:
+    key = f"{owner}/{name}".lower()
+    alerts = await kept_of(sessions).alerts.get(key, lambda: _alerts(gh, owner, name))
+    if alerts is None:
         report.not_checked = (*report.not_checked, NOT_CHECKED_ALERTS)
         return report
     return merged(report, findings_of(alerts, rules, config), rules, config, waivers)
@@ -73,7 +91,10 @@ async def enforcement_line(
     if context.kind not in ("push", "pull_request") or not context.release:
         return ""
     try:
-        found = await required_checks_of(sessions).of(gh, owner, name, context.branch)
+        key = f"{owner}/{name}".lower() + f":{context.branch}"
+        found = await kept_of(sessions).enforcement.get(
+            key, lambda: branch_rules.enforcement(gh, owner, name, context.branch)
+        )
     except RequestFailed as exc:
         if exc.response.status_code >= 500:
             raise
@@ -118,7 +139,7 @@ async def add_context(
 ) -> Report:
     """`report` with the alerts, the enforcement line, the trend and the gate's reason (again:
     the alerts may change it)."""
-    report = await with_alerts(gh, owner, name, report, rules, config, waivers)
+    report = await with_alerts(gh, sessions, owner, name, report, rules, config, waivers)
     report.branch_protection = await enforcement_line(gh, sessions, owner, name, context)
     on_default = context.kind == "push" and bool(default_branch)
     on_default = on_default and context.branch == default_branch
