@@ -172,6 +172,7 @@ class DeploymentProtectionRuleEvent(Event):
 class RepositoryItem(_Model):
     id: Id
     full_name: Name = ""
+    private: bool | None = None
 
 
 class InstallationEvent(Event):

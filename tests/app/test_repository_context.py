@@ -18,6 +18,7 @@ from tests.app.app_harness import running_app, send
 from tests.app.fake_github import FakeGitHub, example, start
 from tests.app.test_commands import command, fake_serving, reply, shop_with_pull_request
 from tests.app.test_push_analysis import GOOD, INJECTION, push_payload
+from tests.app.test_webhook import example as webhook_example
 from tests.gitrepo import git
 
 
@@ -209,3 +210,16 @@ async def test_the_stakeholder_report_shows_the_default_branch_trend(
     shown = trend.removeprefix("**Trend:** ").strip()
     assert shown.endswith("over the last 2 pushes") and " → " in shown
     assert f"- Trend: {shown}" in body
+
+
+async def test_a_repository_made_private_loses_its_badge(
+    client: httpx.AsyncClient, fake: FakeGitHub, repo: Path
+) -> None:
+    body = payload(git(repo, "rev-parse", "HEAD"))
+    await send(client, "push", body, "v-1")
+    assert (await client.get("/badge/octo/shop.svg")).status_code == 200
+    added = copy.deepcopy(webhook_example("installation_repositories", "added"))
+    item = dict(added["repositories_added"][0], id=body["repository"]["id"], private=True)
+    added.update(repositories_added=[item], installation={"id": 77})
+    await send(client, "installation_repositories", added, "v-2")
+    assert (await client.get("/badge/octo/shop.svg")).status_code == 404
