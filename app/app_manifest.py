@@ -33,6 +33,10 @@ OPERATIONS: dict[str, tuple[Permission, ...] | None] = {
     "repos/list-commits": (("contents", "read"),),
     "repos/get-branch": (("contents", "read"),),
     "repos/list-tags": (("metadata", "read"),),
+    # the rules (rulesets) that apply to a branch; classic protection needs Administration
+    "repos/get-branch-rules": (("metadata", "read"),),
+    "repos/get-status-checks-protection": (("administration", "read"),),
+    "dependabot/list-alerts-for-repo": (("vulnerability_alerts", "read"),),
     "repos/get-collaborator-permission-level": (("metadata", "read"),),
     "repos/list-pull-requests-associated-with-commit": (("pull_requests", "read"),),
     "pulls/get": (("pull_requests", "read"),),
@@ -65,6 +69,7 @@ ALWAYS_DELIVERED = frozenset({"installation", "installation_repositories", "ping
 
 TITLES = {
     "actions": "Actions",
+    "administration": "Administration",
     "checks": "Checks",
     "contents": "Contents",
     "deployments": "Deployments",
@@ -72,6 +77,7 @@ TITLES = {
     "merge_queues": "Merge queues",
     "metadata": "Metadata",
     "pull_requests": "Pull requests",
+    "vulnerability_alerts": "Dependabot alerts",
 }
 PLACEHOLDER_URL = "https://stopship.example.com/webhooks/github"
 

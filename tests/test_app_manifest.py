@@ -127,6 +127,7 @@ def test_every_permission_is_needed_and_granted() -> None:
         assert not all(grants(lowered, needed) for needed in needs), f"{name}: {access} unused"
     assert permissions == {
         "actions": "read",
+        "administration": "read",
         "checks": "write",
         "contents": "read",
         "deployments": "write",
@@ -134,6 +135,7 @@ def test_every_permission_is_needed_and_granted() -> None:
         "merge_queues": "read",
         "metadata": "read",
         "pull_requests": "write",
+        "vulnerability_alerts": "read",
     }
 
 

@@ -139,6 +139,13 @@ class Report:
     # What the audit could not do, one line each (`Dependencies not checked for vulnerabilities:
     # OSV unreachable (...)`): shown by every renderer, never a finding.
     notices: list[str] = field(default_factory=list)
+    # Whether merges into the judged release branch wait for the check (app/github/branch_rules.py),
+    # set by the App for a push to or a pull request into a release branch; "" elsewhere.
+    branch_protection: str = ""
+    # The default branch's scores, oldest first, ending with this one (the App's stored analyses).
+    score_history: tuple[int, ...] = ()
+    # Sources the App could not read, with why (`Dependabot alerts: not checked (...)`).
+    not_checked: tuple[str, ...] = ()
 
     def from_root(self, path: str | None) -> str | None:
         """A finding's path from the repository's root."""

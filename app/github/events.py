@@ -35,6 +35,9 @@ class RepositoryRef(_Model):
     id: Id
     full_name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")]
     owner: Account | None = None
+    # None when the payload does not say (a badge is served only for a repository known public)
+    private: bool | None = None
+    default_branch: Name | None = None
 
     @property
     def owner_name(self) -> tuple[str, str]:
@@ -169,6 +172,7 @@ class DeploymentProtectionRuleEvent(Event):
 class RepositoryItem(_Model):
     id: Id
     full_name: Name = ""
+    private: bool | None = None
 
 
 class InstallationEvent(Event):

@@ -53,6 +53,7 @@ from app.jobs import supersede
 from app.jobs.commit_files import CommitFiles, CommitReader, Superseded
 from app.jobs.recent_commits import report_state
 from app.jobs.release_baseline import release_of
+from app.jobs.repository_context import add_context
 from app.jobs.stored_analysis import store_analysis
 from app.store import attestations as attestation_store
 from app.store import waivers as waiver_store
@@ -201,7 +202,7 @@ async def evaluate(
     async with _one_connection_pool(gh):
         with rate_limit.job_budget():
             reader = CommitReader(gh, target.owner, target.name, sessions, rules)
-            return await _evaluate(
+            evaluation = await _evaluate(
                 reader,
                 repo_full_name,
                 target,
@@ -209,6 +210,20 @@ async def evaluate(
                 waivers,
                 await _attested(sessions, repository_id),
             )
+            evaluation.report = await add_context(
+                gh,
+                sessions,
+                repository_id,
+                target.owner,
+                target.name,
+                evaluation.report,
+                rules,
+                evaluation.config,
+                waivers,
+                gate_context(target, evaluation.config),
+                None,
+            )
+            return evaluation
 
 
 async def _waivers(
@@ -274,7 +289,20 @@ async def _judge_claimed(
             await check_runs.fail(gh, owner, name, run_id, f"Invalid configuration: {exc}")
             await supersede.settle(sessions, held, "done")
             return "done"
-        report, config = evaluation.report, evaluation.config
+        config = evaluation.config
+        report = evaluation.report = await add_context(
+            gh,
+            sessions,
+            place.repository.id,
+            owner,
+            name,
+            evaluation.report,
+            rules,
+            config,
+            waivers,
+            gate_context(target, config),
+            place.repository.default_branch,
+        )
         conclusion = decide(report, gate_context(target, config)).conclusion
         await check_newer()
         await check_runs.complete(

@@ -213,13 +213,16 @@ async def _bookkeeping(session: AsyncSession, event: str, parsed: Event) -> None
     for repo in added:
         existing = await session.get(Repository, repo.id)
         if existing is None:
-            session.add(
-                Repository(id=repo.id, installation_id=installation_id, full_name=repo.full_name)
+            existing = Repository(
+                id=repo.id, installation_id=installation_id, full_name=repo.full_name
             )
+            session.add(existing)
         else:  # added again (or renamed, or moved to this installation)
             existing.removed_at = None
             existing.installation_id = installation_id
             existing.full_name = repo.full_name or existing.full_name
+        if repo.private is not None:  # the readiness badge is served for public ones only
+            existing.private = repo.private
     if removed_ids:
         rows = await session.scalars(select(Repository).where(Repository.id.in_(removed_ids)))
         for repo_row in rows:

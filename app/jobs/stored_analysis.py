@@ -35,11 +35,16 @@ async def ensure_repository(session: AsyncSession, place: Place) -> int:
         account = installation.account or repo.owner
         session.add(Installation(id=installation.id, account=account.login if account else ""))
         await session.flush()
-    if await session.get(Repository, repo.id) is None:
-        session.add(
-            Repository(id=repo.id, installation_id=installation.id, full_name=repo.full_name)
-        )
-        await session.flush()
+    row = await session.get(Repository, repo.id)
+    if row is None:
+        row = Repository(id=repo.id, installation_id=installation.id, full_name=repo.full_name)
+        session.add(row)
+    # what the delivery says of the repository now (a repository made private: no badge)
+    if repo.private is not None:
+        row.private = repo.private
+    if repo.default_branch:
+        row.default_branch = repo.default_branch
+    await session.flush()
     return repo.id
 
 

@@ -135,6 +135,9 @@ def full_audit(
         *[f"**Migrations:** {line}  " for line in migrations_line(report)],
         f"{headline(report)}  ",
         f"**Verdict:** {report.verdict} · {report.date}  ",
+        *[f"**Enforcement:** {line}  " for line in enforcement_line(report)],
+        *[f"**Trend:** {line}  " for line in trend_line(report)],
+        *[f"**Not checked:** {line}  " for line in report.not_checked],
         *([f"**Gate:** {report.gate_reason}"] if report.gate_reason else []),
         "",
         *baseline_section(report),
@@ -236,6 +239,27 @@ def migrations_line(report: Report) -> list[str]:
     return [line] if line else []
 
 
+def enforcement_line(report: Report) -> list[str]:
+    """Whether merges into the judged release branch wait for the check (set by the App)."""
+    return [report.branch_protection] if report.branch_protection else []
+
+
+TREND_POINTS = 8
+
+
+def trend_line(report: Report) -> list[str]:
+    """`64 → 71 → 78 over the last 10 pushes`: the default branch's score history, a repeated
+    score shown once, its last TREND_POINTS changes; none with fewer than two analyses."""
+    scores = report.score_history
+    if len(scores) < 2:
+        return []
+    starts = [i for i, s in enumerate(scores) if i == 0 or scores[i - 1] != s][-TREND_POINTS:]
+    pushes = plural(len(scores) - starts[0], "push", "pushes")
+    if len(starts) == 1:
+        return [f"{scores[-1]}, unchanged over the last {pushes}"]
+    return [" → ".join(str(scores[i]) for i in starts) + f" over the last {pushes}"]
+
+
 COMMENT_POINTER = "Run `/production check` for the full audit."
 CLI_POINTER = "Run `stopship check --format markdown` for the full audit."
 
@@ -277,6 +301,8 @@ def stakeholder_report(report: Report, ruleset: Ruleset, max_chars: int | None =
         f"- Verdict: **{report.verdict}**",
         f"- Strictness: {report.strictness}; minimum score {report.min_score}",
         *[f"- Migrations: {line}" for line in migrations_line(report)],
+        *[f"- Trend: {line}" for line in trend_line(report)],
+        *[f"- Not checked: {line}" for line in report.not_checked],
         f"- Findings: {counts['stop_ship']} stop-ship, {counts['critical']} critical, "
         f"{counts['high']} high, {counts['medium']} medium, {counts['low']} low",
         "",

@@ -53,6 +53,9 @@ class Repository(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     # set when the repository is removed from the installation; its analyses and waivers stay
     removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # as the latest delivery that said so; NULL: not known yet (the badge treats it as private)
+    private: Mapped[bool | None] = mapped_column()
+    default_branch: Mapped[str | None] = mapped_column(String(255))
 
 
 class Delivery(Base):

@@ -1,4 +1,5 @@
-"""The FastAPI application: `POST /webhooks/github`, `/healthz/live`, `/healthz/ready`, `/metrics`.
+"""The FastAPI application: `POST /webhooks/github`, `/healthz/live`, `/healthz/ready`, `/metrics`,
+`GET /badge/{owner}/{repo}.svg` (the readiness badge of a public repository).
 
 The webhook handler answers within milliseconds: it checks the size and the signature, parses
 the JSON, stores the delivery (the store is what makes a redelivery a no-op) and hands its id to
@@ -26,15 +27,18 @@ from app.jobs.handlers import SUPPORTED_EVENTS
 from app.jobs.periodic import repeating
 from app.jobs.queue import job_lock
 from app.metrics import Metrics
+from app.render.badge import badge_svg
 from app.settings import Settings
 from app.store.db import make_engine, make_sessions
 from app.store.migrate import at_head
 from app.store.models import Delivery
+from app.store.score_history import public_badge
 from app.web.hardening import harden
 from app.web.intake import RETRY_AFTER_SECONDS, BodyBudget, IntakeLimits, Refused, signed_body
 
 log = structlog.get_logger()
 _DELIVERY_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+_REPO_PART = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -168,6 +172,19 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
         metrics.deliveries.labels(event, "accepted").inc()
         log.info("delivery accepted", delivery=delivery_id, gh_event=event, repo=repository)
         return JSONResponse({"status": "accepted", "delivery": delivery_id}, status_code=202)
+
+    @app.get("/badge/{owner}/{repo}.svg")
+    async def badge(owner: str, repo: str) -> Response:
+        """The default branch's grade and score; 404 alike for an unknown, private or never
+        judged repository (a private repository's existence is never revealed)."""
+        found = None
+        if _REPO_PART.match(owner) and _REPO_PART.match(repo):
+            async with sessions() as session:
+                found = await public_badge(session, f"{owner}/{repo}")
+        if found is None:
+            return Response("not found\n", status_code=404, media_type="text/plain")
+        # cached BADGE_MAX_AGE seconds (app/web/hardening.py: PublicCaching)
+        return Response(badge_svg(found.grade, found.score), media_type="image/svg+xml")
 
     @app.get("/healthz/live")
     async def live() -> dict[str, str]:

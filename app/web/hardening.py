@@ -63,9 +63,40 @@ class ErrorsAsJSON:
             await answer(scope, receive, send)
 
 
+class PublicCaching:
+    """Outside the security headers (which say `no-store` for everything): a successful answer
+    under one of `prefixes` (the readiness badge, public by design) may be cached `max_age`
+    seconds by browsers and image proxies."""
+
+    def __init__(self, app: ASGIApp, prefixes: tuple[str, ...], max_age: int) -> None:
+        self.app = app
+        self.prefixes = prefixes
+        self.value = f"public, max-age={max_age}".encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not str(scope.get("path", "")).startswith(self.prefixes):
+            await self.app(scope, receive, send)
+            return
+
+        async def caching_send(message: Message) -> None:
+            if message["type"] == "http.response.start" and message.get("status") == 200:
+                headers = [
+                    (k, v) for k, v in message.get("headers", []) if k.lower() != b"cache-control"
+                ]
+                message = dict(message, headers=[*headers, (b"cache-control", self.value)])
+            await send(message)
+
+        await self.app(scope, receive, caching_send)
+
+
+BADGE_PREFIX = "/badge/"
+BADGE_MAX_AGE = 300
+
+
 def harden(app: FastAPI) -> None:
     """Wrap every route. Added last is outermost: the id exists before anything else runs, and
     the headers go on every answer, errors included."""
     app.add_middleware(ErrorsAsJSON)
     app.add_middleware(SecureASGIMiddleware, secure=SECURITY_HEADERS)
+    app.add_middleware(PublicCaching, prefixes=(BADGE_PREFIX,), max_age=BADGE_MAX_AGE)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")

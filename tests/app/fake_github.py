@@ -228,6 +228,14 @@ class FakeGitHub:
     redelivered: list[int] = field(default_factory=list)  # attempt ids asked to be redone
     # "GET /git/trees/" -> headers added to the next such response (e.g. a spent rate limit)
     response_headers: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    # the repository's open Dependabot alerts as GitHub lists them (`dependabot_alert`); None:
+    # the App may not read them (403)
+    dependabot_alerts: list[dict[str, Any]] | None = field(default_factory=list)
+    # branch -> the rules that apply to it (`repos/get-branch-rules`'s items)
+    branch_rules: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # branch -> its classic protection's required contexts (absent: not protected, 404); None:
+    # the App may not read classic protection (403)
+    classic_checks: dict[str, list[str]] | None = field(default_factory=dict)
     _trees: dict[str, bytes] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -525,6 +533,42 @@ class FakeGitHub:
             return 200, self._page([dict(template, state=found[0]["state"])], query)
         return None
 
+    def _protection_response(
+        self, method: str, path: str, query: dict[str, str]
+    ) -> tuple[int, Any] | None:
+        """Dependabot alerts (open ones, high or critical as asked), the rules that apply to a
+        branch and its classic protection's required status checks."""
+        if method != "GET":
+            return None
+        parts = path.split("/")
+        if len(parts) == 6 and parts[4:] == ["dependabot", "alerts"]:
+            if self.dependabot_alerts is None:
+                return 403, {"message": "Resource not accessible by integration"}
+            wanted = set(query.get("severity", "low,medium,high,critical").split(","))
+            listed = [
+                a for a in self.dependabot_alerts
+                if a["state"] == query.get("state", a["state"])
+                and a["security_vulnerability"]["severity"] in wanted
+            ]  # fmt: skip
+            return 200, listed[: int(query.get("per_page", "30"))]
+        if len(parts) >= 7 and parts[4:6] == ["rules", "branches"]:
+            return 200, self.branch_rules.get("/".join(parts[6:]), [])
+        if len(parts) >= 8 and parts[4] == "branches" and parts[-2:] == [
+            "protection",
+            "required_status_checks",
+        ]:
+            branch = "/".join(parts[5:-2])
+            if self.classic_checks is None:
+                return 403, {"message": "Resource not accessible by integration"}
+            if branch not in self.classic_checks:
+                return 404, {"message": "Branch not protected"}
+            answer = example(method, path, "200")
+            contexts = self.classic_checks[branch]
+            checks = [{"context": c, "app_id": None} for c in contexts]
+            answer.update(contexts=contexts, checks=checks)
+            return 200, answer
+        return None
+
     def _hook_response(
         self, method: str, path: str, query: dict[str, str]
     ) -> tuple[int, Any] | None:
@@ -566,6 +610,9 @@ class FakeGitHub:
             answered = self._git_response(path, query or {})
             if answered is not None:
                 return answered
+        answered = self._protection_response(method, path, query or {})
+        if answered is not None:
+            return answered
         answered = self._conversation_response(method, path, body, query or {})
         if answered is not None:
             return answered
