@@ -2,8 +2,8 @@
 repository's open Dependabot alerts), as findings at the manifest and dependency each names, and
 merged into a Report (the score, grade, verdict and gates follow).
 
-Each high alert is `SEC028 known-vulnerable-dependency` (high, 8 points), each critical one
-`SEC029 known-vulnerable-dependency-critical` (critical, 15 points); the ruleset's entries for
+Each high alert is `SEC028 vulnerable-dependency` (high, 8 points), each critical one
+`SEC029 vulnerable-dependency-critical` (critical, 15 points); the ruleset's entries for
 those ids (their names, points, fix) are used when it has them, and the config's `rules.disable`
 and severity overrides apply. Stop-ship follows the strictness: at High (`public` and above)
 every high-or-worse security finding is stop-ship (CHECKS.md), so these are too.
@@ -54,8 +54,8 @@ class _RuleInfo:
 
 
 RULES = {
-    "high": _RuleInfo("SEC028", "known-vulnerable-dependency", Severity.HIGH, 8),
-    "critical": _RuleInfo("SEC029", "known-vulnerable-dependency-critical", Severity.CRITICAL, 15),
+    "high": _RuleInfo("SEC028", "vulnerable-dependency", Severity.HIGH, 8),
+    "critical": _RuleInfo("SEC029", "vulnerable-dependency-critical", Severity.CRITICAL, 15),
 }
 
 

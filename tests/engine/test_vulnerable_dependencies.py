@@ -41,7 +41,7 @@ def test_a_high_dependency_without_a_fix_says_so(ruleset: Ruleset) -> None:
     [finding] = findings_of([LODASH], ruleset, config())
     assert (finding.rule, finding.name, finding.points) == (
         "SEC028",
-        "known-vulnerable-dependency",
+        "vulnerable-dependency",
         8,
     )
     assert "No fixed version of `lodash`" in finding.fix
