@@ -84,8 +84,9 @@ def workload(documents: list[dict[str, Any]], name: str) -> dict[str, Any]:
     return found
 
 
-def test_helm_lint_is_clean() -> None:
-    report = helm_python.lint(CHART, SECRET, strict=True, kube_version=f"v{KUBERNETES}")
+@pytest.mark.parametrize("values", ["defaults", "example"])
+def test_helm_lint_is_clean(values: str) -> None:
+    report = helm_python.lint(CHART, VALUE_SETS[values], strict=True, kube_version=f"v{KUBERNETES}")
     problems = [m for m in report["messages"] if m["severity"] >= 2]  # warnings and errors
     assert problems == [] and report["errors"] == [], report
 
