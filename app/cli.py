@@ -405,13 +405,21 @@ def serve(
             min=0.1, max=300, help="Seconds a client has to send a request line and headers."
         ),
     ] = 10.0,
+    migrate: Annotated[
+        bool,
+        typer.Option(
+            "--migrate",
+            help="Apply the database migrations first (one server owns the database, "
+            "e.g. SQLite in one container); with several replicas run `stopship db upgrade` once.",
+        ),
+    ] = False,
 ) -> None:
     """Run the webhook service (it also runs the jobs with STOPSHIP_QUEUE=inline)."""
     _require_app_extra("serve")
     from app.web.serve import ServerLimits, run_server
 
     limits = ServerLimits(workers, limit_concurrency, timeout_keep_alive, header_timeout)
-    raise typer.Exit(run_server(host, port, limits))
+    raise typer.Exit(run_server(host, port, limits, migrate=migrate))
 
 
 @cli.command()

@@ -5,17 +5,24 @@ starts, running ones finish (up to `--shutdown-timeout`, if given), then it exit
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from wsgiref.simple_server import WSGIServer
 
 import structlog
-from prometheus_client import start_http_server
+from sqlalchemy import text
 
 from app.jobs import analysis_pool
 from app.jobs.backends import make_processor, make_redeliverer
 from app.jobs.procrastinate_queue import ProcrastinateQueue
 from app.jobs.queue import Processor
 from app.jobs.startup import database_problem
+from app.jobs.worker_health import (
+    INTERVAL,
+    Heartbeat,
+    keep_beating,
+    serve_health_and_metrics,
+)
 from app.logs import configure_logging, route_library_logs
 from app.metrics import Metrics
 from app.settings import Settings, SettingsError, load_settings
@@ -24,11 +31,12 @@ from app.store.db import libpq_conninfo, make_engine, make_sessions
 log = structlog.get_logger()
 
 
-def serve_metrics(metrics: Metrics, host: str, port: int) -> tuple[WSGIServer, int]:
-    """Serve `metrics` for Prometheus at http://host:port/metrics (port 0: any free port) from a
-    daemon thread; returns the server (to shut down) and the bound port."""
-    server, _thread = start_http_server(port, addr=host, registry=metrics.registry)
-    return server, server.server_port
+def serve_metrics(
+    metrics: Metrics, host: str, port: int, heartbeat: Heartbeat | None = None
+) -> tuple[WSGIServer, int]:
+    """Serve `metrics` for Prometheus at http://host:port/metrics (port 0: any free port), and
+    /healthz from `heartbeat`, from a daemon thread; returns the server and the bound port."""
+    return serve_health_and_metrics(metrics, host, port, heartbeat)
 
 
 def run_worker(
@@ -51,12 +59,21 @@ def run_worker(
         return 2
     route_library_logs("procrastinate", settings.log_format, settings.log_level)
     metrics = Metrics()
+    heartbeat = Heartbeat()
     server = None
     if metrics_port is not None:
-        server, port = serve_metrics(metrics, metrics_host, metrics_port)
-        log.info("metrics served", url=f"http://{metrics_host}:{port}/metrics")
+        server, port = serve_metrics(metrics, metrics_host, metrics_port, heartbeat)
+        log.info("metrics served", url=f"http://{metrics_host}:{port}/metrics", health="/healthz")
     try:
-        asyncio.run(work(settings, concurrency, metrics=metrics, shutdown_timeout=shutdown_timeout))
+        asyncio.run(
+            work(
+                settings,
+                concurrency,
+                metrics=metrics,
+                shutdown_timeout=shutdown_timeout,
+                heartbeat=heartbeat,
+            )
+        )
     finally:
         if server is not None:
             server.shutdown()
@@ -72,8 +89,11 @@ async def work(
     install_signal_handlers: bool = True,
     shutdown_timeout: float | None = None,
     name: str = "worker",
+    heartbeat: Heartbeat | None = None,
+    heartbeat_interval: float = INTERVAL,
 ) -> None:
-    """Run a worker in this event loop until it is stopped (a signal, or this task cancelled)."""
+    """Run a worker in this event loop until it is stopped (a signal, or this task cancelled);
+    with a `heartbeat`, beat it while the job loop runs and the database answers."""
     engine = make_engine(settings.database_url)
     sessions = make_sessions(engine)
     analysis_pool.configure(analysis_pool.budget_of(settings), concurrency)
@@ -86,6 +106,14 @@ async def work(
     )
     await queue.open()
     log.info("worker started", worker=name, concurrency=concurrency)
+    beating: asyncio.Task[None] | None = None
+    if heartbeat is not None:
+
+        async def probe() -> None:
+            async with sessions() as session:
+                await session.execute(text("SELECT 1"))
+
+        beating = asyncio.create_task(keep_beating(heartbeat, probe, heartbeat_interval))
     try:
         await queue.run_worker(
             concurrency,
@@ -94,6 +122,10 @@ async def work(
             name=name,
         )
     finally:
+        if beating is not None:
+            beating.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beating
         await queue.close()
         await engine.dispose()
         analysis_pool.close_all()

@@ -1,5 +1,6 @@
-"""`stopship serve`: validate settings, refuse an unmigrated database (or one without the
-procrastinate schema when that queue is configured), run uvicorn (which drains
+"""`stopship serve`: validate settings, apply the migrations first with `--migrate` (one
+process owns the database: the single-container install), refuse an unmigrated database (or one
+without the procrastinate schema when that queue is configured), run uvicorn (which drains
 in-flight requests on SIGTERM; the app's lifespan then drains running jobs).
 
 Connections are bounded: `limit_concurrency` connections at once per process (beyond it a
@@ -68,7 +69,9 @@ def _descriptor_problem(limits: ServerLimits) -> str | None:
     return None
 
 
-def run_server(host: str, port: int, limits: ServerLimits | None = None) -> int:
+def run_server(
+    host: str, port: int, limits: ServerLimits | None = None, *, migrate: bool = False
+) -> int:
     limits = limits or ServerLimits()
     try:
         settings = load_settings()
@@ -77,6 +80,10 @@ def run_server(host: str, port: int, limits: ServerLimits | None = None) -> int:
         _say(str(exc))
         return 2
     configure_server_logging(settings)
+    if migrate:
+        from app.store.migrate import upgrade
+
+        upgrade(settings.database_url)
 
     problem = database_problem(settings) or _descriptor_problem(limits)
     if problem is None and limits.workers > 1 and settings.queue == "inline":

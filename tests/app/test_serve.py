@@ -103,3 +103,14 @@ def test_a_concurrency_limit_beyond_the_descriptors_is_refused(env: Path) -> Non
     result = runner.invoke(cli, ["serve", "--limit-concurrency", str(soft)])
     assert result.exit_code == 2
     assert "ulimit -n" in result.stderr
+
+
+def test_serve_migrate_upgrades_the_database_before_its_checks(env: Path) -> None:
+    """The single-container recipe: `serve --migrate` on an empty SQLite volume. (Refused after
+    migrating, by a later check, so that no server starts in the test.)"""
+    result = runner.invoke(cli, ["serve", "--migrate", "--workers", "2"])
+    assert result.exit_code == 2
+    assert "stopship db upgrade" not in result.stderr  # migrated: the next check speaks
+    assert "--workers 2 needs STOPSHIP_QUEUE=procrastinate" in result.stderr
+    tables = {r[0] for r in sqlite3.connect(env).execute("SELECT name FROM sqlite_master")}
+    assert {"deliveries", "alembic_version"} <= tables
