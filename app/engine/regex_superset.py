@@ -76,9 +76,10 @@ def _char(code: int) -> str:
 
 
 class _Writer:
-    def __init__(self) -> None:
+    def __init__(self, max_span: int) -> None:
         self.exact = True
         self.unfolds_case = False
+        self.max_span = max_span
 
     def sequence(self, items: Any) -> str:
         return "".join(self.item(op, av) for op, av in items)
@@ -123,7 +124,7 @@ class _Writer:
     def count(self, low: int, high: int) -> str:
         if low > _MAX_COUNT:
             raise _Unsupported("repetition count")
-        if high is sre.MAXREPEAT or high > _MAX_COUNT:
+        if high is sre.MAXREPEAT or high > _MAX_COUNT or high - low > self.max_span:
             if high is not sre.MAXREPEAT:
                 self.exact = False
             return {0: "*", 1: "+"}.get(low, f"{{{low},}}")
@@ -181,12 +182,15 @@ def _flags(add: int, remove: int) -> str:
 
 
 @lru_cache(maxsize=4096)
-def superset(pattern: str, ignore_case: bool = False) -> Superset | None:
+def superset(
+    pattern: str, ignore_case: bool = False, max_span: int = _MAX_COUNT
+) -> Superset | None:
     """The RE2 pattern for `pattern` as the engine compiles it (MULTILINE, and IGNORECASE when
-    `ignore_case`), or None when it cannot be rewritten."""
+    `ignore_case`), or None when it cannot be rewritten. A counted repetition whose range is wider
+    than `max_span` loses its upper bound (`{0,400}` becomes `*`, and the result is not exact)."""
     try:
         tree = _parser.parse(pattern, sre.SRE_FLAG_IGNORECASE if ignore_case else 0)
-        writer = _Writer()
+        writer = _Writer(max_span)
         body = writer.sequence(tree)
     except (_Unsupported, ValueError, TypeError, IndexError, RecursionError):
         return None

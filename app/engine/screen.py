@@ -23,6 +23,11 @@ from app.engine.regex_superset import superset
 _SENTINEL = "\\z"
 _MAX_MEM = 64 << 20  # shared by the sets
 _PER_SET = 32  # patterns per RE2 set
+# A set's DFA that counts up to 400 after every `log.x(` keeps a state for each set of positions it
+# may be at: the set holding the two such logging patterns cost 2-3 times the others per byte. The
+# screen drops upper bounds of ranges wider than this (`{0,400}` becomes `*`); guided searches keep
+# them, since a looser pattern there proposes more offsets for Python to try.
+_MAX_SPAN = 32
 
 
 @dataclass(frozen=True, eq=False)  # compared (and hashed) by identity: cheap look-ups
@@ -74,7 +79,7 @@ class Screen:
         """The id of a Python pattern (compiled with MULTILINE; run on the lower-cased text when
         `lowered`) and whether RE2's answer is exactly Python's (else a match still needs Python
         to confirm it); None when the screen cannot or need not answer for it."""
-        rewritten = superset(pattern)
+        rewritten = superset(pattern, max_span=_MAX_SPAN)
         if rewritten is None or rewritten.min_width <= 1:
             return None  # one character is found at once by Python too: not worth a DFA state
         if lowered and not rewritten.unfolds_case:

@@ -42,6 +42,27 @@ def test_superset_rewrites(pattern: str, rewritten: str, exact: bool) -> None:
     re2.compile(result.pattern)
 
 
+@pytest.mark.parametrize(
+    ("pattern", "rewritten", "exact"),
+    [
+        (r"a.{0,400}b", "a(?:.)*b", False),
+        (r"x{3,40}", "(?:x){3,}", False),
+        (r"x{3,35}", "(?:x){3,35}", True),
+        (r"x{43}", "(?:x){43}", True),
+    ],
+)
+def test_superset_drops_the_upper_bound_of_ranges_wider_than_asked(
+    pattern: str, rewritten: str, exact: bool
+) -> None:
+    # a DFA counting to 400 keeps a state per set of positions it may be at: the screen asks for
+    # less, guided searches (which propose offsets to Python) keep the bound
+    result = superset(pattern, max_span=32)
+    assert result is not None
+    assert (result.pattern, result.exact) == (rewritten, exact)
+    assert superset(r"a.{0,400}b") == superset(r"a.{0,400}b", max_span=1000)
+    assert superset(r"a.{0,400}b").pattern == "a(?:.){0,400}b"  # type: ignore[union-attr]
+
+
 def test_superset_refuses_what_it_cannot_widen_safely() -> None:
     # RE2's `\S` takes \v and \x1c-\x1f, so its negation would be narrower than Python's
     assert superset(r"[^\S\n]") is None
