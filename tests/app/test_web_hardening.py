@@ -45,10 +45,23 @@ async def test_every_response_has_security_headers_and_a_request_id(
     assert uuid.UUID(response.headers["x-request-id"]).version == 4
 
 
-async def test_a_supplied_request_id_is_kept(http: httpx.AsyncClient) -> None:
-    rid = str(uuid.uuid4())
+@pytest.mark.parametrize(
+    "rid", [str(uuid.uuid4()), "req-42", "0af7651916cd43dd8448eb211c80319c", "a.b_c-D", "x" * 128]
+)
+async def test_a_sane_supplied_request_id_is_kept(http: httpx.AsyncClient, rid: str) -> None:
     response = await http.get("/healthz/live", headers={"X-Request-ID": rid})
     assert response.headers["x-request-id"] == rid
+
+
+@pytest.mark.parametrize(
+    "rid", ["", "x" * 129, "a b", 'id"}, {"admin": true', "../../etc", "a,b", "a;b", "a/b"]
+)
+async def test_any_other_request_id_is_replaced_by_a_new_uuid(
+    http: httpx.AsyncClient, rid: str
+) -> None:
+    response = await http.get("/healthz/live", headers={"X-Request-ID": rid})
+    assert response.headers["x-request-id"] != rid
+    assert uuid.UUID(response.headers["x-request-id"]).version == 4
 
 
 async def test_an_unexpected_error_is_a_json_500_without_internals(http: httpx.AsyncClient) -> None:
