@@ -35,6 +35,7 @@ from app.store.models import Delivery
 from app.store.score_history import public_badge
 from app.web.hardening import harden
 from app.web.intake import RETRY_AFTER_SECONDS, BodyBudget, IntakeLimits, Refused, signed_body
+from app.web.request_metrics import RequestTiming
 
 log = structlog.get_logger()
 _DELIVERY_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
@@ -91,6 +92,7 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
 
     app = FastAPI(title="stopship", lifespan=lifespan, docs_url=None, redoc_url=None)
     harden(app)
+    app.add_middleware(RequestTiming, histogram=metrics.request_seconds)
     app.state.queue = queue
     app.state.metrics = metrics
     app.state.sessions = sessions
