@@ -90,7 +90,10 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
         analysis_pool.close_all()
         await engine.dispose()
 
-    app = FastAPI(title="stopship", lifespan=lifespan, docs_url=None, redoc_url=None)
+    # a webhook receiver, not a public API: no schema or documentation pages to serve
+    app = FastAPI(
+        title="stopship", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None
+    )
     harden(app)
     app.add_middleware(RequestTiming, histogram=metrics.request_seconds)
     app.state.queue = queue

@@ -82,3 +82,9 @@ def test_log_lines_carry_the_request_id() -> None:
         correlation_id.reset(token)
     assert event["request_id"] == "0f1e2d3c-aaaa-4bbb-8ccc-123456789abc"
     assert "request_id" not in add_request_id(None, "info", {"event": "y"})
+
+
+@pytest.mark.parametrize("path", ["/openapi.json", "/docs", "/redoc", "/docs/oauth2-redirect"])
+async def test_no_schema_or_documentation_is_served(http: httpx.AsyncClient, path: str) -> None:
+    response = await http.get(path)
+    assert response.status_code == 404
