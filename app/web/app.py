@@ -26,6 +26,7 @@ from app.jobs.backends import github_factory, make_processor, make_queue, make_r
 from app.jobs.handlers import SUPPORTED_EVENTS
 from app.jobs.periodic import repeating
 from app.jobs.queue import job_lock
+from app.logs import Throttle
 from app.metrics import Metrics
 from app.render.badge import badge_svg
 from app.settings import Settings
@@ -76,6 +77,7 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
     limits = IntakeLimits(settings.max_webhook_bytes, settings.webhook_read_timeout)
     budget = BodyBudget(settings.webhook_buffer_bytes)
     outage = _Outage()
+    refusals = Throttle(10.0)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -115,6 +117,15 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
                 return await store_and_queue(event, delivery_id, body)
         except Refused as refused:
             metrics.deliveries.labels(label, refused.outcome).inc()
+            suppressed = refusals.due(refused.outcome)
+            if suppressed is not None:  # at most one line per outcome per 10 s
+                log.warning(
+                    "webhook refused",
+                    outcome=refused.outcome,
+                    status=refused.status,
+                    gh_event=label,
+                    suppressed=suppressed,
+                )
             return JSONResponse(
                 {"error": refused.message}, status_code=refused.status, headers=refused.headers
             )
