@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app import tracing
 from app.github.events import MalformedDelivery, parse_stored
 from app.jobs import analysis_pool, redelivery, supersede
 from app.jobs.backends import github_factory, make_processor, make_queue, make_redeliverer
@@ -66,6 +67,7 @@ class _Outage:
 
 def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI:
     engine = engine or make_engine(settings.database_url)
+    tracing.instrument_engine(engine)
     sessions = make_sessions(engine)
     metrics = Metrics()
     github = github_factory(settings, sessions)
@@ -91,6 +93,7 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
         await queue.close()
         analysis_pool.close_all()
         await engine.dispose()
+        tracing.shutdown()
 
     # a webhook receiver, not a public API: no schema or documentation pages to serve
     app = FastAPI(
@@ -98,6 +101,7 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
     )
     harden(app)
     app.add_middleware(RequestTiming, histogram=metrics.request_seconds)
+    tracing.instrument_app(app)
     app.state.queue = queue
     app.state.metrics = metrics
     app.state.sessions = sessions
