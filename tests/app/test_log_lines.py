@@ -221,3 +221,18 @@ def test_library_warnings_and_records_are_json_lines_without_info_chatter() -> N
     ]
     assert "a deprecated call" in lines[0]["event"]
     assert "secret" not in done.stderr
+
+
+def test_a_refusal_a_client_can_repeat_is_logged_once_per_interval_with_the_count_left_out() -> (
+    None
+):
+    from app.logs import Throttle
+
+    now = [0.0]
+    throttle = Throttle(10.0, clock=lambda: now[0])
+    assert throttle.due("bad_signature") == 0
+    assert [throttle.due("bad_signature") for _ in range(5)] == [None] * 5
+    assert throttle.due("too_large") == 0  # another outcome has its own interval
+    now[0] = 10.5
+    assert throttle.due("bad_signature") == 5
+    assert throttle.due("bad_signature") is None
