@@ -20,7 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app import tracing
+from app import __version__, tracing
 from app.github.events import MalformedDelivery, parse_stored
 from app.jobs import analysis_pool, redelivery, supersede
 from app.jobs.backends import github_factory, make_processor, make_queue, make_redeliverer
@@ -84,6 +84,7 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await queue.open()
+        log.info("service started", version=__version__, queue=settings.queue)
         resumed = await queue.resume()
         if resumed:
             log.info("resumed unfinished deliveries", count=resumed)
@@ -93,6 +94,7 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
         await queue.close()
         analysis_pool.close_all()
         await engine.dispose()
+        log.info("service stopped")
         tracing.shutdown()
 
     # a webhook receiver, not a public API: no schema or documentation pages to serve

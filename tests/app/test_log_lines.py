@@ -170,6 +170,7 @@ def test_serve_writes_only_json_lines_without_secrets(
     said = events(lines)
     assert any('"POST /webhooks/github HTTP/1.1" 202' in e for e in said)  # access lines
     assert "webhook refused" in said
+    assert said.index("service started") < said.index("service stopped")
     assert any("Started server process" in e for e in said)
     assert any("Shutting down" in e or "Finished server process" in e for e in said)
 
