@@ -15,7 +15,16 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 import httpx
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+)
+
+from app import __version__
 
 
 @dataclass
@@ -23,6 +32,23 @@ class Metrics:
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
 
     def __post_init__(self) -> None:
+        # process_* (CPU, memory, open files, start time) and python_info, as the default
+        # registry would have them
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+        self.build_info = Gauge(
+            "stopship_build_info",
+            "The running stopship version (always 1)",
+            ["version"],
+            registry=self.registry,
+        )
+        self.build_info.labels(__version__).set(1)
+        self.request_seconds = Histogram(
+            "stopship_http_request_duration_seconds",
+            "HTTP requests by route template (never the raw path) and status",
+            ["route", "status"],
+            registry=self.registry,
+        )
         self.deliveries = Counter(
             "stopship_webhook_deliveries",
             "Webhook deliveries by event and outcome",

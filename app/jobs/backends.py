@@ -18,6 +18,7 @@ from app.jobs.redelivery import RecoveryRun, redeliver_missed
 from app.metrics import Metrics, recording
 from app.settings import Settings
 from app.store.db import libpq_conninfo
+from app.tracing import job_span
 
 
 def app_github(
@@ -93,10 +94,11 @@ class DeliveryProcessor:
         self._metrics = metrics
 
     async def __call__(self, sessions: async_sessionmaker[AsyncSession], delivery_id: str) -> str:
-        if self._metrics is None:
-            return await process(sessions, delivery_id, self._github)
-        with recording(self._metrics):
-            return await process(sessions, delivery_id, self._github)
+        with job_span("process delivery", delivery_id=delivery_id):
+            if self._metrics is None:
+                return await process(sessions, delivery_id, self._github)
+            with recording(self._metrics):
+                return await process(sessions, delivery_id, self._github)
 
     async def abandon(
         self, sessions: async_sessionmaker[AsyncSession], delivery_id: str, reason: str

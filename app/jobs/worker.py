@@ -12,6 +12,7 @@ from wsgiref.simple_server import WSGIServer
 import structlog
 from sqlalchemy import text
 
+from app import tracing
 from app.jobs import analysis_pool
 from app.jobs.backends import make_processor, make_redeliverer
 from app.jobs.procrastinate_queue import ProcrastinateQueue
@@ -58,6 +59,7 @@ def run_worker(
         sys.stderr.write(f"stopship: {problem}\n")
         return 2
     route_library_logs("procrastinate", settings.log_format, settings.log_level)
+    tracing.start_tracing(tracing.endpoint())
     metrics = Metrics()
     heartbeat = Heartbeat()
     server = None
@@ -77,6 +79,7 @@ def run_worker(
     finally:
         if server is not None:
             server.shutdown()
+        tracing.shutdown()
     return 0
 
 
@@ -95,6 +98,7 @@ async def work(
     """Run a worker in this event loop until it is stopped (a signal, or this task cancelled);
     with a `heartbeat`, beat it while the job loop runs and the database answers."""
     engine = make_engine(settings.database_url)
+    tracing.instrument_engine(engine)
     sessions = make_sessions(engine)
     analysis_pool.configure(analysis_pool.budget_of(settings), concurrency)
     queue = ProcrastinateQueue(

@@ -20,12 +20,14 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app import __version__, tracing
 from app.github.events import MalformedDelivery, parse_stored
 from app.jobs import analysis_pool, redelivery, supersede
 from app.jobs.backends import github_factory, make_processor, make_queue, make_redeliverer
 from app.jobs.handlers import SUPPORTED_EVENTS
 from app.jobs.periodic import repeating
 from app.jobs.queue import job_lock
+from app.logs import Throttle
 from app.metrics import Metrics
 from app.render.badge import badge_svg
 from app.settings import Settings
@@ -35,6 +37,7 @@ from app.store.models import Delivery
 from app.store.score_history import public_badge
 from app.web.hardening import harden
 from app.web.intake import RETRY_AFTER_SECONDS, BodyBudget, IntakeLimits, Refused, signed_body
+from app.web.request_metrics import RequestTiming
 
 log = structlog.get_logger()
 _DELIVERY_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
@@ -64,6 +67,7 @@ class _Outage:
 
 def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI:
     engine = engine or make_engine(settings.database_url)
+    tracing.instrument_engine(engine)
     sessions = make_sessions(engine)
     metrics = Metrics()
     github = github_factory(settings, sessions)
@@ -75,10 +79,12 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
     limits = IntakeLimits(settings.max_webhook_bytes, settings.webhook_read_timeout)
     budget = BodyBudget(settings.webhook_buffer_bytes)
     outage = _Outage()
+    refusals = Throttle(10.0)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await queue.open()
+        log.info("service started", version=__version__, queue=settings.queue)
         resumed = await queue.resume()
         if resumed:
             log.info("resumed unfinished deliveries", count=resumed)
@@ -88,9 +94,16 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
         await queue.close()
         analysis_pool.close_all()
         await engine.dispose()
+        log.info("service stopped")
+        tracing.shutdown()
 
-    app = FastAPI(title="stopship", lifespan=lifespan, docs_url=None, redoc_url=None)
+    # a webhook receiver, not a public API: no schema or documentation pages to serve
+    app = FastAPI(
+        title="stopship", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None
+    )
     harden(app)
+    app.add_middleware(RequestTiming, histogram=metrics.request_seconds)
+    tracing.instrument_app(app)
     app.state.queue = queue
     app.state.metrics = metrics
     app.state.sessions = sessions
@@ -110,6 +123,15 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
                 return await store_and_queue(event, delivery_id, body)
         except Refused as refused:
             metrics.deliveries.labels(label, refused.outcome).inc()
+            suppressed = refusals.due(refused.outcome)
+            if suppressed is not None:  # at most one line per outcome per 10 s
+                log.warning(
+                    "webhook refused",
+                    outcome=refused.outcome,
+                    status=refused.status,
+                    gh_event=label,
+                    suppressed=suppressed,
+                )
             return JSONResponse(
                 {"error": refused.message}, status_code=refused.status, headers=refused.headers
             )

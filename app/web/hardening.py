@@ -1,8 +1,10 @@
-"""What wraps every route: a request id (`X-Request-ID`, kept when the caller sends a valid
-one, else a new UUID4) bound to the request's log lines, security headers suited to a JSON-only
+"""What wraps every route: a request id (`X-Request-ID`, kept when the caller sends a sane
+token, else a new UUID4) bound to the request's log lines, security headers suited to a JSON-only
 API, and a structured 500 that names the request id and never the exception."""
 
 from __future__ import annotations
+
+import re
 
 import structlog
 from asgi_correlation_id import CorrelationIdMiddleware, correlation_id
@@ -31,6 +33,16 @@ SECURITY_HEADERS = Secure(
     referrer=ReferrerPolicy().no_referrer(),
     cache=CacheControl().no_store(),
 )
+
+
+# a client's id is kept when it is a plain token (UUIDs, trace ids, load balancer ids): it lands
+# in every log line of the request and in the answer's header, so nothing else gets through
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+
+
+def sane_request_id(value: str) -> bool:
+    """Whether a client's `X-Request-ID` is kept; otherwise a new UUID4 replaces it."""
+    return _SANE_REQUEST_ID.fullmatch(value) is not None
 
 
 class ErrorsAsJSON:
@@ -99,4 +111,6 @@ def harden(app: FastAPI) -> None:
     app.add_middleware(ErrorsAsJSON)
     app.add_middleware(SecureASGIMiddleware, secure=SECURITY_HEADERS)
     app.add_middleware(PublicCaching, prefixes=(BADGE_PREFIX,), max_age=BADGE_MAX_AGE)
-    app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
+    app.add_middleware(
+        CorrelationIdMiddleware, header_name="X-Request-ID", validator=sane_request_id
+    )

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 
+from app import tracing
 from app.jobs.startup import database_problem
 from app.logs import OncePer, configure_logging, route_library_logs
 from app.settings import Settings, SettingsError, load_settings
@@ -39,13 +40,15 @@ def _say(message: str) -> None:
 
 
 def configure_server_logging(settings: Settings) -> None:
-    """Our structured lines for our logs, uvicorn's and asyncio's; a message repeated (an
-    accept() failing while descriptors run out, a connection over the limit) at most once per
-    10 seconds per process, with the count of those left out."""
+    """Our structured lines for our logs, uvicorn's (access lines included) and asyncio's; an
+    error message repeated (an accept() failing while descriptors run out, a connection over the
+    limit) at most once per 10 seconds per process, with the count of those left out."""
     configure_logging(settings.log_format, settings.log_level)
+    tracing.start_tracing(tracing.endpoint())
     for name in ("uvicorn.error", "asyncio"):
         route_library_logs(name, settings.log_format, settings.log_level)
         logging.getLogger(name).addFilter(OncePer(10.0))
+    route_library_logs("uvicorn.access", settings.log_format, settings.log_level)
 
 
 def app_from_environment() -> FastAPI:

@@ -45,10 +45,23 @@ async def test_every_response_has_security_headers_and_a_request_id(
     assert uuid.UUID(response.headers["x-request-id"]).version == 4
 
 
-async def test_a_supplied_request_id_is_kept(http: httpx.AsyncClient) -> None:
-    rid = str(uuid.uuid4())
+@pytest.mark.parametrize(
+    "rid", [str(uuid.uuid4()), "req-42", "0af7651916cd43dd8448eb211c80319c", "a.b_c-D", "x" * 128]
+)
+async def test_a_sane_supplied_request_id_is_kept(http: httpx.AsyncClient, rid: str) -> None:
     response = await http.get("/healthz/live", headers={"X-Request-ID": rid})
     assert response.headers["x-request-id"] == rid
+
+
+@pytest.mark.parametrize(
+    "rid", ["", "x" * 129, "a b", 'id"}, {"admin": true', "../../etc", "a,b", "a;b", "a/b"]
+)
+async def test_any_other_request_id_is_replaced_by_a_new_uuid(
+    http: httpx.AsyncClient, rid: str
+) -> None:
+    response = await http.get("/healthz/live", headers={"X-Request-ID": rid})
+    assert response.headers["x-request-id"] != rid
+    assert uuid.UUID(response.headers["x-request-id"]).version == 4
 
 
 async def test_an_unexpected_error_is_a_json_500_without_internals(http: httpx.AsyncClient) -> None:
@@ -69,3 +82,9 @@ def test_log_lines_carry_the_request_id() -> None:
         correlation_id.reset(token)
     assert event["request_id"] == "0f1e2d3c-aaaa-4bbb-8ccc-123456789abc"
     assert "request_id" not in add_request_id(None, "info", {"event": "y"})
+
+
+@pytest.mark.parametrize("path", ["/openapi.json", "/docs", "/redoc", "/docs/oauth2-redirect"])
+async def test_no_schema_or_documentation_is_served(http: httpx.AsyncClient, path: str) -> None:
+    response = await http.get(path)
+    assert response.status_code == 404
