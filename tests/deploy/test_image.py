@@ -66,9 +66,9 @@ def test_every_locked_package_is_pinned_with_hashes(lock: Path) -> None:
 
 def test_the_lock_satisfies_the_server_requirements_of_pyproject() -> None:
     entries = locked(LOCK)
-    wanted = (
-        PYPROJECT["project"]["dependencies"] + PYPROJECT["project"]["optional-dependencies"]["app"]
-    )
+    extras = PYPROJECT["project"]["optional-dependencies"]
+    # the server stack and OpenTelemetry (tracing, on when an OTLP endpoint is set)
+    wanted = PYPROJECT["project"]["dependencies"] + extras["app"] + extras["otel"]
     for text in wanted:
         requirement = Requirement(text)
         if requirement.marker and not requirement.marker.evaluate(IMAGE_PLATFORM):
